@@ -1,0 +1,65 @@
+"""The built-in checks: stable ids (a public interface; only ever added to),
+with the descriptions every report uses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    id: str
+    short: str
+    full: str
+    help: str
+
+
+CHECKS = {c.id: c for c in (
+    CheckInfo("null-dereference", "NULL pointer dereference",
+              "A thread read or wrote memory through a NULL pointer (or a pointer derived from NULL).",
+              "Check the pointer before using it, or make sure the path that leaves it NULL cannot reach the access."),
+    CheckInfo("use-after-free", "use after free",
+              "A thread accessed an object (a field, a refcount, a lock) after it was freed.",
+              "Hold a reference (kref_get) for as long as the object is used, or do the lookup and the use under the "
+              "lock that the free also takes."),
+    CheckInfo("dangling-reference", "dangling reference",
+              "At a quiescent state a global, a live object or an IDR still points at a freed object, an object was "
+              "freed while still on a list, or a CPU executes memory that was freed.",
+              "Clear every pointer to the object (and take it off lists) before freeing it, or keep the object alive "
+              "while anything can reach it."),
+    CheckInfo("double-free", "double free",
+              "kfree() of an object that was already freed.",
+              "Make exactly one path responsible for the free, usually the kref release function."),
+    CheckInfo("invalid-free", "invalid free",
+              "kfree() of a pointer that is not the start of an allocated object (a global, or a member).",
+              "Free the object itself, e.g. container_of(member, struct T, field)."),
+    CheckInfo("refcount-underflow", "refcount underflow (double put)",
+              "kref_put()/refcount_dec_and_test() on a count that is already zero: one reference was dropped twice.",
+              "Pair every put with exactly one get (or with kref_init)."),
+    CheckInfo("get-after-release", "get after release",
+              "kref_get()/refcount_inc() on a count that already reached zero: the object is being released.",
+              "Use kref_get_unless_zero() where a lookup can race with the final put, or take the reference under "
+              "the lock that protects the lookup structure."),
+    CheckInfo("leak", "leak",
+              "At a quiescent state a live object is no longer reachable from any global, IDR, list or running CPU: "
+              "nothing can ever free it.",
+              "Free the object on every path that drops the last pointer to it, and put every reference that was taken."),
+    CheckInfo("lock-imbalance", "lock imbalance",
+              "A lock was released by a thread that does not hold it, or an entry point returned with a lock held.",
+              "Release every lock on every return path, and only the locks this path took."),
+    CheckInfo("deadlock", "deadlock",
+              "Threads wait for each other's locks in a cycle (or a thread takes a lock it already holds).",
+              "Take locks in one global order, and never re-take a lock already held."),
+    CheckInfo("assertion", "assertion failed",
+              "A BUG_ON()/WARN_ON() condition held, or a primitive was misused in a way the kernel reports "
+              "(list corruption, starting an online CPU, division by zero).",
+              "The trace shows how the asserted condition became true."),
+    CheckInfo("out-of-bounds", "out-of-bounds access",
+              "An array index (or CPU number) outside its bounds.",
+              "Check the index against the array size (ARRAY_SIZE) or nr_cpu_ids."),
+    CheckInfo("illegal-transition", "illegal lifecycle transition",
+              "A store moved an object's state field along a transition its lifecycle spec does not allow.",
+              "Either the code skips a step of the documented lifecycle, or the spec is missing a transition."),
+    CheckInfo("invariant", "invariant violated",
+              "A user invariant from the spec is false for a live object.",
+              "The trace ends in the first state where the invariant fails."),
+)}

@@ -1,0 +1,149 @@
+"""The command line: the only place that knows about argv, exit codes and terminals.
+
+Exit codes (mkverify/result.py, docs/exit-codes.md): 0 no violation, 1
+violations, 2 bad input or usage, 3 incomplete, 4 internal error.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import sys
+import traceback
+
+import click
+
+from . import __version__
+from .diag import MkverifyError, SourceLoc, UsageError
+from .result import EXIT_BAD_INPUT, EXIT_INTERNAL, exit_code, overall_verdict, run_to_json
+
+
+def _default_models() -> list[Path]:
+    root = Path("models")
+    if not root.is_dir():
+        raise UsageError(SourceLoc("models"), "no model given and no models/ directory here",
+                         "run in the repository root, or name a model: mkverify check PATH")
+    dirs = sorted({p.parent for p in root.rglob("*.c")})
+    if not dirs:
+        raise UsageError(SourceLoc("models"), "models/ holds no model (.c files)")
+    return dirs
+
+
+def _progress_printer(enabled: bool, label: str):
+    if not enabled:
+        return None
+    from rich.console import Console
+    console = Console(stderr=True)
+
+    def show(states, transitions, depth, seconds):
+        rate = states / seconds if seconds > 0 else 0.0
+        try:
+            import resource
+            mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        except Exception:  # pragma: no cover - not on every platform
+            mem = 0.0
+        console.print(f"[dim]{label}: {states:,} states, {rate:,.0f}/s, depth {depth}, {mem:,.0f} MiB[/dim]",
+                      end="\r", highlight=False)
+    return show
+
+
+def _fail(e: MkverifyError) -> None:
+    click.echo(e.render(), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mkverify")
+def main():
+    """mkverify: exhaustive checking of kernel object lifecycles."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: gcc-style diagnostics on stderr; json: one JSON document on stdout.")
+@click.option("--engine", type=click.Choice(["python"]), default="python", show_default=True,
+              help="Exploration engine (python: the reference explorer).")
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None,
+              help="Use this spec instead of looking one up (only with one model).")
+@click.option("--cpus", type=click.IntRange(1, 64), default=None, help="Override bounds.cpus.")
+@click.option("--max-states", type=click.IntRange(0), default=None,
+              help="Stop after this many states (verdict incomplete, exit 3, unless a violation was found).")
+@click.option("--depth", type=click.IntRange(0), default=None, help="Explore at most this many steps deep.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress on stderr (default: on a terminal, unless CI is set).")
+def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress):
+    """Check models (default: every model under models/) and report every violation."""
+    from . import frontend
+    from .engines.reference import explore
+    try:
+        targets = list(paths) or _default_models()
+        if spec_path is not None and len(targets) != 1:
+            raise UsageError(SourceLoc("<command line>"), "--spec goes with exactly one model")
+        programs = [frontend.load(t, spec_path, {"cpus": cpus}) for t in targets]
+    except MkverifyError as e:
+        _fail(e)
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    results = []
+    for p in programs:
+        try:
+            r = explore(p, max_states=max_states or 0, depth=depth or 0,
+                        progress=_progress_printer(progress, p.name))
+        except MkverifyError as e:
+            _fail(e)
+        if progress:
+            click.echo(" " * 79 + "\r", err=True, nl=False)
+        results.append(r)
+    if fmt == "json":
+        click.echo(json.dumps(run_to_json(results), indent=2))
+    else:
+        from .report.text import render
+        click.echo(render(results), err=True, nl=False)
+    sys.exit(exit_code(overall_verdict(results)))
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the stable serialized form instead of text.")
+def ir(path, spec_path, as_json):
+    """Print a model's IR (text, or the serialized JSON form)."""
+    from . import frontend, ir as irmod
+    try:
+        p = frontend.load(path, spec_path)
+    except MkverifyError as e:
+        _fail(e)
+    if as_json:
+        click.echo(json.dumps(irmod.to_json(p), indent=1, sort_keys=True))
+    else:
+        click.echo(irmod.print_program(p), nl=False)
+
+
+def entry():  # pragma: no cover - thin wrapper
+    main()
+
+
+_click_main = main.main
+
+
+def _guarded_main(*args, **kwargs):
+    """Bad input exits 2 with a message; anything else is a bug in mkverify: exit 4, never a bare traceback."""
+    try:
+        return _click_main(*args, **kwargs)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("mkverify: interrupted", err=True)
+        sys.exit(3)
+    except RecursionError:
+        click.echo("mkverify: error: the input is nested too deeply to process", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception:
+        click.echo("mkverify: internal error (a bug in mkverify, not in your model); please report it with "
+                   "this trace:", err=True)
+        click.echo(traceback.format_exc(), err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+main.main = _guarded_main

@@ -1,0 +1,139 @@
+"""The reference explorer: breadth-first search over machine.py, pure Python.
+
+Slow by design and obviously right: a visited dict of whole states, parent
+links, layer by layer, so the first time a finding is met its trace is a
+shortest one. Successors are generated in a fixed order (thread, then
+choice), so output is deterministic.
+"""
+from __future__ import annotations
+
+import time
+
+from .. import ir
+from ..machine import Machine, BoundHit
+from ..result import Finding, ModelResult, Stats, Step
+
+
+class Explorer:
+    """BFS over one program. `run()` returns a ModelResult."""
+
+    def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None):
+        self.p = program
+        self.m = Machine(program)
+        self.max_states = max_states or program.bounds.max_states
+        self.max_depth = depth or program.bounds.depth
+        self.progress = progress
+
+    def run(self) -> ModelResult:
+        m = self.m
+        t0 = time.monotonic()
+        init = m.initial_state()
+        visited = {init: 0}
+        states = [init]
+        parent = [-1]
+        label = [None]
+        found: dict = {}      # key -> (check, message, loc, state index, label or None)
+        taken: dict = {}      # lifecycle index -> set of (from, to)
+        transitions = 0
+        incomplete = ""
+        notes = []
+
+        def record(v, si, lab):
+            if v.key not in found:
+                found[v.key] = (v, si, lab)
+
+        for v in m.check_state(init):
+            record(v, 0, None)
+        frontier = [0]
+        depth = 0
+        last_report = t0
+        while frontier and not incomplete:
+            if self.max_depth and depth >= self.max_depth:
+                if any(True for si in frontier for _ in m.enabled(states[si])):
+                    incomplete = f"depth bound {self.max_depth} reached"
+                break
+            nxt = []
+            for si in frontier:
+                s = states[si]
+                for lab in m.enabled(s):
+                    try:
+                        ns, viols, x = m.step(s, lab)
+                    except BoundHit as b:
+                        incomplete = f"{b.message} (at {b.loc})"
+                        notes.append(f"raise idr_capacity in the spec's [bounds] to explore past {b.loc}")
+                        break
+                    transitions += 1
+                    for v in viols:
+                        record(v, si, lab)
+                    for lc, a, b in x.transitions:
+                        taken.setdefault(lc, set()).add((a, b))
+                    if ns is None:
+                        continue
+                    if ns not in visited:
+                        idx = len(states)
+                        visited[ns] = idx
+                        states.append(ns)
+                        parent.append(si)
+                        label.append(lab)
+                        nxt.append(idx)
+                        for v in m.check_state(ns):
+                            record(v, idx, None)
+                        if self.max_states and len(states) >= self.max_states:
+                            incomplete = f"state bound {self.max_states} reached"
+                            break
+                if incomplete:
+                    break
+                if self.progress is not None and len(states) % 2048 == 0:
+                    now = time.monotonic()
+                    if now - last_report > 0.5:
+                        last_report = now
+                        self.progress(len(states), transitions, depth, now - t0)
+            frontier = nxt
+            if nxt:
+                depth += 1
+        seconds = time.monotonic() - t0
+        findings = [self._finding(v, si, lab, states, parent, label) for v, si, lab in found.values()]
+        findings.sort(key=lambda f: (len(f.trace), f.check, f.loc.file, f.loc.line, f.loc.col, f.message))
+        verdict = "violations" if findings else ("incomplete" if incomplete else "ok")
+        coverage = []
+        for k, lc in enumerate(self.p.lifecycles):
+            names = dict((v, n) for n, v in lc.states)
+            seen = taken.get(k, set())
+            allowed = set(lc.transitions)
+            coverage.append({
+                "struct": lc.struct, "field": lc.field,
+                "taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen)],
+                "never_taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in lc.transitions if (a, b) not in seen],
+                "not_in_spec": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen - allowed)],
+            })
+        stats = Stats(len(states), transitions, depth, seconds, "python")
+        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage)
+
+    # ------------------------------------------------------------ traces
+
+    def path(self, si, parent, label):
+        out = []
+        while si > 0:
+            out.append((parent[si], label[si]))
+            si = parent[si]
+        return out[::-1]
+
+    def _finding(self, v, si, lab, states, parent, label) -> Finding:
+        steps = self.path(si, parent, label)
+        if lab is not None:
+            steps.append((si, lab))
+        trace = []
+        for n, (pi, l) in enumerate(steps, 1):
+            trace.append(self.describe(states[pi], l, n))
+        return Finding(v.check, v.message, v.loc, trace, si)
+
+    def describe(self, state, lab, n) -> Step:
+        ns, viols, x = self.m.step(state, lab)
+        t, (what, _) = lab
+        action = x.action if what == "run" else f"call {x.action}"
+        changes = self.m.changes(state, ns) if ns is not None else []
+        return Step(n, t, x.function, x.loc, action, changes)
+
+
+def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None) -> ModelResult:
+    return Explorer(program, max_states, depth, progress).run()

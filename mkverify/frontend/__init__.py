@@ -1,0 +1,318 @@
+"""The front end: model files (a C subset) + a spec -> a validated ir.Program.
+
+Nothing else in mkverify reads source text. `load(path)` finds the model's
+files and its spec (see `find_spec`), preprocesses the C with the prelude,
+parses it with pycparser, lowers it (lower.py) and resolves the spec's names
+against the model's types.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import re
+import tomllib
+
+from pycparser import c_parser, c_ast
+
+from .. import ir
+from ..diag import FrontendError, SpecError, UsageError, SourceLoc, did_you_mean
+from ..spec import Spec, load_spec, display_path
+from .cpp import preprocess, PRELUDE
+from .lower import Builder, FunctionLowerer, _wrap
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Model:
+    """A model on disk: its C files, its spec, and its expectation directive."""
+    path: Path
+    files: list
+    spec: Spec
+    display: str
+
+
+def model_files(path: Path) -> list[Path]:
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.c") if p.is_file())
+        if not files:
+            raise UsageError(SourceLoc(display_path(path)), "no model here: the directory has no .c files",
+                             "a model is a .c file or a directory of .c files")
+        return files
+    if path.is_file():
+        return [path]
+    raise UsageError(SourceLoc(display_path(path)), "no such file or directory")
+
+
+def find_spec(path: Path) -> Path:
+    """The spec of a model: `x.toml` beside `x.c`, `spec.toml` in a model directory,
+    or a spec in an enclosing `specs/` directory whose `model` key names it."""
+    path = Path(path).resolve()
+    if path.is_file() and path.with_suffix(".toml").is_file():
+        return path.with_suffix(".toml")
+    if path.is_dir() and (path / "spec.toml").is_file():
+        return path / "spec.toml"
+    for anc in path.parents:
+        specs = anc / "specs"
+        if specs.is_dir():
+            for s in sorted(specs.glob("*.toml")):
+                try:
+                    model = tomllib.loads(s.read_text(encoding="utf-8")).get("model")
+                except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                    continue
+                if isinstance(model, str) and (s.parent / model).resolve() == path:
+                    return s
+    raise UsageError(SourceLoc(display_path(path)), "no spec found for this model",
+                     "put x.toml beside x.c, spec.toml in the model directory, or a spec in specs/ "
+                     "with model = \"<path to the model>\"")
+
+
+def open_model(path: Path, spec_path: Path | None = None) -> Model:
+    path = Path(path)
+    if path.suffix == ".toml":
+        spec = load_spec(path)
+        if spec.model is None:
+            raise SpecError(spec.loc(), "this spec does not name its model", 'add model = "../models/<name>"')
+        mpath = spec.model
+    else:
+        mpath = path
+        spec = load_spec(spec_path or find_spec(path))
+    return Model(mpath, model_files(mpath), spec, display_path(mpath))
+
+
+def expectation(files: list[Path]) -> dict:
+    """The leading `// mkverify: key = value` lines of a model's files, as TOML."""
+    lines = []
+    for f in files:
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            s = line.strip()
+            if s.startswith("// mkverify:"):
+                lines.append(s[len("// mkverify:"):].strip())
+            elif s and not s.startswith("//") and not s.startswith("/*") and not s.startswith("*"):
+                break
+    return tomllib.loads("\n".join(lines)) if lines else {}
+
+
+def _read_checked(f: Path) -> None:
+    disp = display_path(f)
+    try:
+        data = f.read_bytes()
+    except OSError as e:
+        raise FrontendError(SourceLoc(disp), f"cannot read model file: {e.strerror}")
+    if len(data) > MAX_SOURCE_BYTES:
+        raise FrontendError(SourceLoc(disp, 1, 1), f"model file is {len(data) // 1024} KiB; the limit is "
+                            f"{MAX_SOURCE_BYTES // 1024 // 1024} MiB", "split the model or remove generated code")
+    if not data.strip():
+        raise FrontendError(SourceLoc(disp, 1, 1), "model file is empty", "a model needs at least its entry functions")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise FrontendError(SourceLoc(disp, line, col), "model file is not valid UTF-8", "save the file as UTF-8")
+
+
+def _line_directive(loc: SourceLoc, text: str, prefix: str) -> str:
+    """Place `text` so that its first character sits at loc's line and column."""
+    pad = max(loc.col - 1 - len(prefix), 0)
+    return f'#line {loc.line} "{loc.file}"\n{prefix}{" " * pad}{text}'
+
+
+def load(path: Path, spec_path: Path | None = None, overrides: dict | None = None) -> ir.Program:
+    model = open_model(path, spec_path)
+    return build(model, overrides or {})
+
+
+def build(model: Model, overrides: dict) -> ir.Program:
+    spec = model.spec
+    for f in model.files:
+        _read_checked(f)
+    # the spec's C expressions go at the end of the unit, behind #line directives
+    appendix = []
+    domain_names = {}
+    for ei, e in enumerate(spec.entries):
+        for pname, values in e.args.items():
+            for k, v in enumerate(values):
+                if isinstance(v.value, str):
+                    name = f"__mkverify_domain_{ei}_{len(domain_names)}"
+                    domain_names[(ei, pname, k)] = name
+                    prefix = f"static const long long {name} = ("
+                    appendix.append(_line_directive(v.loc, v.value, prefix) + ");")
+    inv_names = []
+    for n, inv in enumerate(spec.invariants):
+        name = f"__mkverify_expr_{n}"
+        inv_names.append(name)
+        prefix = f"static int {name}(struct {inv.struct.value} *self) {{ return ("
+        appendix.append(_line_directive(inv.expr.loc, inv.expr.value, prefix) + "); }")
+    text = preprocess(model.files, "\n".join(appendix) + "\n", display_path)
+    try:
+        ast = c_parser.CParser().parse(text, str(model.files[0]))
+    except c_parser.ParseError as e:
+        raise _parse_error(e, text)
+    except (RecursionError, MemoryError):
+        raise FrontendError(SourceLoc(model.display), "the model is nested too deeply for the C parser",
+                            "split very deep expressions or statements")
+    b = Builder(ast, display_path, str(PRELUDE))
+    try:
+        functions = b.build(model.display)
+    except RecursionError:
+        raise FrontendError(SourceLoc(model.display), "an expression or statement is nested too deeply",
+                            "split it into smaller pieces")
+    return _resolve(model, b, functions, domain_names, inv_names, overrides)
+
+
+def _parse_error(e: c_parser.ParseError, text: str) -> FrontendError:
+    msg = str(e)
+    m = re.match(r"^(.*?):(\d+):(\d+): (.*)$", msg, re.S)
+    if not m:
+        return FrontendError(SourceLoc("<model>"), f"syntax error: {msg}")
+    loc = SourceLoc(display_path(m.group(1)), int(m.group(2)), int(m.group(3)))
+    detail = m.group(4).strip()
+    token = re.search(r"before: (\S+)", detail)
+    hint = None
+    if token and token.group(1) in ("asm", "__asm__", "__asm", "("):
+        if re.search(r"\b(asm|__asm__|__asm)\b", _source_line(loc, text)):
+            return FrontendError(loc, "inline assembly is not supported", "model what the assembly does in C")
+    if token:
+        hint = f"the parser stopped before '{token.group(1)}'"
+    return FrontendError(loc, f"syntax error: {detail}", hint)
+
+
+def _source_line(loc: SourceLoc, text: str) -> str:
+    try:
+        return Path(loc.file).read_text(encoding="utf-8", errors="replace").splitlines()[loc.line - 1]
+    except (OSError, IndexError):
+        return ""
+
+
+def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overrides) -> ir.Program:
+    spec = model.spec
+    fnames = {f.name: f for f in functions}
+    entries = []
+    for ei, e in enumerate(spec.entries):
+        fname = e.function.value
+        f = fnames.get(fname)
+        if f is None:
+            raise SpecError(e.function.loc, f"entry point '{fname}' is not a function defined in the model",
+                            did_you_mean(fname, fnames))
+        params = f.locals[:f.nparams]
+        pnames = [p.name for p in params]
+        for pname in e.args:
+            if pname not in pnames:
+                raise SpecError(e.args[pname][0].loc if e.args[pname] else e.loc,
+                                f"'{fname}' has no parameter named '{pname}'",
+                                did_you_mean(pname, pnames) or f"its parameters: {', '.join(pnames) or 'none'}")
+        domains = []
+        for p in params:
+            if p.name not in e.args:
+                raise SpecError(e.loc, f"entry point '{fname}' gives no domain for parameter '{p.name}'",
+                                f"add args = {{ {p.name} = [...] }}")
+            vals = []
+            for k, v in enumerate(e.args[p.name]):
+                if isinstance(v.value, str):
+                    d = b.special.get(domain_names[(ei, p.name, k)])
+                    if d is None or d.init is None:
+                        raise SpecError(v.loc, f"cannot evaluate domain value {v.value!r}")
+                    try:
+                        val = b.consteval(d.init)
+                    except FrontendError as err:
+                        raise SpecError(err.loc, err.message, err.hint)
+                else:
+                    val = v.value
+                if isinstance(p.type, ir.PtrT):
+                    raise SpecError(v.loc, f"parameter '{p.name}' is a pointer; entry points take integers only")
+                t = p.type
+                lo = -(1 << (t.bits - 1)) if t.signed else 0
+                hi = (1 << (t.bits - 1)) - 1 if t.signed else (1 << t.bits) - 1
+                if t.bits == 1:
+                    lo, hi = 0, 1
+                if not lo <= val <= hi:
+                    raise SpecError(v.loc, f"domain value {val} is out of range for parameter '{p.name}' "
+                                           f"of type {ir.type_str(t)} ({lo}..{hi})")
+                if val not in vals:
+                    vals.append(val)
+            domains.append(tuple(vals))
+        entries.append(ir.EntryPoint(fname, tuple(domains), e.loc))
+
+    structs = b.structs
+    pools = []
+    for sname, n in spec.pools.items():
+        if sname not in structs:
+            raise SpecError(n.loc, f"[bounds.pools] names struct '{sname}', which the model does not define",
+                            did_you_mean(sname, structs))
+        pools.append((sname, n.value))
+    needed = {i.aux: i for f in functions for i in f.body if isinstance(i, ir.Prim) and i.name == "kzalloc"}
+    for sname in sorted(needed):
+        if sname not in spec.pools:
+            raise SpecError(spec.loc("bounds", "pools"), f"the model allocates struct {sname} (at {needed[sname].loc}) "
+                            f"but the spec gives it no pool", f"add `{sname} = 2` under [bounds.pools]")
+    bv = {k: v.value for k, v in spec.bounds.items()}
+    bv.update({k: v for k, v in overrides.items() if v is not None})
+    cpus = bv.get("cpus", 2)
+    host = bv.get("host_cpus", min(cpus, 2))
+    if host > cpus:
+        raise UsageError(SourceLoc("<command line>"), f"--cpus {cpus} is fewer than the spec's host_cpus ({host})")
+    bounds = ir.Bounds(cpus=cpus, host_cpus=host, pools=tuple(sorted(pools)),
+                       idr_capacity=bv.get("idr_capacity", max(1, sum(n for _, n in pools))),
+                       alloc_can_fail=bv.get("alloc_can_fail", True), depth=bv.get("depth", 0),
+                       max_states=bv.get("max_states", 0),
+                       cpus_online=tuple(c for c in bv.get("cpus_online", ()) if c < cpus))
+
+    lifecycles = []
+    for lc in spec.lifecycles:
+        sd = structs.get(lc.struct.value)
+        if sd is None:
+            raise SpecError(lc.struct.loc, f"lifecycle names struct '{lc.struct.value}', which the model does not define",
+                            did_you_mean(lc.struct.value, structs))
+        f = sd.field(lc.field.value)
+        if f is None:
+            raise SpecError(lc.field.loc, f"struct {sd.name} has no field '{lc.field.value}'",
+                            did_you_mean(lc.field.value, [x.name for x in sd.fields]))
+        if not isinstance(f.type, ir.IntT):
+            raise SpecError(lc.field.loc, f"lifecycle field {sd.name}.{f.name} is a {ir.type_str(f.type)}, not an enum or integer")
+        consts = {n: v for n, (v, en) in b.enums.items() if f.type.enum is None or en == f.type.enum}
+        states = {}
+        trans = []
+        for a, c in lc.transitions:
+            pair = []
+            for s in (a, c):
+                if s.value not in consts:
+                    raise SpecError(s.loc, f"lifecycle state '{s.value}' is not a constant of "
+                                           f"{ir.type_str(f.type)}", did_you_mean(s.value, consts))
+                states[s.value] = consts[s.value]
+                pair.append(consts[s.value])
+            trans.append(tuple(pair))
+        lifecycles.append(ir.Lifecycle(sd.name, f.name, tuple(sorted(states.items(), key=lambda x: x[1])),
+                                       tuple(dict.fromkeys(trans)), lc.loc))
+
+    invariants = []
+    for inv, name in zip(spec.invariants, inv_names):
+        if inv.struct.value not in structs:
+            raise SpecError(inv.struct.loc, f"invariant ranges over struct '{inv.struct.value}', which the model "
+                                            f"does not define", did_you_mean(inv.struct.value, structs))
+        fdef = b.fdefs.get(name)
+        if fdef is None:
+            raise SpecError(inv.expr.loc, "cannot compile the invariant expression")
+        fl = FunctionLowerer(b, fdef, invariant=True)
+        fn = fl.lower()
+        rets = [i for i in fn.body if isinstance(i, ir.Ret)]
+        if len(fn.body) != 2 or not isinstance(fn.body[0], ir.Ret) or fn.body[0].value is None:
+            raise SpecError(inv.expr.loc, "invariant expressions may use fields, comparisons, && || ! and the "
+                                          "queries, but not ?: or calls to model functions")
+        invariants.append(ir.Invariant(inv.name, inv.struct.value, fn.body[0].value, inv.always,
+                                       inv.expr.value, inv.loc))
+
+    enums = tuple(sorted(((n, v, en) for n, (v, en) in b.enums.items()), key=lambda x: (x[2], x[1], x[0])))
+    program = ir.Program(
+        name=model.display,
+        structs=tuple(structs.values()),
+        enums=enums,
+        globals=tuple(b.globals.values()),
+        functions=tuple(functions),
+        entries=tuple(entries),
+        bounds=bounds,
+        lifecycles=tuple(lifecycles),
+        invariants=tuple(invariants),
+    )
+    return ir.validate(program)

@@ -1,0 +1,1339 @@
+"""Lower a pycparser AST of a model to the IR.
+
+Every memory access becomes its own visible instruction (`Load`/`Store`),
+every kernel primitive a `Prim`; everything that touches only the thread's
+locals is folded into silent instructions. Anything outside the supported C
+subset stops with a FrontendError naming the construct and its place.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from pycparser import c_ast, c_generator
+
+from .. import ir
+from ..diag import FrontendError, SourceLoc, did_you_mean
+from ..ir import (INT, UINT, LONG, ULONG, BOOL, IntT, PtrT, StructT, ArrayT, OpaqueT, VoidT, FuncT,
+                  Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un, Cast, Deref, Query,
+                  Set, Load, Store, Call, Prim, Branch, Jump, Ret, Check, type_str)
+
+_gen = c_generator.CGenerator()
+
+OPAQUE_MARK = "__mkverify_"
+ANY_PTR = "any pointer"
+
+#: C name -> (IR primitive, expected argument kinds, result type). Kinds: "int", ANY_PTR,
+#: or an opaque kind name meaning a pointer to it. kzalloc, kref_put and idr_alloc are special.
+PRIM_SIGS = {
+    "kfree": ("kfree", [ANY_PTR], None),
+    "kref_init": ("kref_init", ["kref"], None),
+    "kref_get": ("kref_get", ["kref"], None),
+    "kref_get_unless_zero": ("kref_get_unless_zero", ["kref"], INT),
+    "kref_read": ("kref_read", ["kref"], UINT),
+    "refcount_set": ("refcount_set", ["refcount", "int"], None),
+    "refcount_inc": ("refcount_inc", ["refcount"], None),
+    "refcount_inc_not_zero": ("refcount_inc_not_zero", ["refcount"], BOOL),
+    "refcount_dec_and_test": ("refcount_dec_and_test", ["refcount"], BOOL),
+    "refcount_read": ("refcount_read", ["refcount"], UINT),
+    "atomic_read": ("atomic_read", ["atomic"], INT),
+    "atomic_set": ("atomic_set", ["atomic", "int"], None),
+    "atomic_cmpxchg": ("atomic_cmpxchg", ["atomic", "int", "int"], INT),
+    "atomic_inc": ("atomic_inc", ["atomic"], None),
+    "atomic_dec": ("atomic_dec", ["atomic"], None),
+    "atomic_dec_and_test": ("atomic_dec_and_test", ["atomic"], BOOL),
+    "mutex_lock": ("mutex_lock", ["mutex"], None),
+    "mutex_unlock": ("mutex_unlock", ["mutex"], None),
+    "mutex_trylock": ("mutex_trylock", ["mutex"], INT),
+    "spin_lock": ("spin_lock", ["spinlock"], None),
+    "spin_unlock": ("spin_unlock", ["spinlock"], None),
+    "idr_find": ("idr_find", ["idr", "int"], PtrT(VoidT())),
+    "idr_remove": ("idr_remove", ["idr", "int"], PtrT(VoidT())),
+    "list_add": ("list_add", ["list_head", "list_head"], None),
+    "list_add_tail": ("list_add", ["list_head", "list_head"], None),
+    "list_del": ("list_del", ["list_head"], None),
+    "list_del_init": ("list_del", ["list_head"], None),
+    "list_empty": ("list_empty", ["list_head"], BOOL),
+    "INIT_LIST_HEAD": ("init_list_head", ["list_head"], None),
+    "cpumask_empty": ("cpumask_empty", ["cpumask"], BOOL),
+    "cpumask_first": ("cpumask_first", ["cpumask"], UINT),
+    "cpumask_set_cpu": ("cpumask_set_cpu", ["int", "cpumask"], None),
+    "cpumask_clear_cpu": ("cpumask_clear_cpu", ["int", "cpumask"], None),
+    "cpumask_test_cpu": ("cpumask_test_cpu", ["int", "cpumask"], BOOL),
+    "cpumask_clear": ("cpumask_clear", ["cpumask"], None),
+    "cpu_online": ("cpu_online", ["int"], BOOL),
+    "add_cpu": ("add_cpu", ["int"], INT),
+    "remove_cpu": ("remove_cpu", ["int"], INT),
+    "multikernel_kick_ap": ("multikernel_kick_ap", ["int", ANY_PTR], INT),
+}
+SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "idr_alloc", "BUG_ON", "WARN_ON",
+                 "__mkverify_container_of", "__mkverify_array_size"}
+QUERY_ONLY = {"cpu_executes", "mutex_is_locked"}
+
+
+def _loc(node, display) -> SourceLoc:
+    c = getattr(node, "coord", None)
+    if c is None or not c.file:
+        return SourceLoc("<model>")
+    return SourceLoc(display(c.file), c.line or 0, c.column or 0)
+
+
+def _src(node) -> str:
+    try:
+        return _gen.visit(node)
+    except Exception:  # pragma: no cover - rendering is best effort
+        return type(node).__name__
+
+
+def arith(a, b):
+    """The usual arithmetic conversions, for the widths the model uses."""
+    a = a if isinstance(a, IntT) else INT
+    b = b if isinstance(b, IntT) else INT
+    bits = max(a.bits, b.bits, 32)
+    if a.bits == b.bits == bits:
+        signed = a.signed and b.signed
+    elif a.bits == bits:
+        signed = a.signed
+    else:
+        signed = b.signed
+    return IntT(bits, signed)
+
+
+class Builder:
+    """Tables of one translation unit; produces an ir.Program."""
+
+    def __init__(self, ast: c_ast.FileAST, display, prelude_file: str):
+        self.display = display
+        self.prelude_file = prelude_file
+        self.ast = ast
+        self.structs: dict[str, ir.StructDef] = {}
+        self.opaque: dict[str, str] = {}      # struct tag / typedef name -> opaque kind
+        self.typedefs: dict[str, object] = {}
+        self.enums: dict[str, tuple[int, str]] = {}
+        self.globals: dict[str, ir.GlobalVar] = {}
+        self.fdecls: dict[str, tuple] = {}     # name -> (ret, [param types], loc, from prelude)
+        self.fdefs: dict[str, c_ast.FuncDef] = {}
+        self.functions: list[ir.Function] = []
+        self.special: dict[str, object] = {}   # appendix declarations by name
+        self._anon = 0
+
+    def loc(self, node) -> SourceLoc:
+        return _loc(node, self.display)
+
+    def err(self, node, msg, hint=None):
+        raise FrontendError(self.loc(node) if not isinstance(node, SourceLoc) else node, msg, hint)
+
+    def in_prelude(self, node) -> bool:
+        c = getattr(node, "coord", None)
+        return c is not None and c.file == self.prelude_file
+
+    # ------------------------------------------------------------ types
+
+    def ctype(self, node, what="declaration"):
+        if isinstance(node, c_ast.TypeDecl):
+            return self.ctype(node.type, what)
+        if isinstance(node, c_ast.Typename):
+            return self.ctype(node.type, what)
+        if isinstance(node, c_ast.PtrDecl):
+            inner = node.type
+            if isinstance(inner, c_ast.FuncDecl):
+                self.err(node, "function pointers are not supported (only a kref release callback passed to kref_put)",
+                         "call the function directly, or use a flag and an if")
+            return PtrT(self.ctype(inner, what))
+        if isinstance(node, c_ast.ArrayDecl):
+            if node.dim is None:
+                self.err(node, "arrays need a constant size")
+            n = self.consteval(node.dim)
+            if n <= 0 or n > 4096:
+                self.err(node.dim, f"array size {n} is out of range (1..4096)")
+            return ArrayT(self.ctype(node.type, what), n)
+        if isinstance(node, c_ast.IdentifierType):
+            return self.base_type(node)
+        if isinstance(node, c_ast.Struct):
+            return self.struct_type(node)
+        if isinstance(node, c_ast.Union):
+            self.err(node, "unions are not supported", "use a struct with the fields the model needs")
+        if isinstance(node, c_ast.Enum):
+            return self.enum_type(node)
+        if isinstance(node, c_ast.FuncDecl):
+            self.err(node, "function types are only allowed in function declarations")
+        self.err(node, f"unsupported type construct ({type(node).__name__})")
+
+    def base_type(self, node: c_ast.IdentifierType):
+        names = [n for n in node.names if n not in ("signed", "const", "volatile")]
+        raw = node.names
+        if len(names) == 1 and names[0] in self.typedefs:
+            return self.typedefs[names[0]]
+        if len(names) == 1 and names[0] in self.opaque:
+            return OpaqueT(self.opaque[names[0]])
+        unsigned = "unsigned" in names
+        rest = [n for n in names if n != "unsigned"]
+        if rest == ["void"]:
+            return VoidT()
+        if rest == ["_Bool"]:
+            return BOOL
+        if rest == ["char"]:
+            return IntT(8, not unsigned)
+        if rest in (["short"], ["short", "int"]):
+            return IntT(16, not unsigned)
+        if rest in ([], ["int"]):
+            return IntT(32, not unsigned)
+        if rest in (["long"], ["long", "int"], ["long", "long"], ["long", "long", "int"]):
+            return IntT(64, not unsigned)
+        if len(rest) == 1:
+            self.err(node, f"unknown type name '{rest[0]}'", did_you_mean(rest[0], list(self.typedefs)))
+        self.err(node, f"unsupported type '{' '.join(raw)}'", "float and double are not supported")
+
+    def struct_type(self, node: c_ast.Struct):
+        name = node.name
+        if node.decls is not None:
+            if not name:
+                self._anon += 1
+                name = f"__anon{self._anon}"
+            if len(node.decls) == 1 and node.decls[0].name and node.decls[0].name.startswith(OPAQUE_MARK):
+                kind = node.decls[0].name[len(OPAQUE_MARK):]
+                self.opaque[name] = kind
+                return OpaqueT(kind)
+            fields = []
+            seen = set()
+            for d in node.decls:
+                if d.name is None:
+                    self.err(d, "anonymous struct members are not supported")
+                if d.bitsize is not None:
+                    self.err(d, "bit-field members are not supported", "use a plain integer field")
+                if d.name in seen:
+                    self.err(d, f"duplicate member '{d.name}'")
+                seen.add(d.name)
+                t = self.ctype(d.type)
+                if isinstance(t, VoidT):
+                    self.err(d, f"member '{d.name}' has type void")
+                fields.append(ir.Field(d.name, t, self.loc(d)))
+            sd = ir.StructDef(name, tuple(fields), self.loc(node))
+            old = self.structs.get(name)
+            if old is not None and old.fields != sd.fields:
+                self.err(node, f"struct {name} is defined twice, differently (first at {old.loc})")
+            self.structs[name] = sd
+            return StructT(name)
+        if name in self.opaque:
+            return OpaqueT(self.opaque[name])
+        return StructT(name)
+
+    def enum_type(self, node: c_ast.Enum):
+        name = node.name or "anonymous"
+        if node.values is not None:
+            nxt = 0
+            for en in node.values.enumerators:
+                if en.value is not None:
+                    nxt = self.consteval(en.value)
+                if en.name in self.enums and self.enums[en.name] != (nxt, name):
+                    self.err(en, f"enumerator {en.name} is defined twice")
+                self.enums[en.name] = (nxt, name)
+                nxt += 1
+        return IntT(32, True, name)
+
+    def consteval(self, node) -> int:
+        """An integer constant expression (array sizes, enum values, initializers, domains)."""
+        if isinstance(node, c_ast.Constant):
+            return self.int_literal(node)
+        if isinstance(node, c_ast.ID):
+            if node.name in self.enums:
+                return self.enums[node.name][0]
+            self.err(node, f"'{node.name}' is not a constant", did_you_mean(node.name, list(self.enums)))
+        if isinstance(node, c_ast.UnaryOp):
+            if node.op == "sizeof":
+                self.err(node, "sizeof is only supported as the size argument of kzalloc")
+            v = self.consteval(node.expr)
+            ops = {"-": lambda x: -x, "+": lambda x: x, "~": lambda x: ~x, "!": lambda x: int(not x)}
+            if node.op not in ops:
+                self.err(node, f"operator {node.op} is not allowed in a constant")
+            return ops[node.op](v)
+        if isinstance(node, c_ast.BinaryOp):
+            a, b = self.consteval(node.left), self.consteval(node.right)
+            try:
+                return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                        "/": lambda: int(a / b), "%": lambda: a - int(a / b) * b,
+                        "<<": lambda: a << b, ">>": lambda: a >> b, "&": lambda: a & b, "|": lambda: a | b,
+                        "^": lambda: a ^ b, "==": lambda: int(a == b), "!=": lambda: int(a != b),
+                        "<": lambda: int(a < b), "<=": lambda: int(a <= b), ">": lambda: int(a > b),
+                        ">=": lambda: int(a >= b), "&&": lambda: int(bool(a and b)),
+                        "||": lambda: int(bool(a or b))}[node.op]()
+            except ZeroDivisionError:
+                self.err(node, "division by zero in a constant")
+            except (KeyError, ValueError):
+                self.err(node, f"operator {node.op} is not allowed in a constant")
+        if isinstance(node, c_ast.Cast):
+            v = self.consteval(node.expr)
+            t = self.ctype(node.to_type)
+            return _wrap(v, t) if isinstance(t, IntT) else v
+        if isinstance(node, c_ast.TernaryOp):
+            return self.consteval(node.iftrue) if self.consteval(node.cond) else self.consteval(node.iffalse)
+        self.err(node, f"expected an integer constant, found {_src(node)!r}")
+
+    def int_literal(self, node: c_ast.Constant) -> int:
+        v = node.value
+        if node.type == "char":
+            body = v[1:-1]
+            esc = {"\\n": 10, "\\t": 9, "\\0": 0, "\\\\": 92, "\\'": 39}
+            return esc.get(body, ord(body[0]) if body else 0)
+        if node.type == "string":
+            self.err(node, "string literals are not supported here")
+        if node.type in ("float", "double"):
+            self.err(node, "floating-point numbers are not supported")
+        text = v.rstrip("uUlL")
+        try:
+            if text.lower().startswith("0x"):
+                return int(text, 16)
+            if text.lower().startswith("0b"):
+                return int(text, 2)
+            if len(text) > 1 and text.startswith("0"):
+                return int(text, 8)
+            return int(text)
+        except ValueError:
+            self.err(node, f"malformed integer constant {v!r}")
+
+    def literal_type(self, node: c_ast.Constant, value: int):
+        suffix = node.value.lower()
+        unsigned = "u" in suffix[-3:] and not suffix.startswith("0x") or suffix.endswith(("u", "ul", "ull", "lu", "llu"))
+        long = suffix.endswith(("l", "lu", "ul", "ll", "ull", "llu"))
+        if long or value > 0xFFFFFFFF:
+            return IntT(64, not unsigned)
+        if unsigned or value > 0x7FFFFFFF:
+            return IntT(32, False)
+        return INT
+
+    # ------------------------------------------------------------ top level
+
+    def collect(self):
+        for ext in self.ast.ext:
+            if isinstance(ext, c_ast.Typedef):
+                t = self.ctype(ext.type)
+                self.typedefs[ext.name] = t
+                if isinstance(t, OpaqueT):
+                    self.opaque.setdefault(ext.name, t.kind)
+            elif isinstance(ext, c_ast.Decl):
+                self.top_decl(ext)
+            elif isinstance(ext, c_ast.FuncDef):
+                d = ext.decl
+                self.func_decl(d, has_body=True)
+                if d.name in self.fdefs:
+                    self.err(ext, f"function {d.name} is defined twice (first at {self.loc(self.fdefs[d.name])})")
+                self.fdefs[d.name] = ext
+            elif isinstance(ext, c_ast.Pragma):
+                continue
+            else:
+                self.err(ext, f"unsupported top-level construct ({type(ext).__name__})")
+
+    def top_decl(self, d: c_ast.Decl):
+        if isinstance(d.type, c_ast.FuncDecl):
+            self.func_decl(d, has_body=False)
+            return
+        if d.name is None:
+            self.ctype(d.type)  # a struct/enum definition on its own
+            return
+        if "extern" in d.storage and d.init is None:
+            self.ctype(d.type)
+            if d.name.startswith("__mkverify_"):
+                return
+        if d.name.startswith("__mkverify_domain_") or d.name.startswith("__mkverify_expr_"):
+            self.special[d.name] = d
+            return
+        t = self.ctype(d.type)
+        if isinstance(t, VoidT):
+            self.err(d, f"variable '{d.name}' has type void")
+        if d.name in self.globals:
+            if d.init is not None and self.globals[d.name].init:
+                self.err(d, f"global '{d.name}' is defined twice")
+        init = self.global_init(t, d.init) if d.init is not None else ()
+        if d.name not in self.globals or init:
+            self.globals[d.name] = ir.GlobalVar(d.name, t, init, self.loc(d))
+
+    def global_init(self, t, node, base=0) -> tuple:
+        """(cell offset, value) pairs of a constant initializer."""
+        out = []
+        if isinstance(node, c_ast.InitList):
+            if isinstance(t, OpaqueT):
+                if node.exprs:
+                    v = self.consteval(node.exprs[0])
+                    if v:
+                        out.append((base, v))
+                return tuple(out)
+            if isinstance(t, ArrayT):
+                esz = self._size(t.elem)
+                if len(node.exprs) > t.n:
+                    self.err(node, f"too many initializers for an array of {t.n}")
+                for k, e in enumerate(node.exprs):
+                    out += self.global_init(t.elem, e, base + k * esz)
+                return tuple(out)
+            if isinstance(t, StructT):
+                sd = self.structs.get(t.name)
+                if sd is None:
+                    self.err(node, f"struct {t.name} is not defined")
+                pos = 0
+                for e in node.exprs:
+                    if isinstance(e, c_ast.NamedInitializer):
+                        fname = e.name[0].name
+                        names = [f.name for f in sd.fields]
+                        if fname not in names:
+                            self.err(e, f"struct {t.name} has no member '{fname}'", did_you_mean(fname, names))
+                        pos = names.index(fname)
+                        e = e.expr
+                    if pos >= len(sd.fields):
+                        self.err(e, f"too many initializers for struct {t.name}")
+                    f = sd.fields[pos]
+                    out += self.global_init(f.type, e, base + self._offset(t.name, f.name))
+                    pos += 1
+                return tuple(out)
+            if len(node.exprs) == 1:
+                return self.global_init(t, node.exprs[0], base)
+            self.err(node, "braces around a scalar initializer")
+        if isinstance(t, PtrT):
+            if isinstance(node, c_ast.Cast) or isinstance(node, c_ast.Constant):
+                if self.consteval(node) == 0:
+                    return ()
+            self.err(node, "pointer globals can only be initialized to NULL", "set the pointer in an init entry point")
+        if isinstance(t, IntT):
+            v = _wrap(self.consteval(node), t)
+            return ((base, v),) if v else ()
+        self.err(node, f"cannot initialize a {type_str(t)} this way")
+
+    def _size(self, t) -> int:
+        if isinstance(t, (IntT, PtrT)):
+            return 1
+        if isinstance(t, OpaqueT):
+            return -1 if t.kind == "idr" else 1
+        if isinstance(t, ArrayT):
+            return t.n * self._size(t.elem)
+        if isinstance(t, StructT):
+            return sum(self._size(f.type) for f in self.structs[t.name].fields)
+        return 1
+
+    def _offset(self, struct, field) -> int:
+        off = 0
+        for f in self.structs[struct].fields:
+            if f.name == field:
+                return off
+            off += self._size(f.type)
+        raise KeyError(field)
+
+    def func_decl(self, d: c_ast.Decl, has_body: bool):
+        fd = d.type
+        ret = self.ctype(fd.type)
+        params = []
+        if fd.args is not None:
+            for p in fd.args.params:
+                if isinstance(p, c_ast.EllipsisParam):
+                    if self.in_prelude(d):
+                        continue
+                    self.err(p, f"variadic functions are not supported ({d.name})", "give the function fixed parameters")
+                if isinstance(p, c_ast.Typename) and isinstance(p.type, c_ast.TypeDecl) and \
+                        isinstance(p.type.type, c_ast.IdentifierType) and p.type.type.names == ["void"]:
+                    continue
+                if isinstance(p, c_ast.ID):
+                    self.err(p, "K&R-style parameter lists are not supported")
+                ptype = p.type
+                if isinstance(ptype, c_ast.PtrDecl) and isinstance(ptype.type, c_ast.FuncDecl):
+                    params.append(FuncT("callback"))
+                    if not self.in_prelude(d):
+                        self.err(p, "function pointer parameters are not supported",
+                                 "only kref_put takes a release callback")
+                    continue
+                t = self.ctype(ptype)
+                if isinstance(t, ArrayT):
+                    t = PtrT(t.elem)
+                params.append(t)
+        self.fdecls.setdefault(d.name, (ret, params, self.loc(d), self.in_prelude(d)))
+        if has_body:
+            self.fdecls[d.name] = (ret, params, self.loc(d), False)
+
+    # ------------------------------------------------------------ program
+
+    def build(self, name: str) -> list[ir.Function]:
+        self.collect()
+        for fname, fdef in self.fdefs.items():
+            if fname.startswith("__mkverify_expr_"):
+                continue
+            if self.in_prelude(fdef):
+                continue
+            self.functions.append(FunctionLowerer(self, fdef).lower())
+        return self.functions
+
+    def pools_needed(self) -> set:
+        return {i.aux for f in self.functions for i in f.body if isinstance(i, Prim) and i.name == "kzalloc"}
+
+
+def _wrap(v: int, t: IntT) -> int:
+    if t.bits == 1:
+        return int(v != 0)
+    mask = (1 << t.bits) - 1
+    v &= mask
+    if t.signed and v >> (t.bits - 1):
+        v -= 1 << t.bits
+    return v
+
+
+class _Label:
+    __slots__ = ("pc",)
+
+    def __init__(self):
+        self.pc = None
+
+
+class FunctionLowerer:
+    """Lowers one function body (or one invariant expression, with `invariant=True`)."""
+
+    def __init__(self, b: Builder, fdef: c_ast.FuncDef, invariant: bool = False):
+        self.b = b
+        self.fdef = fdef
+        self.invariant = invariant
+        self.name = fdef.decl.name
+        self.ret, self.ptypes, _, _ = b.fdecls[self.name]
+        self.locals: list[ir.LocalVar] = []
+        self.scopes: list[dict] = [{}]
+        self.code: list = []
+        self.labels: dict[str, _Label] = {}
+        self.label_uses: list = []
+        self.loops: list = []  # (break label, continue label or None)
+        self.tmp = 0
+
+    def err(self, node, msg, hint=None):
+        self.b.err(node, msg, hint)
+
+    def loc(self, node):
+        return self.b.loc(node)
+
+    # ------------------------------------------------------------ plumbing
+
+    def new_local(self, name, t, node) -> int:
+        self.locals.append(ir.LocalVar(name, t, self.loc(node)))
+        return len(self.locals) - 1
+
+    def temp(self, t, node) -> int:
+        self.tmp += 1
+        return self.new_local(f"$t{self.tmp}", t, node)
+
+    def emit(self, ins):
+        self.code.append(ins)
+
+    def place(self, label: _Label):
+        label.pc = len(self.code)
+
+    def lookup(self, name):
+        for s in reversed(self.scopes):
+            if name in s:
+                return s[name]
+        return None
+
+    def lower(self) -> ir.Function:
+        decl = self.fdef.decl
+        fd = decl.type
+        if fd.args is not None:
+            for p, t in zip([p for p in fd.args.params if not isinstance(p, c_ast.Typename)], self.ptypes):
+                if isinstance(t, (StructT, OpaqueT)):
+                    self.err(p, f"parameter '{p.name}' passes a {type_str(t)} by value", "pass a pointer")
+                if p.name is None:
+                    self.err(p, "unnamed parameter")
+                self.scopes[0][p.name] = self.new_local(p.name, t, p)
+        nparams = len(self.locals)
+        self.stmt(self.fdef.body)
+        end = self.loc(self.fdef.body)
+        # falling off the end returns (for a non-void function C leaves the value undefined; we return 0)
+        self.emit(Ret(None if isinstance(self.ret, VoidT) else Const(0, self.ret, end), end))
+        for node, lab in self.label_uses:
+            if lab.pc is None:
+                self.err(node, f"goto to undefined label '{node.name}'")
+        body = tuple(self._resolve(i) for i in self.code)
+        return ir.Function(self.name, nparams, tuple(self.locals), self.ret, body, self.loc(decl))
+
+    def new_label(self) -> _Label:
+        return _Label()
+
+    def _resolve(self, i):
+        if isinstance(i, Branch):
+            return replace(i, then=i.then.pc, other=i.other.pc)
+        if isinstance(i, Jump):
+            return replace(i, target=i.target.pc)
+        return i
+
+    # ------------------------------------------------------------ statements
+
+    def stmt(self, node):
+        if isinstance(node, _EXPR_STMTS):
+            self.effect(node)
+            return
+        m = getattr(self, "s_" + type(node).__name__, None)
+        if m is None:
+            self.err(node, f"unsupported statement ({type(node).__name__})")
+        m(node)
+
+    def s_Compound(self, node):
+        self.scopes.append({})
+        for item in node.block_items or []:
+            self.stmt(item)
+        self.scopes.pop()
+
+    def s_EmptyStatement(self, node):
+        pass
+
+    def s_Decl(self, node):
+        if isinstance(node.type, c_ast.FuncDecl):
+            self.err(node, "function declarations inside a function are not supported")
+        if "static" in node.storage:
+            self.err(node, f"static local variable '{node.name}' is not supported", "make it a global")
+        if node.name is None:
+            self.b.ctype(node.type)
+            return
+        t = self.b.ctype(node.type)
+        if isinstance(t, (StructT, ArrayT, OpaqueT)):
+            self.err(node, f"local variable '{node.name}' of type {type_str(t)} is not supported",
+                     "only int, enum, bool and pointer locals are; allocate the object with kzalloc or use a global")
+        if isinstance(t, VoidT):
+            self.err(node, f"variable '{node.name}' has type void")
+        idx = self.new_local(node.name, t, node)
+        self.scopes[-1][node.name] = idx  # in scope from its declarator on: `p = kzalloc(sizeof(*p), ...)`
+        if node.init is not None:
+            if isinstance(node.init, c_ast.InitList):
+                self.err(node.init, "brace initializers are not supported for locals")
+            e, et = self.rvalue(node.init)
+            self.emit(Set(idx, self.convert(e, et, t, node.init), self.loc(node)))
+        else:
+            self.emit(Set(idx, Const(0, t), self.loc(node)))
+
+    def s_DeclList(self, node):
+        for d in node.decls:
+            self.s_Decl(d)
+
+    def s_Typedef(self, node):
+        self.b.typedefs[node.name] = self.b.ctype(node.type)
+
+    def s_Return(self, node):
+        loc = self.loc(node)
+        if node.expr is None:
+            if not isinstance(self.ret, VoidT):
+                self.err(node, f"'return' with no value in function returning {type_str(self.ret)}")
+            self.emit(Ret(None, loc))
+            return
+        e, t = self.rvalue(node.expr)
+        if isinstance(self.ret, VoidT):
+            if isinstance(t, VoidT):
+                self.emit(Ret(None, loc))
+                return
+            self.err(node, "'return' with a value in a void function")
+        self.emit(Ret(self.convert(e, t, self.ret, node.expr), loc))
+
+    def s_If(self, node):
+        then, other, end = self.new_label(), self.new_label(), self.new_label()
+        self.cond(node.cond, then, other)
+        self.place(then)
+        if node.iftrue is not None:
+            self.stmt(node.iftrue)
+        self.emit(Jump(end, self.loc(node)))
+        self.place(other)
+        if node.iffalse is not None:
+            self.stmt(node.iffalse)
+        self.emit(Jump(end, self.loc(node)))
+        self.place(end)
+
+    def _check_bounded(self, node, cond, body):
+        always = cond is None
+        if cond is not None:
+            try:
+                always = self.b.consteval(cond) != 0
+            except FrontendError:
+                always = False
+        if always and not _can_leave(body):
+            self.err(node, "unbounded loop: the condition is always true and nothing leaves the loop",
+                     "add a condition, a break, a return or a goto out of the loop")
+
+    def s_While(self, node):
+        self._check_bounded(node, node.cond, node.stmt)
+        top, body, end = self.new_label(), self.new_label(), self.new_label()
+        self.place(top)
+        self.cond(node.cond, body, end)
+        self.place(body)
+        self.loops.append((end, top))
+        self.stmt(node.stmt)
+        self.loops.pop()
+        self.emit(Jump(top, self.loc(node)))
+        self.place(end)
+
+    def s_DoWhile(self, node):
+        self._check_bounded(node, node.cond, node.stmt)
+        top, cont, end = self.new_label(), self.new_label(), self.new_label()
+        self.place(top)
+        self.loops.append((end, cont))
+        self.stmt(node.stmt)
+        self.loops.pop()
+        self.place(cont)
+        self.cond(node.cond, top, end)
+        self.place(end)
+
+    def s_For(self, node):
+        self._check_bounded(node, node.cond, node.stmt)
+        self.scopes.append({})
+        if node.init is not None:
+            if isinstance(node.init, c_ast.DeclList):
+                self.s_DeclList(node.init)
+            else:
+                self.effect(node.init)
+        top, body, cont, end = self.new_label(), self.new_label(), self.new_label(), self.new_label()
+        self.place(top)
+        if node.cond is not None:
+            self.cond(node.cond, body, end)
+        self.place(body)
+        self.loops.append((end, cont))
+        self.stmt(node.stmt)
+        self.loops.pop()
+        self.place(cont)
+        if node.next is not None:
+            self.effect(node.next)
+        self.emit(Jump(top, self.loc(node)))
+        self.place(end)
+        self.scopes.pop()
+
+    def s_Break(self, node):
+        if not self.loops:
+            self.err(node, "'break' outside a loop or switch")
+        self.emit(Jump(self.loops[-1][0], self.loc(node)))
+
+    def s_Continue(self, node):
+        target = next((c for _, c in reversed(self.loops) if c is not None), None)
+        if target is None:
+            self.err(node, "'continue' outside a loop")
+        self.emit(Jump(target, self.loc(node)))
+
+    def s_Goto(self, node):
+        lab = self.labels.setdefault(node.name, self.new_label())
+        self.label_uses.append((node, lab))
+        self.emit(Jump(lab, self.loc(node)))
+
+    def s_Label(self, node):
+        lab = self.labels.setdefault(node.name, self.new_label())
+        if lab.pc is not None:
+            self.err(node, f"label '{node.name}' is defined twice")
+        self.place(lab)
+        if node.stmt is not None:
+            self.stmt(node.stmt)
+
+    def s_Switch(self, node):
+        e, t = self.rvalue(node.cond)
+        if not isinstance(t, IntT):
+            self.err(node.cond, f"switch on a {type_str(t)}")
+        v = self.temp(t, node)
+        self.emit(Set(v, e, self.loc(node)))
+        items = node.stmt.block_items if isinstance(node.stmt, c_ast.Compound) else [node.stmt]
+        items = items or []
+        end = self.new_label()
+        case_labels = []
+        default = None
+        for it in items:
+            if isinstance(it, c_ast.Case):
+                case_labels.append((it, self.new_label()))
+            elif isinstance(it, c_ast.Default):
+                default = self.new_label()
+                case_labels.append((it, default))
+            else:
+                self.err(it, "statements in a switch must follow a case label")
+        for it, lab in case_labels:
+            if isinstance(it, c_ast.Case):
+                nxt = self.new_label()
+                cv = self.b.consteval(it.expr)
+                self.emit(Branch(Bin("==", Var(v, t), Const(cv, t), INT), lab, nxt, self.loc(it)))
+                self.place(nxt)
+        self.emit(Jump(default or end, self.loc(node)))
+        self.loops.append((end, None))
+        for it, lab in case_labels:
+            self.place(lab)
+            for s in it.stmts or []:
+                self.stmt(s)
+        self.loops.pop()
+        self.emit(Jump(end, self.loc(node)))
+        self.place(end)
+
+    def s_Case(self, node):
+        self.err(node, "'case' outside a switch")
+
+    def s_Default(self, node):
+        self.err(node, "'default' outside a switch")
+
+    def s_Pragma(self, node):
+        pass
+
+    def s_FuncDef(self, node):
+        self.err(node, "nested functions are not supported")
+
+    def effect(self, node):
+        """An expression evaluated for its side effects."""
+        if isinstance(node, c_ast.ExprList):
+            for e in node.exprs:
+                self.effect(e)
+            return
+        self.rvalue(node, discard=True)
+
+    # ------------------------------------------------------------ conditions
+
+    def cond(self, node, t: _Label, f: _Label):
+        """Branch to t when node is non-zero, else to f (short-circuit)."""
+        if isinstance(node, c_ast.BinaryOp) and node.op in ("&&", "||"):
+            mid = self.new_label()
+            if node.op == "&&":
+                self.cond(node.left, mid, f)
+            else:
+                self.cond(node.left, t, mid)
+            self.place(mid)
+            self.cond(node.right, t, f)
+            return
+        if isinstance(node, c_ast.UnaryOp) and node.op == "!":
+            self.cond(node.expr, f, t)
+            return
+        e, ty = self.rvalue(node)
+        self.emit(Branch(self.truth(e, ty, node), t, f, self.loc(node)))
+
+    def truth(self, e, t, node):
+        if isinstance(t, PtrT):
+            return Bin("!=", e, Const(0, t), INT, self.loc(node))
+        if isinstance(t, IntT):
+            return e
+        self.err(node, f"a {type_str(t)} cannot be used as a condition")
+
+    # ------------------------------------------------------------ conversions
+
+    def convert(self, e, src, dst, node):
+        """Implicit conversion for assignment, argument passing and return."""
+        if isinstance(dst, IntT):
+            if isinstance(src, IntT):
+                if src.bits == dst.bits and src.signed == dst.signed:
+                    return e
+                if isinstance(e, Const):
+                    return Const(_wrap(e.value, dst), dst, e.loc)
+                return Cast(e, dst, self.loc(node))
+            if isinstance(src, PtrT) and dst.bits == 1:
+                return Bin("!=", e, Const(0, src), BOOL, self.loc(node))
+            self.err(node, f"type error: cannot convert {type_str(src)} to {type_str(dst)}",
+                     "pointers and integers do not mix in models")
+        if isinstance(dst, PtrT):
+            if isinstance(src, PtrT):
+                if src == dst or isinstance(src.target, VoidT) or isinstance(dst.target, VoidT):
+                    return e if src == dst else Cast(e, dst, self.loc(node))
+                self.err(node, f"type error: incompatible pointer types: {type_str(src)} assigned to {type_str(dst)}",
+                         "cast explicitly if this is really meant")
+            if isinstance(src, IntT) and isinstance(e, Const) and e.value == 0:
+                return Const(0, dst, e.loc)
+            self.err(node, f"type error: cannot convert {type_str(src)} to {type_str(dst)}",
+                     "pointers and integers do not mix in models")
+        if isinstance(dst, VoidT):
+            return e
+        self.err(node, f"type error: cannot assign a {type_str(src)} to a {type_str(dst)}",
+                 "struct assignment is not supported; copy the fields one by one")
+
+    # ------------------------------------------------------------ lvalues
+
+    def lvalue(self, node):
+        """('local', index, type) or ('mem', address expression, type)."""
+        loc = self.loc(node)
+        if isinstance(node, c_ast.ID):
+            idx = self.lookup(node.name)
+            if idx is not None:
+                return ("local", idx, self.locals[idx].type)
+            g = self.b.globals.get(node.name)
+            if g is not None:
+                return ("mem", GlobalAddr(g.name, PtrT(g.type), loc), g.type)
+            self.unknown(node)
+        if isinstance(node, c_ast.StructRef):
+            if node.type == "->":
+                base, bt = self.rvalue(node.name)
+                if not isinstance(bt, PtrT):
+                    self.err(node, f"type error: '->' applied to a {type_str(bt)}, not a pointer")
+                st = bt.target
+            else:
+                kind, base, st = self.lvalue(node.name)
+                if kind != "mem":
+                    self.err(node, "'.' on a local is not supported (locals are scalars)")
+            if not isinstance(st, StructT):
+                self.err(node, f"type error: member access on a {type_str(st)}, not a struct")
+            sd = self.b.structs.get(st.name)
+            if sd is None:
+                self.err(node, f"struct {st.name} is incomplete (declared but never defined)")
+            fname = node.field.name
+            f = sd.field(fname)
+            if f is None:
+                self.err(node.field, f"struct {st.name} has no member named '{fname}'",
+                         did_you_mean(fname, [x.name for x in sd.fields]))
+            return ("mem", FieldAddr(base, st.name, fname, PtrT(f.type), loc), f.type)
+        if isinstance(node, c_ast.ArrayRef):
+            kind, base, at = self.lvalue(node.name) if not self._is_pointer_expr(node.name) else (None, None, None)
+            if kind != "mem" or not isinstance(at, ArrayT):
+                self.err(node, "indexing is only supported on arrays (not on pointers or locals)",
+                         "declare the table as a global or member array")
+            idx, it = self.rvalue(node.subscript)
+            if not isinstance(it, IntT):
+                self.err(node.subscript, f"type error: array index of type {type_str(it)}")
+            return ("mem", IndexAddr(base, idx, PtrT(at.elem), loc), at.elem)
+        if isinstance(node, c_ast.UnaryOp) and node.op == "*":
+            p, pt = self.rvalue(node.expr)
+            if not isinstance(pt, PtrT):
+                self.err(node, f"type error: dereference of a {type_str(pt)}")
+            if isinstance(pt.target, VoidT):
+                self.err(node, "dereference of a void pointer")
+            return ("mem", p, pt.target)
+        self.err(node, f"expression is not assignable: {_src(node)}")
+
+    def _is_pointer_expr(self, node):
+        if isinstance(node, c_ast.ID):
+            idx = self.lookup(node.name)
+            return idx is not None and isinstance(self.locals[idx].type, PtrT)
+        return False
+
+    def unknown(self, node):
+        names = [n for s in self.scopes for n in s] + list(self.b.globals) + list(self.b.enums) + list(self.b.fdecls)
+        self.err(node, f"unknown identifier '{node.name}'", did_you_mean(node.name, names))
+
+    def read(self, lv, node):
+        """The value of an lvalue: a Var, or a Load into a temp (or Deref in invariants)."""
+        kind, where, t = lv
+        if kind == "local":
+            return Var(where, t, self.loc(node)), t
+        if isinstance(t, ArrayT):  # an array decays to a pointer to its first element
+            return _retype(where, PtrT(t.elem)), PtrT(t.elem)
+        if isinstance(t, (StructT, OpaqueT)):
+            self.err(node, f"a {type_str(t)} cannot be used as a value", "take its address with &")
+        if self.invariant:
+            return Deref(where, t, self.loc(node)), t
+        tmp = self.temp(t, node)
+        self.emit(Load(tmp, where, t, f"read {_src(node)}", self.loc(node)))
+        return Var(tmp, t, self.loc(node)), t
+
+    def write(self, lv, value, vt, node, text):
+        kind, where, t = lv
+        if isinstance(t, (StructT, ArrayT, OpaqueT)):
+            self.err(node, f"cannot assign to a {type_str(t)}", "assign its members one by one")
+        v = self.convert(value, vt, t, node)
+        if kind == "local":
+            self.emit(Set(where, v, self.loc(node)))
+        else:
+            if self.invariant:
+                self.err(node, "invariants cannot assign")
+            self.emit(Store(where, v, t, text, self.loc(node)))
+        return v, t
+
+    # ------------------------------------------------------------ rvalues
+
+    def rvalue(self, node, discard=False):
+        """(pure expression, type); loads and calls are emitted as instructions."""
+        loc = self.loc(node)
+        if isinstance(node, c_ast.Constant):
+            v = self.b.int_literal(node)
+            return Const(v, self.b.literal_type(node, v), loc), self.b.literal_type(node, v)
+        if isinstance(node, c_ast.ID):
+            if self.lookup(node.name) is None and node.name not in self.b.globals:
+                if node.name in self.b.enums:
+                    v, en = self.b.enums[node.name]
+                    return Const(v, IntT(32, True, en), loc), IntT(32, True, en)
+                if node.name in self.b.fdecls:
+                    return Const(0, FuncT(node.name), loc), FuncT(node.name)
+                self.unknown(node)
+            return self.read(self.lvalue(node), node)
+        if isinstance(node, (c_ast.StructRef, c_ast.ArrayRef)):
+            return self.read(self.lvalue(node), node)
+        if isinstance(node, c_ast.Assignment):
+            lv = self.lvalue(node.lvalue)
+            text = _src(node)
+            if node.op == "=":
+                v, vt = self.rvalue(node.rvalue)
+                return self.write(lv, v, vt, node, text)
+            op = node.op[:-1]
+            cur, ct = self.read(lv, node.lvalue)
+            rhs, rt = self.rvalue(node.rvalue)
+            res, restype = self.binop(op, cur, ct, rhs, rt, node)
+            return self.write(lv, res, restype, node, text)
+        if isinstance(node, c_ast.UnaryOp):
+            return self.unary(node, discard)
+        if isinstance(node, c_ast.BinaryOp):
+            if node.op in ("&&", "||"):
+                return self.logical(node)
+            a, at = self.rvalue(node.left)
+            b, bt = self.rvalue(node.right)
+            return self.binop(node.op, a, at, b, bt, node)
+        if isinstance(node, c_ast.TernaryOp):
+            return self.ternary(node)
+        if isinstance(node, c_ast.Cast):
+            return self.cast(node)
+        if isinstance(node, c_ast.FuncCall):
+            return self.call(node, discard)
+        if isinstance(node, c_ast.ExprList):
+            if len(node.exprs) == 1:
+                return self.rvalue(node.exprs[0], discard)
+            self.err(node, "the comma operator is not supported")
+        if isinstance(node, c_ast.CompoundLiteral):
+            self.err(node, "compound literals are not supported")
+        if isinstance(node, c_ast.InitList):
+            self.err(node, "brace initializers are only supported for globals")
+        self.err(node, f"unsupported expression ({type(node).__name__})")
+
+    def unary(self, node, discard):
+        loc = self.loc(node)
+        op = node.op
+        if op == "sizeof":
+            self.err(node, "sizeof is only supported as the size argument of kzalloc")
+        if op == "&":
+            if isinstance(node.expr, c_ast.ID) and node.expr.name in self.b.fdecls and \
+                    self.lookup(node.expr.name) is None and node.expr.name not in self.b.globals:
+                return Const(0, FuncT(node.expr.name), loc), FuncT(node.expr.name)
+            kind, where, t = self.lvalue(node.expr)
+            if kind == "local":
+                self.err(node, f"taking the address of local '{self.locals[where].name}' is not supported",
+                         "make it a global or a field of an object")
+            return _retype(where, PtrT(t)), PtrT(t)
+        if op == "*":
+            return self.read(self.lvalue(node), node)
+        if op in ("++", "--", "p++", "p--"):
+            lv = self.lvalue(node.expr)
+            cur, ct = self.read(lv, node.expr)
+            if isinstance(ct, PtrT):
+                self.err(node, "pointer arithmetic is not supported")
+            res, rt = self.binop("+" if "+" in op else "-", cur, ct, Const(1, INT), INT, node)
+            if op.startswith("p") and not discard:
+                old = self.temp(ct, node)
+                self.emit(Set(old, cur, loc))
+                self.write(lv, res, rt, node, _src(node))
+                return Var(old, ct, loc), ct
+            return self.write(lv, res, rt, node, _src(node))
+        e, t = self.rvalue(node.expr)
+        if op == "!":
+            if isinstance(t, PtrT):
+                return Bin("==", e, Const(0, t), INT, loc), INT
+            if not isinstance(t, IntT):
+                self.err(node, f"type error: '!' on a {type_str(t)}")
+            return Un("!", e, INT, loc), INT
+        if op in ("-", "~", "+"):
+            if not isinstance(t, IntT):
+                self.err(node, f"type error: '{op}' on a {type_str(t)}")
+            rt = arith(t, t)
+            return (e, t) if op == "+" else (Un(op, e, rt, loc), rt)
+        self.err(node, f"unsupported operator '{op}'")
+
+    def binop(self, op, a, at, b, bt, node):
+        loc = self.loc(node)
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            if isinstance(at, PtrT) or isinstance(bt, PtrT):
+                if op not in ("==", "!="):
+                    self.err(node, "ordering comparisons of pointers are not supported")
+                if isinstance(at, IntT) and not (isinstance(a, Const) and a.value == 0) or \
+                        isinstance(bt, IntT) and not (isinstance(b, Const) and b.value == 0):
+                    self.err(node, "type error: comparison between a pointer and an integer")
+                return Bin(op, a, b, INT, loc), INT
+            if not isinstance(at, IntT) or not isinstance(bt, IntT):
+                self.err(node, f"type error: '{op}' between {type_str(at)} and {type_str(bt)}")
+            ct = arith(at, bt)
+            return Bin(op, _as(a, at, ct), _as(b, bt, ct), INT, loc), INT
+        if isinstance(at, PtrT) or isinstance(bt, PtrT):
+            self.err(node, "pointer arithmetic is not supported", "index a global or member array instead")
+        if not isinstance(at, IntT) or not isinstance(bt, IntT):
+            self.err(node, f"type error: '{op}' between {type_str(at)} and {type_str(bt)}")
+        if op in ("<<", ">>"):
+            rt = arith(at, at)
+            return Bin(op, _as(a, at, rt), b, rt, loc), rt
+        if op not in ("+", "-", "*", "/", "%", "&", "|", "^"):
+            self.err(node, f"unsupported operator '{op}'")
+        rt = arith(at, bt)
+        return Bin(op, _as(a, at, rt), _as(b, bt, rt), rt, loc), rt
+
+    def logical(self, node):
+        """&& and || as values: pure when both sides are pure, else through branches."""
+        mark = len(self.code)
+        a, at = self.rvalue(node.left)
+        mid = len(self.code)
+        b, bt = self.rvalue(node.right)
+        if len(self.code) == mid:
+            return Bin(node.op, self.truth(a, at, node.left), self.truth(b, bt, node.right), INT, self.loc(node)), INT
+        del self.code[mark:]
+        res = self.temp(INT, node)
+        t, f, end = self.new_label(), self.new_label(), self.new_label()
+        self.cond(node, t, f)
+        self.place(t)
+        self.emit(Set(res, Const(1, INT), self.loc(node)))
+        self.emit(Jump(end, self.loc(node)))
+        self.place(f)
+        self.emit(Set(res, Const(0, INT), self.loc(node)))
+        self.emit(Jump(end, self.loc(node)))
+        self.place(end)
+        return Var(res, INT, self.loc(node)), INT
+
+    def ternary(self, node):
+        _, at = self._type_of(node.iftrue)
+        _, bt = self._type_of(node.iffalse)
+        if isinstance(at, PtrT) or isinstance(bt, PtrT):
+            rt = at if isinstance(at, PtrT) else bt
+        elif isinstance(at, IntT) and isinstance(bt, IntT):
+            rt = arith(at, bt)
+        else:
+            self.err(node, f"type error: '?:' arms of types {type_str(at)} and {type_str(bt)}")
+        res = self.temp(rt, node)
+        t, f, end = self.new_label(), self.new_label(), self.new_label()
+        self.cond(node.cond, t, f)
+        for lab, arm in ((t, node.iftrue), (f, node.iffalse)):
+            self.place(lab)
+            e, et = self.rvalue(arm)
+            self.emit(Set(res, self.convert(e, et, rt, arm), self.loc(arm)))
+            self.emit(Jump(end, self.loc(node)))
+        self.place(end)
+        return Var(res, rt, self.loc(node)), rt
+
+    def cast(self, node):
+        loc = self.loc(node)
+        to = self.b.ctype(node.to_type)
+        inner = node.expr
+        if isinstance(inner, c_ast.FuncCall) and isinstance(inner.name, c_ast.ID) and \
+                inner.name.name == "__mkverify_container_of":
+            return self.container_of(inner, to, node)
+        if isinstance(to, VoidT):
+            if isinstance(inner, c_ast.Constant):
+                return Const(0, INT, loc), VoidT()
+            e, t = self.rvalue(inner, discard=True)
+            return e, VoidT()
+        e, t = self.rvalue(inner)
+        if isinstance(to, IntT):
+            if isinstance(t, IntT):
+                if isinstance(e, Const):
+                    return Const(_wrap(e.value, to), to, loc), to
+                return Cast(e, to, loc), to
+            self.err(node, f"type error: cast of {type_str(t)} to {type_str(to)}", "pointers and integers do not mix in models")
+        if isinstance(to, PtrT):
+            if isinstance(t, PtrT):
+                return Cast(e, to, loc), to
+            if isinstance(t, IntT) and isinstance(e, Const) and e.value == 0:
+                return Const(0, to, loc), to
+            self.err(node, f"type error: cast of {type_str(t)} to {type_str(to)}", "pointers and integers do not mix in models")
+        self.err(node, f"unsupported cast to {type_str(to)}")
+
+    def container_of(self, call, to, node):
+        args = call.args.exprs if call.args else []
+        if not isinstance(to, PtrT) or not isinstance(to.target, StructT) or len(args) != 2 \
+                or not isinstance(args[1], c_ast.Constant):
+            self.err(node, "malformed container_of")
+        member = args[1].value.strip('"')
+        sname = to.target.name
+        sd = self.b.structs.get(sname)
+        if sd is None:
+            self.err(node, f"container_of: struct {sname} is not defined")
+        f = sd.field(member)
+        if f is None:
+            self.err(node, f"container_of: struct {sname} has no member '{member}'",
+                     did_you_mean(member, [x.name for x in sd.fields]))
+        p, pt = self.rvalue(args[0])
+        if not isinstance(pt, PtrT) or (pt.target != f.type and not isinstance(pt.target, VoidT)):
+            self.err(node, f"type error: container_of: pointer of type {type_str(pt)} does not point to "
+                           f"member '{member}' of type {type_str(f.type)}")
+        return ContainerOf(p, sname, member, to, self.loc(node)), to
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, node, discard):
+        loc = self.loc(node)
+        if not isinstance(node.name, c_ast.ID):
+            self.err(node, "calls through function pointers are not supported")
+        name = node.name.name
+        args = list(node.args.exprs) if node.args else []
+        if self.lookup(name) is not None or name in self.b.globals:
+            self.err(node, f"'{name}' is a variable, not a function (calls through function pointers are not supported)")
+        if name in SPECIAL_CALLS:
+            return getattr(self, "call_" + name.strip("_"))(node, args, discard)
+        if self.invariant:
+            if name in ir.QUERIES:
+                return self.query(node, name, args)
+            self.err(node, f"invariants can only call the queries {', '.join(sorted(ir.QUERIES))}")
+        if name in QUERY_ONLY:
+            self.err(node, f"{name}() is only available in invariants")
+        if name in PRIM_SIGS:
+            prim, kinds, rt = PRIM_SIGS[name]
+            vals = self.prim_args(node, name, args, kinds)
+            dst = self.temp(rt, node) if rt is not None else -1
+            self.emit(Prim(dst, prim, tuple(vals), None, _src(node), loc))
+            return (Var(dst, rt, loc), rt) if rt is not None else (Const(0, INT, loc), VoidT())
+        if name not in self.b.fdecls:
+            self.err(node, f"unknown function '{name}'", did_you_mean(name, list(self.b.fdecls) + list(PRIM_SIGS)))
+        if name not in self.b.fdefs:
+            ret, _, dloc, prelude = self.b.fdecls[name]
+            self.err(node, f"function '{name}' is declared but has no body in the model, and is not a kernel "
+                           f"primitive mkverify knows", did_you_mean(name, PRIM_SIGS) or
+                     "define it in the model (a stub that models its effect), or see docs/model-language.md for the prelude")
+        ret, ptypes, _, _ = self.b.fdecls[name]
+        if len(args) != len(ptypes):
+            self.err(node, f"{name}() takes {len(ptypes)} arguments, {len(args)} given")
+        vals = []
+        for a, pt in zip(args, ptypes):
+            e, t = self.rvalue(a)
+            vals.append(self.convert(e, t, pt, a))
+        dst = self.temp(ret, node) if not isinstance(ret, VoidT) and not discard else -1
+        self.emit(Call(dst, name, tuple(vals), loc))
+        if dst < 0:
+            return Const(0, INT, loc), ret
+        return Var(dst, ret, loc), ret
+
+    def prim_args(self, node, name, args, kinds):
+        if len(args) != len(kinds):
+            self.err(node, f"{name}() takes {len(kinds)} arguments, {len(args)} given")
+        vals = []
+        for a, k in zip(args, kinds):
+            e, t = self.rvalue(a)
+            if k == "int":
+                if not isinstance(t, IntT):
+                    self.err(a, f"type error: {name}() expects an integer here, got {type_str(t)}")
+                vals.append(e if t.bits <= 64 else Cast(e, LONG))
+            elif k == ANY_PTR:
+                if not isinstance(t, PtrT):
+                    self.err(a, f"type error: {name}() expects a pointer here, got {type_str(t)}")
+                vals.append(e)
+            else:
+                want = PtrT(OpaqueT(k))
+                if t != want and not (isinstance(t, PtrT) and isinstance(t.target, VoidT)):
+                    self.err(a, f"type error: {name}() expects {type_str(want)}, got {type_str(t)}",
+                             "pass the address of the member, e.g. &obj->ref")
+                vals.append(e)
+        return vals
+
+    def query(self, node, name, args):
+        nargs, rt = ir.QUERIES[name]
+        if len(args) != nargs:
+            self.err(node, f"{name}() takes {nargs} arguments, {len(args)} given")
+        vals = [self.rvalue(a)[0] for a in args]
+        return Query(name, tuple(vals), rt, self.loc(node)), rt
+
+    def call_kzalloc(self, node, args, discard):
+        if self.invariant:
+            self.err(node, "invariants cannot allocate")
+        if len(args) != 2:
+            self.err(node, "kzalloc() takes 2 arguments (size, gfp flags)")
+        size = args[0]
+        if not (isinstance(size, c_ast.UnaryOp) and size.op == "sizeof"):
+            self.err(size, "kzalloc's size must be sizeof(struct T) or sizeof(*ptr)",
+                     "mkverify allocates whole objects from a pool per struct type")
+        if isinstance(size.expr, c_ast.Typename):
+            t = self.b.ctype(size.expr)
+        else:
+            target = size.expr
+            if isinstance(target, c_ast.UnaryOp) and target.op == "*":
+                _, pt = self._type_of(target.expr)
+                t = pt.target if isinstance(pt, PtrT) else pt
+            else:
+                _, t = self._type_of(target)
+        if not isinstance(t, StructT):
+            self.err(size, f"kzalloc of a {type_str(t)}: only structs are allocated", "wrap the data in a struct")
+        loc = self.loc(node)
+        rt = PtrT(t)
+        dst = self.temp(rt, node)
+        self.emit(Prim(dst, "kzalloc", (), t.name, _src(node), loc))
+        return Var(dst, rt, loc), rt
+
+    call_kmalloc = call_kzalloc
+
+    def _type_of(self, node):
+        """Type of an expression without emitting code (for sizeof)."""
+        save, saved_locals = self.code, list(self.locals)
+        self.code = []
+        try:
+            e, t = self.rvalue(node)
+        finally:
+            self.code = save
+            self.locals[:] = saved_locals
+        return e, t
+
+    def call_kref_put(self, node, args, discard):
+        if len(args) != 2:
+            self.err(node, "kref_put() takes 2 arguments (kref, release)")
+        vals = self.prim_args(node, "kref_put", args[:1], ["kref"])
+        rel = args[1]
+        if isinstance(rel, c_ast.UnaryOp) and rel.op == "&":
+            rel = rel.expr
+        if not isinstance(rel, c_ast.ID) or rel.name not in self.b.fdefs:
+            self.err(args[1], "kref_put's release callback must name a function defined in the model")
+        ret, ptypes, _, _ = self.b.fdecls[rel.name]
+        if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT("kref")):
+            self.err(args[1], f"release callback {rel.name} must take one struct kref * argument")
+        loc = self.loc(node)
+        dst = self.temp(INT, node)
+        self.emit(Prim(dst, "kref_put", tuple(vals), rel.name, _src(node), loc))
+        return Var(dst, INT, loc), INT
+
+    def call_idr_alloc(self, node, args, discard):
+        if len(args) != 5:
+            self.err(node, f"idr_alloc() takes 5 arguments (idr, ptr, start, end, gfp), {len(args)} given")
+        vals = self.prim_args(node, "idr_alloc", args[:4], ["idr", ANY_PTR, "int", "int"])
+        loc = self.loc(node)
+        dst = self.temp(INT, node)
+        self.emit(Prim(dst, "idr_alloc", tuple(vals), None, _src(node), loc))
+        return Var(dst, INT, loc), INT
+
+    def _check(self, node, args, kind, discard):
+        if len(args) != 1:
+            self.err(node, f"{kind}() takes 1 argument")
+        if self.invariant:
+            self.err(node, f"{kind} cannot be used in an invariant")
+        e, t = self.rvalue(args[0])
+        c = self.truth(e, t, args[0])
+        loc = self.loc(node)
+        self.emit(Check(kind, c, _src(node), loc))
+        if kind == "WARN_ON" and not discard:
+            v = self.temp(INT, node)
+            self.emit(Set(v, Bin("!=", c, Const(0, INT), INT, loc), loc))
+            return Var(v, INT, loc), INT
+        return Const(0, INT, loc), VoidT()
+
+    def call_BUG_ON(self, node, args, discard):
+        return self._check(node, args, "BUG_ON", discard)
+
+    def call_WARN_ON(self, node, args, discard):
+        return self._check(node, args, "WARN_ON", discard)
+
+    def call_mkverify_container_of(self, node, args, discard):
+        self.err(node, "container_of must be used through the prelude macro, with a struct type")
+
+    def call_mkverify_array_size(self, node, args, discard):
+        if len(args) != 1:
+            self.err(node, "ARRAY_SIZE takes one array")
+        kind, where, t = self.lvalue(args[0])
+        if not isinstance(t, ArrayT):
+            self.err(node, f"ARRAY_SIZE of a {type_str(t)}, not an array")
+        return Const(t.n, INT, self.loc(node)), INT
+
+
+_EXPR_STMTS = (c_ast.Assignment, c_ast.UnaryOp, c_ast.FuncCall, c_ast.BinaryOp, c_ast.Cast, c_ast.ID,
+               c_ast.Constant, c_ast.TernaryOp, c_ast.StructRef, c_ast.ArrayRef, c_ast.ExprList)
+
+
+def _as(e, src, dst):
+    if src == dst or not isinstance(src, IntT):
+        return e
+    if src.bits == dst.bits and src.signed == dst.signed:
+        return e
+    if isinstance(e, Const):
+        return Const(_wrap(e.value, dst), dst, e.loc)
+    return Cast(e, dst, e.loc if hasattr(e, "loc") else None)
+
+
+def _retype(e, t):
+    """The same address expression, seen at another pointer type."""
+    if hasattr(e, "type") and e.type == t:
+        return e
+    return Cast(e, t, getattr(e, "loc", None))
+
+
+def _can_leave(node) -> bool:
+    """Does a loop body contain a break (at its own level), return or goto?"""
+    if node is None:
+        return False
+    if isinstance(node, (c_ast.Return, c_ast.Goto)):
+        return True
+    if isinstance(node, c_ast.Break):
+        return True
+    if isinstance(node, (c_ast.While, c_ast.DoWhile, c_ast.For, c_ast.Switch)):
+        # a break inside a nested loop leaves only that loop; returns and gotos still count
+        return any(isinstance(n, (c_ast.Return, c_ast.Goto)) for n in _walk(node))
+    if isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and node.name.name == "BUG_ON":
+        return False
+    return any(_can_leave(c) for _, c in node.children())
+
+
+def _walk(node):
+    yield node
+    for _, c in node.children():
+        yield from _walk(c)

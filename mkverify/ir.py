@@ -1,0 +1,749 @@
+"""The IR: the one contract between the front end and every engine.
+
+A `Program` is a typed program over a simulated machine. Memory is a flat
+array of cells; every scalar (int, enum, bool, pointer, and each kernel
+primitive such as a kref or a mutex) is one cell, so a pointer is a cell
+address and `&obj->field` is address arithmetic. Functions are lists of
+instructions with explicit jump targets.
+
+Granularity (what one step of a thread is) is fixed here, not in an engine:
+an instruction is *visible* when it touches shared memory or the machine
+(`Load`, `Store`, `Prim`); every other instruction is *silent* (it reads and
+writes only the thread's own locals). A step executes exactly one visible
+instruction and then every silent one up to the next visible instruction, so
+interleavings happen at every shared-memory access and lock operation and
+nowhere else. Expressions never touch memory, except `Deref`, which only
+invariants may use.
+
+Nodes are frozen, slotted dataclasses, one comment line each, every node with
+a `loc`. Nothing but the front end builds IR; passes read it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from .diag import IRError, SourceLoc, NOWHERE
+
+# ---------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class IntT:
+    """An integer of `bits` width; `enum` names the C enum it came from."""
+    bits: int = 32
+    signed: bool = True
+    enum: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PtrT:
+    """A pointer; `target` is the pointee type (VoidT for void *)."""
+    target: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StructT:
+    """A struct, by name; its layout is in `Program.structs`."""
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayT:
+    """A fixed-size array of `n` elements."""
+    elem: Any
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueT:
+    """A kernel primitive the machine gives meaning to (see OPAQUE_KINDS)."""
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoidT:
+    """void: the return type of procedures and the target of void *."""
+
+
+@dataclass(frozen=True, slots=True)
+class FuncT:
+    """A function used as a value: only as a kref release callback."""
+    name: str
+
+
+#: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr")
+
+INT = IntT(32, True)
+UINT = IntT(32, False)
+LONG = IntT(64, True)
+ULONG = IntT(64, False)
+BOOL = IntT(1, False)
+
+
+def type_str(t) -> str:
+    """C-like text of a type, for messages and the printer."""
+    if isinstance(t, IntT):
+        if t.enum:
+            return f"enum {t.enum}"
+        if t.bits == 1:
+            return "bool"
+        base = {8: "char", 16: "short", 32: "int", 64: "long"}.get(t.bits, f"int{t.bits}")
+        return base if t.signed else f"unsigned {base}"
+    if isinstance(t, PtrT):
+        return f"{type_str(t.target)} *"
+    if isinstance(t, StructT):
+        return f"struct {t.name}"
+    if isinstance(t, ArrayT):
+        return f"{type_str(t.elem)}[{t.n}]"
+    if isinstance(t, OpaqueT):
+        return {"kref": "struct kref", "refcount": "refcount_t", "atomic": "atomic_t",
+                "mutex": "struct mutex", "spinlock": "spinlock_t", "list_head": "struct list_head",
+                "cpumask": "struct cpumask", "idr": "struct idr"}[t.kind]
+    if isinstance(t, VoidT):
+        return "void"
+    if isinstance(t, FuncT):
+        return f"function {t.name}"
+    return repr(t)
+
+
+def is_scalar(t) -> bool:
+    return isinstance(t, (IntT, PtrT))
+
+
+# ---------------------------------------------------------------- expressions
+# Pure expressions over the thread's locals and constants.
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """An integer constant (NULL is Const(0) of a pointer type)."""
+    value: int
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """Local variable number `index` of the current frame."""
+    index: int
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalAddr:
+    """The address of global variable `name`."""
+    name: str
+    type: Any  # PtrT to the global's type
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAddr:
+    """`&base->field`: pointer arithmetic, no memory access."""
+    base: Any
+    struct: str
+    field: str
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class IndexAddr:
+    """`&base[index]` for base a pointer to ArrayT; out-of-bounds is a finding."""
+    base: Any
+    index: Any
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerOf:
+    """`container_of(ptr, struct, field)`: ptr minus the field's offset."""
+    ptr: Any
+    struct: str
+    field: str
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    """A binary operator (C semantics at `type`'s width; && and || are strict here)."""
+    op: str
+    left: Any
+    right: Any
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Un:
+    """A unary operator: '-', '~', '!'."""
+    op: str
+    operand: Any
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """Conversion to an integer type (wraps) or between pointer types."""
+    operand: Any
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Deref:
+    """`*addr`, read in one go: allowed only in invariants, which are not steps."""
+    addr: Any
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A side-effect-free primitive read in an invariant (kref_read, cpu_executes, ...)."""
+    name: str
+    args: tuple
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+EXPR_NODES = (Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un, Cast, Deref, Query)
+
+# ---------------------------------------------------------------- instructions
+
+
+@dataclass(frozen=True, slots=True)
+class Set:
+    """Silent: local `dst` = expr."""
+    dst: int
+    expr: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Visible: local `dst` = *addr (one shared read)."""
+    dst: int
+    addr: Any
+    type: Any
+    text: str = ""
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """Visible: *addr = value (one shared write)."""
+    addr: Any
+    value: Any
+    type: Any
+    text: str = ""
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Silent: call model function `func`; its return value goes to local `dst` (-1: none)."""
+    dst: int
+    func: str
+    args: tuple
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Prim:
+    """Visible: a kernel primitive (see PRIMS); result to local `dst` (-1: none)."""
+    dst: int
+    name: str
+    args: tuple
+    aux: Any = None  # kzalloc: struct name; kref_put: release function name
+    text: str = ""
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """Silent: go to `then` if cond != 0 else `other`."""
+    cond: Any
+    then: int
+    other: int
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Jump:
+    """Silent: go to `target`."""
+    target: int
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Ret:
+    """Silent: return `value` (None for void)."""
+    value: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """Silent: BUG_ON / WARN_ON (`kind`) fires when cond != 0; BUG_ON stops the thread."""
+    kind: str
+    cond: Any
+    text: str = ""
+    loc: SourceLoc = NOWHERE
+
+
+INSTR_NODES = (Set, Load, Store, Call, Prim, Branch, Jump, Ret, Check)
+VISIBLE = (Load, Store, Prim)
+
+#: primitive name -> (number of args, result type or None). Each is one visible step.
+PRIMS: dict[str, tuple[int, Any]] = {
+    "kzalloc": (0, None),            # aux = struct; result: pointer or NULL
+    "kfree": (1, None),
+    "kref_init": (1, None), "kref_get": (1, None), "kref_get_unless_zero": (1, INT),
+    "kref_put": (1, INT), "kref_read": (1, UINT),   # kref_put: aux = release function
+    "refcount_set": (2, None), "refcount_inc": (1, None), "refcount_dec_and_test": (1, BOOL),
+    "refcount_read": (1, UINT), "refcount_inc_not_zero": (1, BOOL),
+    "atomic_read": (1, INT), "atomic_set": (2, None), "atomic_cmpxchg": (3, INT),
+    "atomic_inc": (1, None), "atomic_dec": (1, None), "atomic_dec_and_test": (1, BOOL),
+    "mutex_lock": (1, None), "mutex_unlock": (1, None), "mutex_trylock": (1, INT),
+    "spin_lock": (1, None), "spin_unlock": (1, None),
+    "idr_alloc": (4, INT), "idr_find": (2, None), "idr_remove": (2, None),
+    "list_add": (2, None), "list_del": (1, None), "list_empty": (1, BOOL), "init_list_head": (1, None),
+    "cpumask_empty": (1, BOOL), "cpumask_first": (1, UINT), "cpumask_set_cpu": (2, None),
+    "cpumask_clear_cpu": (2, None), "cpumask_test_cpu": (2, BOOL), "cpumask_clear": (1, None),
+    "cpu_online": (1, BOOL), "add_cpu": (1, INT), "remove_cpu": (1, INT),
+    "multikernel_kick_ap": (2, INT),
+}
+
+#: side-effect-free queries an invariant may use
+QUERIES: dict[str, tuple[int, Any]] = {
+    "kref_read": (1, UINT), "refcount_read": (1, UINT), "atomic_read": (1, INT),
+    "list_empty": (1, BOOL), "cpumask_empty": (1, BOOL), "cpu_online": (1, BOOL),
+    "cpu_executes": (1, BOOL), "mutex_is_locked": (1, BOOL),
+}
+
+# ---------------------------------------------------------------- program
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A struct member."""
+    name: str
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class StructDef:
+    """A struct definition; members in declaration order."""
+    name: str
+    fields: tuple
+    loc: SourceLoc = NOWHERE
+
+    def field(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalVar:
+    """A global; `init` gives (cell offset, value) pairs, the rest is zero."""
+    name: str
+    type: Any
+    init: tuple = ()
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class LocalVar:
+    """A parameter, declared local, or front-end temporary."""
+    name: str
+    type: Any
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A model function: params are locals 0..nparams-1."""
+    name: str
+    nparams: int
+    locals: tuple
+    ret: Any
+    body: tuple
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPoint:
+    """Something a host CPU may invoke at any time, with finite argument domains."""
+    function: str
+    domains: tuple  # one tuple of ints per parameter
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The size of the simulated machine."""
+    cpus: int = 2
+    host_cpus: int = 2            # CPUs 0..host_cpus-1 run host threads and stay online
+    pools: tuple = ()             # (struct name, slots) pairs
+    idr_capacity: int = 4         # entries an IDR can hold before the bound is hit
+    alloc_can_fail: bool = True   # kzalloc may return NULL even with a free slot
+    depth: int = 0                # 0: unbounded
+    max_states: int = 0           # 0: unbounded
+    cpus_online: tuple = ()       # initial online CPUs beyond the host ones
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """Allowed transitions of `struct.field`; values are enum constants."""
+    struct: str
+    field: str
+    states: tuple        # (name, value) pairs
+    transitions: tuple   # (from value, to value) pairs
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    """`expr` must be non-zero for every live object of `struct` (local 0 = self)."""
+    name: str
+    struct: str
+    expr: Any
+    always: bool = False  # False: checked at quiescent states only
+    text: str = ""
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A whole model with its bounds and spec: what every engine reads."""
+    name: str
+    structs: tuple
+    enums: tuple          # (constant name, value, enum name) triples
+    globals: tuple
+    functions: tuple
+    entries: tuple
+    bounds: Bounds
+    lifecycles: tuple = ()
+    invariants: tuple = ()
+
+    def struct(self, name: str) -> StructDef | None:
+        for s in self.structs:
+            if s.name == name:
+                return s
+        return None
+
+    def function(self, name: str) -> Function | None:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        return None
+
+
+# ---------------------------------------------------------------- layout helpers
+
+
+def sizeof(t, program: Program) -> int:
+    """Size of a type in cells."""
+    if isinstance(t, (IntT, PtrT)):
+        return 1
+    if isinstance(t, OpaqueT):
+        return 2 * program.bounds.idr_capacity if t.kind == "idr" else 1
+    if isinstance(t, ArrayT):
+        return t.n * sizeof(t.elem, program)
+    if isinstance(t, StructT):
+        sd = program.struct(t.name)
+        return sum(sizeof(f.type, program) for f in sd.fields)
+    raise IRError(NOWHERE, f"type {type_str(t)} has no size")
+
+
+def field_offset(struct: str, fname: str, program: Program) -> int:
+    off = 0
+    for f in program.struct(struct).fields:
+        if f.name == fname:
+            return off
+        off += sizeof(f.type, program)
+    raise IRError(NOWHERE, f"struct {struct} has no field {fname}")
+
+
+# ---------------------------------------------------------------- serial form
+
+
+def to_json(node) -> Any:
+    """The stable serialized form: dataclasses become {"node": Name, ...fields}."""
+    if is_dataclass(node):
+        out = {"node": type(node).__name__}
+        for f in fields(node):
+            out[f.name] = to_json(getattr(node, f.name))
+        return out
+    if isinstance(node, tuple):
+        return [to_json(x) for x in node]
+    return node
+
+
+_NODE_TYPES = {cls.__name__: cls for cls in (
+    IntT, PtrT, StructT, ArrayT, OpaqueT, VoidT, FuncT, SourceLoc, *EXPR_NODES, *INSTR_NODES,
+    Field, StructDef, GlobalVar, LocalVar, Function, EntryPoint, Bounds, Lifecycle, Invariant, Program)}
+
+
+def from_json(data) -> Any:
+    """Inverse of `to_json`."""
+    if isinstance(data, dict):
+        cls = _NODE_TYPES[data["node"]]
+        return cls(**{k: from_json(v) for k, v in data.items() if k != "node"})
+    if isinstance(data, list):
+        return tuple(from_json(x) for x in data)
+    return data
+
+
+# ---------------------------------------------------------------- printer
+
+
+def expr_str(e, fn: Function | None = None) -> str:
+    """Readable text of an expression."""
+    if isinstance(e, Const):
+        if isinstance(e.type, PtrT) and e.value == 0:
+            return "NULL"
+        return str(e.value)
+    if isinstance(e, Var):
+        if fn is not None and e.index < len(fn.locals):
+            return fn.locals[e.index].name
+        return f"%{e.index}"
+    if isinstance(e, GlobalAddr):
+        return f"&{e.name}"
+    if isinstance(e, FieldAddr):
+        return f"&{expr_str(e.base, fn)}->{e.field}"
+    if isinstance(e, IndexAddr):
+        return f"&({expr_str(e.base, fn)})[{expr_str(e.index, fn)}]"
+    if isinstance(e, ContainerOf):
+        return f"container_of({expr_str(e.ptr, fn)}, struct {e.struct}, {e.field})"
+    if isinstance(e, Bin):
+        return f"({expr_str(e.left, fn)} {e.op} {expr_str(e.right, fn)})"
+    if isinstance(e, Un):
+        return f"{e.op}{expr_str(e.operand, fn)}"
+    if isinstance(e, Cast):
+        return f"({type_str(e.type)}){expr_str(e.operand, fn)}"
+    if isinstance(e, Deref):
+        return f"*{expr_str(e.addr, fn)}"
+    if isinstance(e, Query):
+        return f"{e.name}({', '.join(expr_str(a, fn) for a in e.args)})"
+    return repr(e)
+
+
+def instr_str(i, fn: Function | None = None) -> str:
+    def loc(n):
+        return fn.locals[n].name if fn is not None and 0 <= n < len(fn.locals) else f"%{n}"
+    if isinstance(i, Set):
+        return f"{loc(i.dst)} = {expr_str(i.expr, fn)}"
+    if isinstance(i, Load):
+        return f"{loc(i.dst)} = load {type_str(i.type)} {expr_str(i.addr, fn)}"
+    if isinstance(i, Store):
+        return f"store {type_str(i.type)} {expr_str(i.addr, fn)} <- {expr_str(i.value, fn)}"
+    if isinstance(i, (Call, Prim)):
+        name = i.func if isinstance(i, Call) else i.name
+        args = ", ".join(expr_str(a, fn) for a in i.args)
+        extra = f" [{i.aux}]" if isinstance(i, Prim) and i.aux else ""
+        kind = "call" if isinstance(i, Call) else "prim"
+        lhs = f"{loc(i.dst)} = " if i.dst >= 0 else ""
+        return f"{lhs}{kind} {name}({args}){extra}"
+    if isinstance(i, Branch):
+        return f"if {expr_str(i.cond, fn)} goto {i.then} else {i.other}"
+    if isinstance(i, Jump):
+        return f"goto {i.target}"
+    if isinstance(i, Ret):
+        return "return" if i.value is None else f"return {expr_str(i.value, fn)}"
+    if isinstance(i, Check):
+        return f"{i.kind}({expr_str(i.cond, fn)})"
+    return repr(i)
+
+
+def print_program(p: Program) -> str:
+    """`mkverify ir`: the IR as text, stable for a given program."""
+    out = [f"; program {p.name}"]
+    b = p.bounds
+    pools = ", ".join(f"{s}={n}" for s, n in b.pools)
+    out.append(f"; bounds: cpus={b.cpus} host_cpus={b.host_cpus} pools[{pools}] idr_capacity={b.idr_capacity}"
+               f" alloc_can_fail={str(b.alloc_can_fail).lower()} depth={b.depth}")
+    for s in p.structs:
+        out.append(f"struct {s.name} {{ " + " ".join(f"{type_str(f.type)} {f.name};" for f in s.fields) + " }")
+    for name, value, enum in p.enums:
+        out.append(f"const {name} = {value}  ; enum {enum}")
+    for g in p.globals:
+        init = f" = {{{', '.join(f'[{o}]={v}' for o, v in g.init)}}}" if g.init else ""
+        out.append(f"global {type_str(g.type)} {g.name}{init}")
+    for f in p.functions:
+        params = ", ".join(f"{type_str(v.type)} {v.name}" for v in f.locals[:f.nparams])
+        out.append(f"func {type_str(f.ret)} {f.name}({params})  ; {f.loc}")
+        for v in f.locals[f.nparams:]:
+            out.append(f"    local {type_str(v.type)} {v.name}")
+        for n, ins in enumerate(f.body):
+            vis = "*" if isinstance(ins, VISIBLE) else " "
+            out.append(f"  {vis}{n:3d}: {instr_str(ins, f)}  ; {ins.loc.line}:{ins.loc.col}")
+    for e in p.entries:
+        doms = "; ".join("{" + ", ".join(map(str, d)) + "}" for d in e.domains)
+        out.append(f"entry {e.function}({doms})")
+    for lc in p.lifecycles:
+        names = dict((v, n) for n, v in lc.states)
+        tr = ", ".join(f"{names.get(a, a)}->{names.get(b, b)}" for a, b in lc.transitions)
+        out.append(f"lifecycle {lc.struct}.{lc.field}: {tr}")
+    for inv in p.invariants:
+        when = "always" if inv.always else "quiescent"
+        out.append(f"invariant {inv.name} over struct {inv.struct} ({when}): {expr_str(inv.expr)}")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- validator
+
+
+def _walk_expr(e):
+    yield e
+    for name in ("base", "index", "ptr", "left", "right", "operand", "addr"):
+        sub = getattr(e, name, None)
+        if sub is not None and isinstance(sub, EXPR_NODES):
+            yield from _walk_expr(sub)
+    if isinstance(e, Query):
+        for a in e.args:
+            yield from _walk_expr(a)
+
+
+def _instr_exprs(i):
+    for name in ("expr", "addr", "value", "cond"):
+        sub = getattr(i, name, None)
+        if sub is not None and isinstance(sub, EXPR_NODES):
+            yield sub
+    if isinstance(i, (Call, Prim)):
+        yield from i.args
+
+
+def validate(p: Program) -> Program:
+    """Reject an ill-formed program with an IRError naming the place; return it unchanged."""
+    def err(loc, msg, hint=None):
+        raise IRError(loc, msg, hint)
+
+    seen = set()
+    for s in p.structs:
+        if s.name in seen:
+            err(s.loc, f"struct {s.name} is defined twice")
+        seen.add(s.name)
+    def check_type(t, loc, stack=()):
+        if isinstance(t, StructT):
+            sd = p.struct(t.name)
+            if sd is None:
+                err(loc, f"struct {t.name} is used but never defined")
+            if t.name in stack:
+                err(loc, f"struct {t.name} contains itself")
+            for f in sd.fields:
+                check_type(f.type, f.loc, stack + (t.name,))
+        elif isinstance(t, ArrayT):
+            if t.n <= 0:
+                err(loc, f"array size must be positive, not {t.n}")
+            check_type(t.elem, loc, stack)
+        elif isinstance(t, PtrT):
+            if isinstance(t.target, StructT) and p.struct(t.target.name) is None:
+                err(loc, f"pointer to undefined struct {t.target.name}")
+        elif isinstance(t, OpaqueT):
+            if t.kind not in OPAQUE_KINDS:
+                err(loc, f"unknown kernel primitive type {t.kind}")
+    for s in p.structs:
+        check_type(StructT(s.name), s.loc)
+    for g in p.globals:
+        check_type(g.type, g.loc)
+
+    b = p.bounds
+    if b.host_cpus < 1 or b.cpus < b.host_cpus:
+        err(NOWHERE, f"bounds need 1 <= host_cpus <= cpus (got host_cpus={b.host_cpus}, cpus={b.cpus})")
+    pools = dict(b.pools)
+    for name, n in b.pools:
+        if p.struct(name) is None:
+            err(NOWHERE, f"pool for undefined struct {name}")
+        if n < 0:
+            err(NOWHERE, f"pool {name} has negative size {n}")
+
+    funcs = {}
+    for f in p.functions:
+        if f.name in funcs:
+            err(f.loc, f"function {f.name} is defined twice")
+        funcs[f.name] = f
+    calls: dict[str, set] = {}
+    for f in p.functions:
+        if not f.body:
+            err(f.loc, f"function {f.name} has no body")
+        if not isinstance(f.body[-1], (Ret, Jump)):
+            err(f.body[-1].loc, f"function {f.name} can run off its end")
+        n = len(f.body)
+        calls[f.name] = set()
+        for i in f.body:
+            for e in _instr_exprs(i):
+                for sub in _walk_expr(e):
+                    if isinstance(sub, Var) and not 0 <= sub.index < len(f.locals):
+                        err(i.loc, f"local %{sub.index} out of range in {f.name}")
+                    if isinstance(sub, (Deref, Query)):
+                        err(i.loc, "memory reads inside an expression are only allowed in invariants")
+            if isinstance(i, (Set, Load, Call, Prim)) and i.dst >= len(f.locals):
+                err(i.loc, f"destination %{i.dst} out of range in {f.name}")
+            if isinstance(i, Branch) and not (0 <= i.then < n and 0 <= i.other < n):
+                err(i.loc, f"branch target out of range in {f.name}")
+            if isinstance(i, Jump) and not 0 <= i.target < n:
+                err(i.loc, f"jump target out of range in {f.name}")
+            if isinstance(i, Call):
+                callee = funcs.get(i.func) or next((g for g in p.functions if g.name == i.func), None)
+                if callee is None:
+                    err(i.loc, f"call to undefined function {i.func}")
+                if len(i.args) != callee.nparams:
+                    err(i.loc, f"{i.func} takes {callee.nparams} arguments, {len(i.args)} given")
+                calls[f.name].add(i.func)
+            if isinstance(i, Prim):
+                if i.name not in PRIMS:
+                    err(i.loc, f"unknown primitive {i.name}")
+                nargs = PRIMS[i.name][0]
+                if len(i.args) != nargs:
+                    err(i.loc, f"{i.name} takes {nargs} arguments, {len(i.args)} given")
+                if i.name == "kzalloc" and i.aux not in pools:
+                    err(i.loc, f"kzalloc of struct {i.aux}, which has no pool in the bounds",
+                        f"add `{i.aux} = 2` under [bounds.pools] in the spec")
+                if i.name == "kref_put":
+                    rel = next((g for g in p.functions if g.name == i.aux), None)
+                    if rel is None or rel.nparams != 1:
+                        err(i.loc, f"kref_put release callback {i.aux} must be a model function of one argument")
+                    calls[f.name].add(i.aux)
+    # no recursion: the call graph must be acyclic
+    state: dict[str, int] = {}
+    def visit(name, path):
+        if state.get(name) == 1:
+            cyc = " -> ".join(path[path.index(name):] + [name])
+            err(funcs[name].loc, f"recursion is not supported ({cyc})", "rewrite the recursion as a bounded loop")
+        if state.get(name) == 2:
+            return
+        state[name] = 1
+        for callee in sorted(calls.get(name, ())):
+            visit(callee, path + [name])
+        state[name] = 2
+    for name in sorted(funcs):
+        visit(name, [])
+
+    for e in p.entries:
+        f = funcs.get(e.function)
+        if f is None:
+            err(e.loc, f"entry point {e.function} is not a function of the model")
+        if len(e.domains) != f.nparams:
+            err(e.loc, f"entry point {e.function} takes {f.nparams} arguments, domains give {len(e.domains)}")
+        for d in e.domains:
+            if not d:
+                err(e.loc, f"entry point {e.function} has an empty argument domain")
+    for lc in p.lifecycles:
+        sd = p.struct(lc.struct)
+        if sd is None or sd.field(lc.field) is None or not isinstance(sd.field(lc.field).type, IntT):
+            err(lc.loc, f"lifecycle field {lc.struct}.{lc.field} is not an integer field of a defined struct")
+    for inv in p.invariants:
+        if p.struct(inv.struct) is None:
+            err(inv.loc, f"invariant {inv.name} ranges over undefined struct {inv.struct}")
+    return p

@@ -1,0 +1,1056 @@
+"""The simulated machine: what each IR step does to a state. This file *is*
+the semantics; every engine is checked against it.
+
+State
+-----
+`(mem, threads)`:
+- `mem`, a tuple of ints, one cell per scalar. Addresses start at `base`
+  (addresses below it are the NULL page, so `&NULL->field` faults). In order:
+  globals; per CPU a state cell (0 offline, 1 online, 2 running a spawned
+  image) and an image cell (address of the object it executes); per pool slot
+  a status cell (0 free, 1 live, 2 freed), a site cell (index into `sites`:
+  where it was allocated while live, where it was freed while freed) and the
+  object's cells. Status, site and CPU cells are not addressable.
+- `threads`, one per host CPU: `()` when idle (between entry points), else a
+  tuple of frames `(function index, pc, locals, return destination)`, the
+  innermost last, stopped at a visible instruction.
+
+Steps
+-----
+An idle thread may start any entry point with any arguments from its
+domains. A running thread executes its visible instruction (one shared read
+or write, or one primitive), then every silent instruction up to the next
+visible one or its return to idle. After each step dead locals are zeroed and
+a freed slot that nothing points at any more returns to the free list, so a
+freed object stays poisoned exactly while something can still reach it.
+
+Checks
+------
+Violations found while executing a step are *fatal* (the step has no
+successor: the kernel would oops or corrupt memory) or not (the step
+completes: WARN_ON, lock held at return, illegal transition, freeing an
+object still on a list). State properties — a CPU executing freed memory, a
+wait-for cycle, and at quiescent states (every thread idle) dangling
+pointers, leaks and invariants — are checked on each new state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import itertools
+
+from . import ir
+from .analysis import dead_locals
+from .diag import MkverifyError, SourceLoc, NOWHERE
+from .ir import IntT, PtrT, StructT, ArrayT, OpaqueT
+
+FREE, LIVE, FREED = 0, 1, 2
+OFFLINE, ONLINE, RUNNING = 0, 1, 2
+SILENT_BUDGET = 100_000
+INT_MAX = 2**31 - 1
+ENOSPC, EBUSY, EINVAL = 28, 16, 22
+
+
+class ModelRuntimeError(MkverifyError):
+    """The model does something the machine cannot give meaning to (e.g. a local-only infinite loop)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A check that failed during a step or in a state."""
+    check: str
+    message: str
+    loc: SourceLoc
+    fatal: bool
+    key: tuple  # what makes two violations the same finding
+
+
+class _Stop(Exception):
+    """A fatal violation ends the step."""
+
+    def __init__(self, v: Violation):
+        self.v = v
+
+
+class _Blocked(Exception):
+    """The visible instruction cannot execute now (a lock held by another thread)."""
+
+
+class BoundHit(Exception):
+    """The model exceeded a bound that is not a kernel behaviour (IDR capacity): the run is incomplete."""
+
+    def __init__(self, message: str, loc: SourceLoc):
+        self.message = message
+        self.loc = loc
+
+
+@dataclass
+class Cell:
+    name: str            # how a person names it: "kimage[0].mk_instance", "cpu2.state"
+    kind: str            # "int", "ptr", an opaque kind, "idr-key", "idr-ptr", "status", "site", "cpu-state", "cpu-image"
+    type: object         # the IR type for int/ptr cells
+    owner: int           # -1 global, -2 machine (not addressable), k >= 0 pool slot k
+    lifecycle: int = -1  # index into program.lifecycles when this is a spec'd state field
+
+
+@dataclass
+class Slot:
+    struct: str
+    index: int
+    base: int            # address of the object's first cell
+    status: int          # mem index of the status cell
+    site: int            # mem index of the site cell
+    size: int
+
+
+class Machine:
+    """Executable semantics of an ir.Program."""
+
+    def __init__(self, program: ir.Program):
+        self.p = program
+        b = program.bounds
+        self.ncpu = b.cpus
+        self.nhost = b.host_cpus
+        self.funcs = list(program.functions)
+        self.fidx = {f.name: k for k, f in enumerate(self.funcs)}
+        self.dead = [dead_locals(f) for f in self.funcs]
+        self.ptr_locals = [tuple(k for k, v in enumerate(f.locals) if isinstance(v.type, PtrT)) for f in self.funcs]
+        self._layout()
+        self.sites: list[SourceLoc] = [NOWHERE]
+        self.site_of: dict[tuple, int] = {}
+        for fi, f in enumerate(self.funcs):
+            for pc, i in enumerate(f.body):
+                if isinstance(i, ir.Prim) and i.name in ("kzalloc", "kfree"):
+                    self.site_of[(fi, pc)] = len(self.sites)
+                    self.sites.append(i.loc)
+        self.entry_choices = []
+        for ei, e in enumerate(program.entries):
+            for args in itertools.product(*e.domains):
+                self.entry_choices.append((ei, self.fidx[e.function], args))
+        self.lifecycle_allowed = [set(lc.transitions) for lc in program.lifecycles]
+        self.enum_names: dict[str, dict[int, str]] = {}
+        for name, value, enum in program.enums:
+            self.enum_names.setdefault(enum, {}).setdefault(value, name)
+
+    # ------------------------------------------------------------ layout
+
+    def _layout(self):
+        p = self.p
+        sizes = [ir.sizeof(ir.StructT(s.name), p) for s in p.structs] or [1]
+        self.base = max(sizes) + 1  # the NULL page
+        cells: list[Cell] = []
+        self.gaddr: dict[str, int] = {}
+        init: dict[int, int] = {}
+
+        def add(name, t, owner, lifecycle_of=None):
+            """Append the cells of one value of type t; returns nothing."""
+            if isinstance(t, (IntT, PtrT)):
+                lc = -1
+                if lifecycle_of is not None:
+                    lc = lifecycle_of
+                cells.append(Cell(name, "ptr" if isinstance(t, PtrT) else "int", t, owner, lc))
+            elif isinstance(t, OpaqueT):
+                if t.kind == "idr":
+                    for k in range(p.bounds.idr_capacity):
+                        cells.append(Cell(f"{name}[{k}].id", "idr-key", ir.INT, owner))
+                        cells.append(Cell(f"{name}[{k}].ptr", "idr-ptr", PtrT(ir.VoidT()), owner))
+                else:
+                    cells.append(Cell(name, t.kind, t, owner))
+            elif isinstance(t, ArrayT):
+                for k in range(t.n):
+                    add(f"{name}[{k}]", t.elem, owner)
+            elif isinstance(t, StructT):
+                sd = p.struct(t.name)
+                for f in sd.fields:
+                    lc = None
+                    for li, lcs in enumerate(p.lifecycles):
+                        if lcs.struct == t.name and lcs.field == f.name:
+                            lc = li
+                    add(f"{name}.{f.name}", f.type, owner, lc)
+        for g in p.globals:
+            self.gaddr[g.name] = self.base + len(cells)
+            start = len(cells)
+            add(g.name, g.type, -1)
+            for off, v in g.init:
+                init[start + off] = v
+        self.cpu_state = []
+        self.cpu_image = []
+        host_online = set(range(self.nhost)) | set(p.bounds.cpus_online)
+        for c in range(self.ncpu):
+            self.cpu_state.append(len(cells))
+            cells.append(Cell(f"cpu{c}.state", "cpu-state", None, -2))
+            if c in host_online:
+                init[len(cells) - 1] = ONLINE
+            self.cpu_image.append(len(cells))
+            cells.append(Cell(f"cpu{c}.executes", "cpu-image", PtrT(ir.VoidT()), -2))
+        self.slots: list[Slot] = []
+        self.pool_slots: dict[str, list[int]] = {}
+        for sname, n in p.bounds.pools:
+            size = ir.sizeof(StructT(sname), p)
+            self.pool_slots[sname] = []
+            for k in range(n):
+                sid = len(self.slots)
+                st = len(cells)
+                cells.append(Cell(f"{sname}[{k}]", "status", None, -2))
+                cells.append(Cell(f"{sname}[{k}]", "site", None, -2))
+                base = self.base + len(cells)
+                add(f"{sname}[{k}]", StructT(sname), sid)
+                self.slots.append(Slot(sname, k, base, st, st + 1, size))
+                self.pool_slots[sname].append(sid)
+        self.cells = cells
+        self.ncells = len(cells)
+        self.init_mem = tuple(init.get(i, 0) for i in range(len(cells)))
+        self.owner = [c.owner for c in cells]
+        self.ptr_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("ptr", "idr-ptr", "cpu-image", "list_head"))
+        self.list_cells = tuple(i for i, c in enumerate(cells) if c.kind == "list_head")
+        self.lock_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("mutex", "spinlock"))
+        self.lifecycle_cell = {i: c.lifecycle for i, c in enumerate(cells) if c.lifecycle >= 0}
+        self.cell_offset_in_obj = {}
+        for s in self.slots:
+            for k in range(s.size):
+                self.cell_offset_in_obj[s.base - self.base + k] = k
+
+    def initial_state(self):
+        return (self.init_mem, tuple(() for _ in range(self.nhost)))
+
+    # ------------------------------------------------------------ naming and rendering
+
+    def region_of(self, addr: int):
+        """('null'|'wild'|'global'|'machine'|'slot', slot id or None, mem index)."""
+        i = addr - self.base
+        if addr < self.base:
+            return ("null", None, i)
+        if i >= self.ncells:
+            return ("wild", None, i)
+        o = self.owner[i]
+        if o == -1:
+            return ("global", None, i)
+        if o == -2:
+            return ("machine", None, i)
+        return ("slot", o, i)
+
+    def addr_name(self, addr: int) -> str:
+        if addr == 0:
+            return "NULL"
+        kind, sid, i = self.region_of(addr)
+        if kind == "slot":
+            s = self.slots[sid]
+            if addr == s.base:
+                return f"&{s.struct}[{s.index}]"
+            return "&" + self.cells[i].name
+        if kind in ("global",):
+            return "&" + self.cells[i].name
+        if kind == "null":
+            return f"NULL+{addr}" if addr >= 0 else f"NULL{addr}"
+        return f"<wild {addr}>"
+
+    def value_str(self, i: int, v: int, mem=None) -> str:
+        c = self.cells[i]
+        k = c.kind
+        if k == "int":
+            t = c.type
+            if t.enum and v in self.enum_names.get(t.enum, {}):
+                return self.enum_names[t.enum][v]
+            if t.bits == 1:
+                return "true" if v else "false"
+            return str(v)
+        if k in ("ptr", "idr-ptr", "cpu-image"):
+            return self.addr_name(v)
+        if k in ("mutex", "spinlock"):
+            return "unlocked" if v == 0 else f"held by CPU{v - 1}"
+        if k == "list_head":
+            return "not on a list" if v == 0 else f"on list {self.addr_name(v)}"
+        if k == "cpumask":
+            return "{" + ",".join(str(b) for b in range(64) if v >> b & 1) + "}"
+        if k == "idr-key":
+            return "empty" if v == 0 else f"id {v - 1}"
+        if k == "status":
+            return ("free", "live", "freed")[v]
+        if k == "site":
+            return f"site {v}" if v else "-"
+        if k == "cpu-state":
+            return ("offline", "online", "running a spawned kernel")[v]
+        return str(v)
+
+    def changes(self, before, after) -> list[str]:
+        out = []
+        m0, m1 = before[0], after[0]
+        for i in range(self.ncells):
+            if m0[i] != m1[i]:
+                c = self.cells[i]
+                if c.kind == "site":
+                    continue
+                if c.kind == "status":
+                    verb = {(FREE, LIVE): "allocated", (LIVE, FREED): "freed", (FREED, FREE): "reclaimed",
+                            (LIVE, FREE): "freed and reclaimed"}.get((m0[i], m1[i]), f"{m0[i]}->{m1[i]}")
+                    out.append(f"{c.name}: {verb}")
+                    continue
+                if c.owner >= 0 and m0[self.slots[c.owner].status] != m1[self.slots[c.owner].status]:
+                    continue  # cells of an object that was just allocated, freed or reclaimed
+                out.append(f"{c.name}: {self.value_str(i, m0[i])} -> {self.value_str(i, m1[i])}")
+        return out
+
+    # ------------------------------------------------------------ expressions
+
+    def wrap(self, v: int, t) -> int:
+        if isinstance(t, IntT):
+            if t.bits == 1:
+                return 1 if v else 0
+            mask = (1 << t.bits) - 1
+            v &= mask
+            if t.signed and v >> (t.bits - 1):
+                v -= 1 << t.bits
+            return v
+        return v
+
+    def eval(self, e, loc_vals, x: "_Exec | None" = None, mem=None):
+        """Value of a pure expression. `x` (a step in progress) or `mem` (for invariants) give memory."""
+        k = type(e)
+        if k is ir.Var:
+            return loc_vals[e.index]
+        if k is ir.Const:
+            return e.value
+        if k is ir.FieldAddr:
+            return self.eval(e.base, loc_vals, x, mem) + ir.field_offset(e.struct, e.field, self.p)
+        if k is ir.Bin:
+            op = e.op
+            if op == "&&":
+                return 1 if self.eval(e.left, loc_vals, x, mem) and self.eval(e.right, loc_vals, x, mem) else 0
+            if op == "||":
+                return 1 if self.eval(e.left, loc_vals, x, mem) or self.eval(e.right, loc_vals, x, mem) else 0
+            a = self.eval(e.left, loc_vals, x, mem)
+            b = self.eval(e.right, loc_vals, x, mem)
+            if op == "==":
+                return 1 if a == b else 0
+            if op == "!=":
+                return 1 if a != b else 0
+            if op == "<":
+                return 1 if a < b else 0
+            if op == "<=":
+                return 1 if a <= b else 0
+            if op == ">":
+                return 1 if a > b else 0
+            if op == ">=":
+                return 1 if a >= b else 0
+            if op in ("/", "%"):
+                if b == 0:
+                    raise _Stop(Violation("assertion", "division by zero", e.loc, True, ("div0", e.loc)))
+                q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+                return self.wrap(q if op == "/" else a - q * b, e.type)
+            if op == "<<":
+                return self.wrap(a << (b % e.type.bits), e.type)
+            if op == ">>":
+                if not e.type.signed and a < 0:
+                    a &= (1 << e.type.bits) - 1
+                return self.wrap(a >> (b % e.type.bits), e.type)
+            r = {"+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b}[op]
+            return self.wrap(r, e.type)
+        if k is ir.Un:
+            a = self.eval(e.operand, loc_vals, x, mem)
+            if e.op == "!":
+                return 0 if a else 1
+            if e.op == "-":
+                return self.wrap(-a, e.type)
+            return self.wrap(~a, e.type)
+        if k is ir.Cast:
+            a = self.eval(e.operand, loc_vals, x, mem)
+            return self.wrap(a, e.type) if isinstance(e.type, IntT) else a
+        if k is ir.GlobalAddr:
+            return self.gaddr[e.name]
+        if k is ir.IndexAddr:
+            base = self.eval(e.base, loc_vals, x, mem)
+            idx = self.eval(e.index, loc_vals, x, mem)
+            at = e.base.type.target if isinstance(e.base.type, PtrT) else None
+            if not isinstance(at, ArrayT):
+                raise ModelRuntimeError(e.loc, "internal: index of a non-array")
+            if not 0 <= idx < at.n:
+                raise _Stop(Violation("out-of-bounds", f"index {idx} is outside the array of {at.n}", e.loc, True,
+                                      ("oob", e.loc)))
+            return base + idx * ir.sizeof(at.elem, self.p)
+        if k is ir.ContainerOf:
+            return self.eval(e.ptr, loc_vals, x, mem) - ir.field_offset(e.struct, e.field, self.p)
+        if k is ir.Deref:
+            addr = self.eval(e.addr, loc_vals, x, mem)
+            i = self._inv_cell(addr, mem, e.loc)
+            return mem[i]
+        if k is ir.Query:
+            return self.query(e, loc_vals, mem)
+        raise ModelRuntimeError(getattr(e, "loc", NOWHERE), f"internal: cannot evaluate {type(e).__name__}")
+
+    def _inv_cell(self, addr, mem, loc):
+        kind, sid, i = self.region_of(addr)
+        if kind in ("null", "wild", "machine"):
+            raise _InvariantFault(f"it dereferences {'NULL' if kind == 'null' else 'an invalid pointer'}")
+        if kind == "slot" and mem[self.slots[sid].status] != LIVE:
+            raise _InvariantFault(f"it reads freed object {self.slots[sid].struct}[{self.slots[sid].index}]")
+        return i
+
+    def query(self, e: ir.Query, loc_vals, mem):
+        args = [self.eval(a, loc_vals, None, mem) for a in e.args]
+        if e.name == "cpu_executes":
+            kind, sid, _ = self.region_of(args[0])
+            target = self.slots[sid].base if kind == "slot" else args[0]
+            return 1 if any(mem[self.cpu_state[c]] == RUNNING and mem[self.cpu_image[c]] == target
+                            for c in range(self.ncpu)) else 0
+        if e.name == "cpu_online":
+            c = args[0]
+            return 1 if 0 <= c < self.ncpu and mem[self.cpu_state[c]] == ONLINE else 0
+        i = self._inv_cell(args[0], mem, e.loc)
+        if e.name in ("kref_read", "refcount_read", "atomic_read"):
+            return mem[i]
+        if e.name == "mutex_is_locked":
+            return 1 if mem[i] else 0
+        if e.name == "cpumask_empty":
+            return 0 if mem[i] else 1
+        if e.name == "list_empty":
+            return self._list_empty(mem, args[0])
+        raise ModelRuntimeError(e.loc, f"unknown query {e.name}")
+
+    def _list_empty(self, mem, head: int) -> int:
+        i = head - self.base
+        if mem[i] != 0:
+            return 0  # a node that is on a list
+        for j in self.list_cells:
+            if mem[j] == head and self._cell_live(mem, j):
+                return 0
+        return 1
+
+    def _cell_live(self, mem, j) -> bool:
+        o = self.owner[j]
+        return o < 0 or mem[self.slots[o].status] == LIVE
+
+    # ------------------------------------------------------------ successors
+
+    def enabled(self, state) -> list:
+        """Labels of every step possible in `state`: (thread, choice)."""
+        mem, threads = state
+        out = []
+        for t, th in enumerate(threads):
+            if not th:
+                out.extend((t, ("entry", k)) for k in range(len(self.entry_choices)))
+                continue
+            fi, pc, lv, _ = th[-1]
+            ins = self.funcs[fi].body[pc]
+            if isinstance(ins, ir.Prim):
+                if ins.name in ("mutex_lock", "spin_lock"):
+                    try:
+                        addr = self.eval(ins.args[0], lv)
+                    except _Stop:
+                        out.append((t, ("run", 0)))
+                        continue
+                    kind, sid, i = self.region_of(addr)
+                    if kind in ("global", "slot") and (kind == "global" or mem[self.slots[sid].status] == LIVE):
+                        owner = mem[i]
+                        if owner != 0 and owner != t + 1:
+                            continue  # blocked
+                    out.append((t, ("run", 0)))
+                    continue
+                if ins.name == "kzalloc":
+                    free = any(mem[self.slots[s].status] == FREE for s in self.pool_slots[ins.aux])
+                    if free:
+                        out.append((t, ("run", 0)))
+                    if self.p.bounds.alloc_can_fail or not free:
+                        out.append((t, ("run", 1)))
+                    continue
+            out.append((t, ("run", 0)))
+        return out
+
+    def step(self, state, label):
+        """Execute one step. Returns (next state or None, violations, exec record)."""
+        t, (what, choice) = label
+        x = _Exec(self, state, t)
+        try:
+            if what == "entry":
+                ei, fi, args = self.entry_choices[choice]
+                f = self.funcs[fi]
+                x.function = f.name
+                x.loc = f.loc
+                names = [v.name for v in f.locals[:f.nparams]]
+                x.action = f"{f.name}(" + ", ".join(f"{n}={a}" for n, a in zip(names, args)) + ")"
+                lv = [0] * len(f.locals)
+                for k, a in enumerate(args):
+                    lv[k] = self.wrap(a, f.locals[k].type)
+                x.frames.append([fi, 0, lv, -1])
+            else:
+                x.visible(choice)
+            x.run_silent()
+        except _Stop as s:
+            x.violations.append(s.v)
+            return None, x.violations, x
+        return x.finish(), x.violations, x
+
+    def successors(self, state):
+        for label in self.enabled(state):
+            ns, viols, _ = self.step(state, label)
+            yield label, ns, viols
+
+    # ------------------------------------------------------------ state checks
+
+    def quiescent(self, state) -> bool:
+        return all(not th for th in state[1])
+
+    def check_state(self, state) -> list[Violation]:
+        mem, threads = state
+        out = []
+        for c in range(self.ncpu):
+            if mem[self.cpu_state[c]] == RUNNING:
+                kind, sid, _ = self.region_of(mem[self.cpu_image[c]])
+                if kind == "slot" and mem[self.slots[sid].status] == FREED:
+                    s = self.slots[sid]
+                    site = self.sites[mem[s.site]]
+                    out.append(Violation("dangling-reference",
+                                         f"CPU{c} still executes {s.struct}[{s.index}], which was freed at {site}",
+                                         site, False, ("cpu-executes-freed", s.struct, site)))
+        out.extend(self._deadlocks(state))
+        if self.quiescent(state):
+            out.extend(self._dangling(mem))
+            out.extend(self._leaks(mem))
+        for inv in self.p.invariants:
+            if inv.always or self.quiescent(state):
+                out.extend(self._check_invariant(inv, mem))
+        return out
+
+    def _deadlocks(self, state):
+        mem, threads = state
+        waits = {}
+        for t, th in enumerate(threads):
+            if not th:
+                continue
+            fi, pc, lv, _ = th[-1]
+            ins = self.funcs[fi].body[pc]
+            if isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock"):
+                try:
+                    addr = self.eval(ins.args[0], lv)
+                except _Stop:
+                    continue
+                kind, sid, i = self.region_of(addr)
+                if kind in ("global", "slot") and mem[i] not in (0, t + 1):
+                    waits[t] = (mem[i] - 1, ins, i)
+        out = []
+        for t in sorted(waits):
+            seen = [t]
+            u = waits[t][0]
+            while u in waits and u not in seen:
+                seen.append(u)
+                u = waits[u][0]
+            if u == t:
+                cyc = seen
+                locs = sorted((waits[v][1].loc.file, waits[v][1].loc.line, waits[v][1].loc.col) for v in cyc)
+                first = min(cyc, key=lambda v: (waits[v][1].loc.file, waits[v][1].loc.line, waits[v][1].loc.col))
+                desc = ", ".join(f"CPU{v} waits for {self.cells[waits[v][2]].name} held by CPU{waits[v][0]}"
+                                 for v in cyc)
+                out.append(Violation("deadlock", f"deadlock: {desc}", waits[first][1].loc, False,
+                                     ("deadlock", tuple(locs))))
+                break
+        return out
+
+    def referrers(self, mem, sid) -> list[str]:
+        s = self.slots[sid]
+        lo, hi = s.base, s.base + max(s.size, 1)
+        names = []
+        for j in self.ptr_cells:
+            v = mem[j]
+            if lo <= v < hi and self._cell_live(mem, j):
+                c = self.cells[j]
+                if c.kind == "cpu-image" and mem[j - 1] != RUNNING:
+                    continue
+                names.append(c.name)
+        return names
+
+    def _dangling(self, mem):
+        out = []
+        for sid, s in enumerate(self.slots):
+            if mem[s.status] == FREED:
+                site = self.sites[mem[s.site]]
+                refs = self.referrers(mem, sid)
+                who = ", ".join(refs) if refs else "a CPU"
+                out.append(Violation("dangling-reference",
+                                     f"{who} still points to {s.struct}[{s.index}], which was freed at {site}",
+                                     site, False, ("dangling", s.struct, site)))
+        return out
+
+    def _leaks(self, mem):
+        """Live objects not reachable from globals, running CPUs, or through lists (both ways)."""
+        live = [sid for sid, s in enumerate(self.slots) if mem[s.status] == LIVE]
+        if not live:
+            return []
+        reached: set = set()
+
+        def source_reached(j):
+            o = self.owner[j]
+            if o == -1:
+                return True
+            if o == -2:
+                return self.cells[j].kind == "cpu-image" and mem[j - 1] == RUNNING
+            return o in reached
+
+        changed = True
+        while changed:
+            changed = False
+            for j in self.ptr_cells:
+                v = mem[j]
+                if not v:
+                    continue
+                kind, tgt, _ = self.region_of(v)
+                tgt = tgt if kind == "slot" and mem[self.slots[tgt].status] == LIVE else None
+                if source_reached(j):
+                    if tgt is not None and tgt not in reached:
+                        reached.add(tgt)
+                        changed = True
+                elif self.cells[j].kind == "list_head" and self._cell_live(mem, j) and \
+                        (kind == "global" or tgt in reached):
+                    # a node on a list whose head is reachable is reachable (lists are circular)
+                    reached.add(self.owner[j])
+                    changed = True
+        out = []
+        for sid in live:
+            if sid not in reached:
+                s = self.slots[sid]
+                site = self.sites[mem[s.site]]
+                out.append(Violation("leak", f"{s.struct}[{s.index}], allocated at {site}, is no longer reachable "
+                                             f"from any global, list, IDR or CPU: it can never be freed",
+                                     site, False, ("leak", s.struct, site)))
+        return out
+
+    def _check_invariant(self, inv: ir.Invariant, mem):
+        out = []
+        for sid in self.pool_slots.get(inv.struct, ()):
+            s = self.slots[sid]
+            if mem[s.status] != LIVE:
+                continue
+            try:
+                ok = self.eval(inv.expr, [s.base], None, mem)
+                why = ""
+            except _InvariantFault as f:
+                ok, why = 0, f" ({f.reason})"
+            except _Stop as st:
+                ok, why = 0, f" ({st.v.message})"
+            if not ok:
+                out.append(Violation("invariant", f"invariant '{inv.name}' fails for {s.struct}[{s.index}]{why}: "
+                                                  f"{inv.text}", inv.loc, False, ("invariant", inv.name)))
+        return out
+
+
+class _InvariantFault(Exception):
+    def __init__(self, reason):
+        self.reason = reason
+
+
+class _Exec:
+    """One step in progress: mutable copies of the state, violations found so far."""
+
+    def __init__(self, m: Machine, state, t: int):
+        self.m = m
+        self.mem = list(state[0])
+        self.threads = list(state[1])
+        self.t = t
+        self.frames = [[f[0], f[1], list(f[2]), f[3]] for f in state[1][t]]
+        self.violations: list[Violation] = []
+        self.function = ""
+        self.action = ""
+        self.loc = NOWHERE
+        self.transitions: list = []  # (lifecycle index, from, to) taken by this step
+
+    # --------------------------------------------------------- memory access
+
+    def cell(self, addr: int, ins, what: str) -> int:
+        """Index of the cell at addr, or a fatal violation."""
+        m = self.m
+        kind, sid, i = m.region_of(addr)
+        if kind == "slot":
+            st = self.mem[m.slots[sid].status]
+            if st == LIVE:
+                return i
+            s = m.slots[sid]
+            site = m.sites[self.mem[s.site]] if st == FREED else NOWHERE
+            raise _Stop(Violation("use-after-free",
+                                  f"{what} {m.cells[i].name} after {s.struct}[{s.index}] was freed at {site}",
+                                  ins.loc, True, ("uaf", ins.loc)))
+        if kind == "global":
+            return i
+        if kind == "null":
+            raise _Stop(Violation("null-dereference", f"{what} through a NULL pointer: {ins.text or ir.instr_str(ins)}",
+                                  ins.loc, True, ("null", ins.loc)))
+        raise _Stop(Violation("out-of-bounds", f"{what} at an address outside every object ({ins.text})",
+                              ins.loc, True, ("wild", ins.loc)))
+
+    def stop(self, check, message, ins, key=None):
+        raise _Stop(Violation(check, message, ins.loc, True, key or (check, ins.loc)))
+
+    def note(self, check, message, ins, key=None):
+        self.violations.append(Violation(check, message, ins.loc, False, key or (check, ins.loc)))
+
+    def ev(self, e):
+        return self.m.eval(e, self.frames[-1][2], self)
+
+    def ret_to(self, dst, v):
+        if dst >= 0:
+            f = self.frames[-1]
+            t = self.m.funcs[f[0]].locals[dst].type
+            f[2][dst] = self.m.wrap(v, t)
+
+    # --------------------------------------------------------- the visible instruction
+
+    def visible(self, choice: int):
+        m = self.m
+        fr = self.frames[-1]
+        fn = m.funcs[fr[0]]
+        ins = fn.body[fr[1]]
+        self.function = fn.name
+        self.loc = ins.loc
+        self.action = ins.text or ir.instr_str(ins, fn)
+        fr[1] += 1
+        if isinstance(ins, ir.Load):
+            i = self.cell(self.ev(ins.addr), ins, "read of")
+            self.ret_to(ins.dst, self.mem[i])
+            return
+        if isinstance(ins, ir.Store):
+            i = self.cell(self.ev(ins.addr), ins, "write to")
+            v = m.wrap(self.ev(ins.value), ins.type)
+            old = self.mem[i]
+            self.mem[i] = v
+            lc = m.lifecycle_cell.get(i)
+            if lc is not None and old != v:
+                self.transitions.append((lc, old, v))
+                if (old, v) not in m.lifecycle_allowed[lc]:
+                    spec = m.p.lifecycles[lc]
+                    names = m.enum_names.get(m.cells[i].type.enum, {}) if m.cells[i].type.enum else {}
+                    a, b = names.get(old, str(old)), names.get(v, str(v))
+                    self.note("illegal-transition",
+                              f"{m.cells[i].name}: {a} -> {b} is not a transition of the {spec.struct}.{spec.field} "
+                              f"lifecycle", ins, ("illegal-transition", ins.loc, old, v))
+            return
+        self.prim(ins, choice)
+
+    def prim(self, ins: ir.Prim, choice: int):
+        m = self.m
+        name = ins.name
+        mem = self.mem
+        t = self.t
+        args = [self.ev(a) for a in ins.args]
+        res = None
+        if name == "kzalloc":
+            if choice == 1:
+                res = 0
+            else:
+                sid = next(s for s in m.pool_slots[ins.aux] if mem[m.slots[s].status] == FREE)
+                s = m.slots[sid]
+                mem[s.status] = LIVE
+                mem[s.site] = m.site_of[(self.frames[-1][0], self.frames[-1][1] - 1)]
+                res = s.base
+        elif name == "kfree":
+            self.kfree(args[0], ins)
+        elif name in ("kref_init",):
+            mem[self.cell(args[0], ins, "kref_init of")] = 1
+        elif name in ("kref_get", "refcount_inc"):
+            i = self.cell(args[0], ins, f"{name} of")
+            if mem[i] == 0:
+                self.stop("get-after-release", f"{name} on {m.cells[i].name}, whose count is already zero "
+                                               f"(the object is being released)", ins)
+            mem[i] += 1
+        elif name in ("kref_get_unless_zero", "refcount_inc_not_zero"):
+            i = self.cell(args[0], ins, f"{name} of")
+            if mem[i] == 0:
+                res = 0
+            else:
+                mem[i] += 1
+                res = 1
+        elif name in ("kref_put", "refcount_dec_and_test"):
+            i = self.cell(args[0], ins, f"{name} of")
+            if mem[i] == 0:
+                self.stop("refcount-underflow", f"{name} on {m.cells[i].name}, whose count is already zero "
+                                                f"(a reference was dropped twice)", ins)
+            mem[i] -= 1
+            res = 1 if mem[i] == 0 else 0
+            if name == "kref_put" and res:
+                self.ret_to(ins.dst, 1)
+                rel = m.fidx[ins.aux]
+                f = m.funcs[rel]
+                lv = [0] * len(f.locals)
+                lv[0] = args[0]
+                self.frames.append([rel, 0, lv, -1])
+                return
+        elif name in ("kref_read", "refcount_read", "atomic_read"):
+            res = mem[self.cell(args[0], ins, f"{name} of")]
+        elif name in ("refcount_set", "atomic_set"):
+            mem[self.cell(args[0], ins, f"{name} of")] = m.wrap(args[1], ir.INT)
+        elif name == "atomic_cmpxchg":
+            i = self.cell(args[0], ins, "atomic_cmpxchg of")
+            res = mem[i]
+            if mem[i] == m.wrap(args[1], ir.INT):
+                mem[i] = m.wrap(args[2], ir.INT)
+        elif name in ("atomic_inc", "atomic_dec", "atomic_dec_and_test"):
+            i = self.cell(args[0], ins, f"{name} of")
+            mem[i] = m.wrap(mem[i] + (1 if name == "atomic_inc" else -1), ir.INT)
+            res = 1 if mem[i] == 0 else 0
+        elif name in ("mutex_lock", "spin_lock"):
+            i = self.cell(args[0], ins, f"{name} of")
+            if mem[i] == t + 1:
+                self.stop("deadlock", f"{name} of {m.cells[i].name}, which this CPU already holds (self-deadlock)",
+                          ins, ("self-deadlock", ins.loc))
+            if mem[i] != 0:
+                raise _Blocked()
+            mem[i] = t + 1
+        elif name in ("mutex_unlock", "spin_unlock"):
+            i = self.cell(args[0], ins, f"{name} of")
+            if mem[i] != t + 1:
+                who = "nobody" if mem[i] == 0 else f"CPU{mem[i] - 1}"
+                self.stop("lock-imbalance", f"{name} of {m.cells[i].name}, which is held by {who}, not by this CPU",
+                          ins)
+            mem[i] = 0
+        elif name == "mutex_trylock":
+            i = self.cell(args[0], ins, "mutex_trylock of")
+            if mem[i] == 0:
+                mem[i] = t + 1
+                res = 1
+            else:
+                res = 0
+        elif name in ("idr_alloc", "idr_find", "idr_remove"):
+            res = self.idr(name, args, ins)
+        elif name == "list_add":
+            i = self.cell(args[0], ins, "list_add of")
+            self.cell(args[1], ins, "list_add to")
+            if mem[i] != 0:
+                self.stop("assertion", f"list_add of {m.cells[i].name}, which is already on a list (list corruption)",
+                          ins)
+            mem[i] = args[1]
+        elif name == "list_del":
+            i = self.cell(args[0], ins, "list_del of")
+            if mem[i] == 0:
+                self.stop("assertion", f"list_del of {m.cells[i].name}, which is not on a list (list corruption)", ins)
+            mem[i] = 0
+        elif name == "list_empty":
+            self.cell(args[0], ins, "list_empty of")
+            res = m._list_empty(mem, args[0])
+        elif name == "init_list_head":
+            mem[self.cell(args[0], ins, "INIT_LIST_HEAD of")] = 0
+        elif name.startswith("cpumask_"):
+            res = self.cpumask(name, args, ins)
+        elif name in ("cpu_online", "add_cpu", "remove_cpu", "multikernel_kick_ap"):
+            res = self.cpu(name, args, ins)
+        else:
+            raise ModelRuntimeError(ins.loc, f"internal: primitive {name} has no semantics")
+        if res is not None:
+            self.ret_to(ins.dst, res)
+
+    def kfree(self, p: int, ins):
+        m = self.m
+        mem = self.mem
+        if p == 0:
+            return
+        kind, sid, i = m.region_of(p)
+        if kind != "slot" or m.slots[sid].base != p:
+            self.stop("invalid-free", f"kfree({m.addr_name(p)}): not the start of an allocated object", ins)
+        s = m.slots[sid]
+        if mem[s.status] == FREED:
+            self.stop("double-free", f"kfree of {s.struct}[{s.index}], already freed at {m.sites[mem[s.site]]}", ins)
+        for k in range(s.size):
+            j = s.base - m.base + k
+            if m.cells[j].kind == "list_head" and mem[j]:
+                self.note("dangling-reference", f"{s.struct}[{s.index}] is freed while {m.cells[j].name} is still "
+                                                f"{m.value_str(j, mem[j])}", ins, ("freed-on-list", ins.loc))
+            if m.cells[j].kind in ("mutex", "spinlock") and mem[j]:
+                self.note("lock-imbalance", f"{s.struct}[{s.index}] is freed while its lock {m.cells[j].name} is "
+                                            f"{m.value_str(j, mem[j])}", ins, ("freed-locked", ins.loc))
+            mem[j] = 0
+        mem[s.status] = FREED
+        mem[s.site] = m.site_of[(self.frames[-1][0], self.frames[-1][1] - 1)]
+
+    def idr(self, name, args, ins):
+        m = self.m
+        mem = self.mem
+        i = self.cell(args[0], ins, f"{name} on")
+        cap = m.p.bounds.idr_capacity
+        entries = [(mem[i + 2 * k] - 1, mem[i + 2 * k + 1]) for k in range(cap) if mem[i + 2 * k]]
+        if name == "idr_find":
+            return next((p for key, p in entries if key == args[1]), 0)
+        if name == "idr_remove":
+            found = next((p for key, p in entries if key == args[1]), 0)
+            entries = [(key, p) for key, p in entries if key != args[1]]
+            res = found
+        else:
+            ptr, start, end = args[1], args[2], args[3]
+            if start < 0:
+                self.note("assertion", f"idr_alloc with negative start {start} (WARN_ON_ONCE in the kernel)", ins)
+                return -EINVAL
+            if end <= 0:
+                end = INT_MAX + 1
+            used = {key for key, _ in entries}
+            new = start
+            while new in used and new < end:
+                new += 1
+            if new >= end:
+                return -ENOSPC
+            if len(entries) >= cap:
+                raise BoundHit(f"an IDR needed more than idr_capacity = {cap} entries", ins.loc)
+            entries.append((new, ptr))
+            res = new
+        entries.sort()
+        for k in range(cap):
+            if k < len(entries):
+                mem[i + 2 * k] = entries[k][0] + 1
+                mem[i + 2 * k + 1] = entries[k][1]
+            else:
+                mem[i + 2 * k] = 0
+                mem[i + 2 * k + 1] = 0
+        return res
+
+    def cpumask(self, name, args, ins):
+        m = self.m
+        mem = self.mem
+        if name in ("cpumask_empty", "cpumask_first", "cpumask_clear"):
+            i = self.cell(args[0], ins, f"{name} of")
+            if name == "cpumask_empty":
+                return 0 if mem[i] else 1
+            if name == "cpumask_first":
+                v = mem[i]
+                return next((c for c in range(m.ncpu) if v >> c & 1), m.ncpu)
+            mem[i] = 0
+            return None
+        cpu = args[0]
+        i = self.cell(args[1], ins, f"{name} of")
+        if not 0 <= cpu < m.ncpu:
+            self.stop("out-of-bounds", f"{name}: CPU {cpu} is not below nr_cpu_ids ({m.ncpu})", ins)
+        if name == "cpumask_set_cpu":
+            mem[i] |= 1 << cpu
+        elif name == "cpumask_clear_cpu":
+            mem[i] &= ~(1 << cpu)
+        else:
+            return 1 if mem[i] >> cpu & 1 else 0
+        return None
+
+    def cpu(self, name, args, ins):
+        m = self.m
+        mem = self.mem
+        cpu = args[0]
+        if not 0 <= cpu < m.ncpu:
+            self.stop("out-of-bounds", f"{name}: CPU {cpu} is not below nr_cpu_ids ({m.ncpu})", ins)
+        st, im = m.cpu_state[cpu], m.cpu_image[cpu]
+        if name == "cpu_online":
+            return 1 if mem[st] == ONLINE else 0
+        if name == "add_cpu":
+            mem[st] = ONLINE
+            mem[im] = 0
+            return 0
+        if name == "remove_cpu":
+            if cpu < m.nhost:
+                return -EBUSY  # host CPUs run the model's threads and stay online
+            if mem[st] == ONLINE:
+                mem[st] = OFFLINE
+            return 0
+        # multikernel_kick_ap(cpu, mem)
+        target = args[1]
+        kind, sid, i = m.region_of(target)
+        if kind == "slot":
+            self.cell(target, ins, "multikernel_kick_ap of")
+            target = m.slots[sid].base
+        elif kind != "global":
+            self.cell(target, ins, "multikernel_kick_ap of")
+        if mem[st] == ONLINE:
+            self.stop("assertion", f"multikernel_kick_ap on CPU{cpu}, which is online: INIT/SIPI resets a CPU the "
+                                   f"host kernel is running on", ins)
+        mem[st] = RUNNING
+        mem[im] = target
+        return 0
+
+    # --------------------------------------------------------- silent instructions
+
+    def run_silent(self):
+        m = self.m
+        budget = SILENT_BUDGET
+        while self.frames:
+            fr = self.frames[-1]
+            fn = m.funcs[fr[0]]
+            ins = fn.body[fr[1]]
+            k = type(ins)
+            if k in (ir.Load, ir.Store, ir.Prim):
+                return
+            budget -= 1
+            if budget < 0:
+                raise ModelRuntimeError(ins.loc, f"{fn.name} runs {SILENT_BUDGET} steps without touching shared "
+                                                 f"memory: a loop that never ends", "bound the loop")
+            if not self.function:
+                self.function, self.loc = fn.name, ins.loc
+            if k is ir.Set:
+                v = self.ev(ins.expr)
+                fr[2][ins.dst] = m.wrap(v, fn.locals[ins.dst].type)
+                fr[1] += 1
+            elif k is ir.Branch:
+                fr[1] = ins.then if self.ev(ins.cond) else ins.other
+            elif k is ir.Jump:
+                fr[1] = ins.target
+            elif k is ir.Call:
+                args = [self.ev(a) for a in ins.args]
+                callee = m.fidx[ins.func]
+                f = m.funcs[callee]
+                lv = [0] * len(f.locals)
+                for j, a in enumerate(args):
+                    lv[j] = m.wrap(a, f.locals[j].type)
+                fr[1] += 1
+                self.frames.append([callee, 0, lv, ins.dst])
+            elif k is ir.Ret:
+                v = self.ev(ins.value) if ins.value is not None else 0
+                dst = fr[3]
+                self.frames.pop()
+                if self.frames:
+                    self.ret_to(dst, v)
+                else:
+                    self.returned(ins)
+            elif k is ir.Check:
+                if self.ev(ins.cond):
+                    msg = f"{ins.text or ins.kind} fired"
+                    if ins.kind == "BUG_ON":
+                        self.stop("assertion", msg, ins)
+                    self.note("assertion", msg, ins)
+                fr[1] += 1
+            else:
+                raise ModelRuntimeError(ins.loc, f"internal: unknown instruction {k.__name__}")
+
+    def returned(self, ins):
+        """The entry point returned: no lock may stay held."""
+        m = self.m
+        for i in m.lock_cells:
+            if self.mem[i] == self.t + 1 and m._cell_live(self.mem, i):
+                self.note("lock-imbalance", f"returns to user space with {m.cells[i].name} held", ins,
+                          ("held-at-return", ins.loc, i))
+
+    # --------------------------------------------------------- the new state
+
+    def finish(self):
+        m = self.m
+        frames = self.frames
+        for fi, pc, lv, dst in frames:
+            for j in m.dead[fi][pc]:
+                lv[j] = 0
+        # a callee's return destination is overwritten when it returns: its current value is dead
+        for k in range(len(frames) - 1):
+            dst = frames[k + 1][3]
+            if dst >= 0:
+                frames[k][2][dst] = 0
+        self.threads[self.t] = tuple((fi, pc, tuple(lv), dst) for fi, pc, lv, dst in frames)
+        self._reclaim()
+        return (tuple(self.mem), tuple(self.threads))
+
+    def _reclaim(self):
+        """A freed slot that nothing points at any more returns to the free list."""
+        m = self.m
+        mem = self.mem
+        freed = [sid for sid, s in enumerate(m.slots) if mem[s.status] == FREED]
+        if not freed:
+            return
+        held = set()
+        for j in m.ptr_cells:
+            v = mem[j]
+            if v and m._cell_live(mem, j):
+                if m.cells[j].kind == "cpu-image" and mem[j - 1] != RUNNING:
+                    continue
+                held.add(v)
+        for th in self.threads:
+            for fi, pc, lv, dst in th:
+                for j in m.ptr_locals[fi]:
+                    if lv[j]:
+                        held.add(lv[j])
+        for sid in freed:
+            s = m.slots[sid]
+            if not any(s.base <= v < s.base + max(s.size, 1) for v in held):
+                mem[s.status] = FREE
+                mem[s.site] = 0

@@ -1,0 +1,186 @@
+/*
+ * The mkverify prelude: the kernel primitives the simulated machine gives
+ * meaning to. It is included before every model file, so models read like
+ * kernel code and may also #include <linux/...> the usual headers (they are
+ * empty here). Types whose only member starts with __mkverify_ are opaque:
+ * the engine knows them by that name and keeps one cell for each (an IDR
+ * keeps two cells an entry). See docs/model-language.md for each primitive's
+ * exact meaning, including what it reports.
+ */
+#ifndef _MKVERIFY_PRELUDE_H
+#define _MKVERIFY_PRELUDE_H
+
+typedef _Bool bool;
+#define true 1
+#define false 0
+#define NULL ((void *)0)
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef signed char s8;
+typedef short s16;
+typedef int s32;
+typedef long long s64;
+typedef unsigned long size_t;
+typedef long ssize_t;
+typedef unsigned int gfp_t;
+typedef long long loff_t;
+
+#define GFP_KERNEL 0u
+#define GFP_ATOMIC 0u
+#define INT_MAX 2147483647
+#define UINT_MAX 4294967295u
+
+/* errno values, as in include/uapi/asm-generic/errno-base.h */
+#define EPERM 1
+#define ENOENT 2
+#define ESRCH 3
+#define EINTR 4
+#define EIO 5
+#define ENXIO 6
+#define E2BIG 7
+#define EBADF 9
+#define EAGAIN 11
+#define ENOMEM 12
+#define EACCES 13
+#define EFAULT 14
+#define EBUSY 16
+#define EEXIST 17
+#define ENODEV 19
+#define EINVAL 22
+#define ENOSPC 28
+#define ERANGE 34
+#define ENOSYS 38
+#define ENOTSUPP 524
+
+/* compiler and annotation noise */
+#define likely(x) (x)
+#define unlikely(x) (x)
+#define __user
+#define __init
+#define __exit
+#define __rcu
+#define __must_check
+#define __always_inline inline
+#define noinline
+#define EXPORT_SYMBOL(x)
+#define EXPORT_SYMBOL_GPL(x)
+#define READ_ONCE(x) (x)
+#define WRITE_ONCE(x, val) ((x) = (val))
+#define ARRAY_SIZE(a) __mkverify_array_size(a)
+#define container_of(ptr, type, member) ((type *)__mkverify_container_of((ptr), #member))
+#define cpu_relax() ((void)0)
+#define might_sleep() ((void)0)
+#define smp_mb() ((void)0)
+
+/* printing has no effect on the machine */
+#define pr_info(...) ((void)0)
+#define pr_err(...) ((void)0)
+#define pr_warn(...) ((void)0)
+#define pr_debug(...) ((void)0)
+#define pr_notice(...) ((void)0)
+#define printk(...) ((void)0)
+
+/* opaque kernel types */
+struct kref { int __mkverify_kref; };
+typedef struct { int __mkverify_refcount; } refcount_t;
+typedef struct { int __mkverify_atomic; } atomic_t;
+struct mutex { int __mkverify_mutex; };
+typedef struct { int __mkverify_spinlock; } spinlock_t;
+struct list_head { int __mkverify_list_head; };
+struct cpumask { int __mkverify_cpumask; };
+typedef struct cpumask cpumask_var_t[1];
+typedef struct cpumask cpumask_t;
+struct idr { int __mkverify_idr; };
+
+#define ATOMIC_INIT(i) { (i) }
+#define REFCOUNT_INIT(i) { (i) }
+#define DEFINE_MUTEX(name) struct mutex name = { 0 }
+#define DEFINE_SPINLOCK(name) spinlock_t name = { 0 }
+#define DEFINE_IDR(name) struct idr name = { 0 }
+#define LIST_HEAD(name) struct list_head name = { 0 }
+
+/* memory: pools of objects, one pool per struct type */
+void *kzalloc(size_t size, gfp_t flags);
+void *kmalloc(size_t size, gfp_t flags);
+void kfree(const void *p);
+
+/* reference counts (refcount_t semantics: get or put on zero is a finding) */
+void kref_init(struct kref *kref);
+void kref_get(struct kref *kref);
+int kref_get_unless_zero(struct kref *kref);
+int kref_put(struct kref *kref, void (*release)(struct kref *kref));
+unsigned int kref_read(const struct kref *kref);
+void refcount_set(refcount_t *r, int n);
+void refcount_inc(refcount_t *r);
+bool refcount_inc_not_zero(refcount_t *r);
+bool refcount_dec_and_test(refcount_t *r);
+unsigned int refcount_read(const refcount_t *r);
+
+/* atomics */
+int atomic_read(const atomic_t *v);
+void atomic_set(atomic_t *v, int i);
+int atomic_cmpxchg(atomic_t *v, int old, int new);
+void atomic_inc(atomic_t *v);
+void atomic_dec(atomic_t *v);
+bool atomic_dec_and_test(atomic_t *v);
+#define atomic_cmpxchg_acquire atomic_cmpxchg
+#define atomic_set_release atomic_set
+#define atomic_read_acquire atomic_read
+
+/* locks: a blocked mutex_lock waits; a wait-for cycle is a deadlock */
+void mutex_lock(struct mutex *lock);
+void mutex_unlock(struct mutex *lock);
+int mutex_trylock(struct mutex *lock);
+void spin_lock(spinlock_t *lock);
+void spin_unlock(spinlock_t *lock);
+#define spin_lock_irqsave(l, f) spin_lock(l)
+#define spin_unlock_irqrestore(l, f) spin_unlock(l)
+#define spin_lock_irq(l) spin_lock(l)
+#define spin_unlock_irq(l) spin_unlock(l)
+
+/* IDR: ids to pointers; idr_alloc returns the lowest free id in [start, end) */
+int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp);
+void *idr_find(const struct idr *idr, unsigned long id);
+void *idr_remove(struct idr *idr, unsigned long id);
+
+/* lists: membership only (no iteration) */
+void list_add(struct list_head *new, struct list_head *head);
+void list_add_tail(struct list_head *new, struct list_head *head);
+void list_del(struct list_head *entry);
+void list_del_init(struct list_head *entry);
+int list_empty(const struct list_head *head);
+void INIT_LIST_HEAD(struct list_head *list);
+
+/* CPUs and masks */
+bool cpumask_empty(const struct cpumask *mask);
+unsigned int cpumask_first(const struct cpumask *mask);
+void cpumask_set_cpu(unsigned int cpu, struct cpumask *mask);
+void cpumask_clear_cpu(unsigned int cpu, struct cpumask *mask);
+bool cpumask_test_cpu(int cpu, const struct cpumask *mask);
+void cpumask_clear(struct cpumask *mask);
+#define alloc_cpumask_var(mask, gfp) (true)
+#define zalloc_cpumask_var(mask, gfp) (true)
+#define free_cpumask_var(mask) ((void)0)
+bool cpu_online(unsigned int cpu);
+int add_cpu(unsigned int cpu);
+int remove_cpu(unsigned int cpu);
+/* start `mem` (an object: the image that holds the entry point) on an offline CPU */
+int multikernel_kick_ap(unsigned int cpu, void *mem);
+/* invariants only: is any CPU executing from this object's memory? */
+bool cpu_executes(const void *mem);
+bool mutex_is_locked(struct mutex *lock);
+
+/* assertions */
+void BUG_ON(long cond);
+bool WARN_ON(long cond);
+#define WARN_ON_ONCE(c) WARN_ON(c)
+#define BUG() BUG_ON(1)
+
+/* front-end builtins behind the macros above */
+void *__mkverify_container_of(const void *ptr, const char *member);
+unsigned long __mkverify_array_size();
+
+#endif /* _MKVERIFY_PRELUDE_H */

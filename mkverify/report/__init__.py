@@ -1,0 +1,1 @@
+"""Report writers: each renders a list of ModelResult and nothing else."""

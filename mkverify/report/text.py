@@ -1,0 +1,42 @@
+"""Terminal output: gcc-style diagnostics, then the trace as `note:` lines."""
+from __future__ import annotations
+
+from ..result import ModelResult
+
+
+def render_finding(f, verbose_changes: bool = True) -> list[str]:
+    lines = [f"{f.loc}: error: [{f.check}] {f.message}"]
+    for s in f.trace:
+        where = f"{s.loc.file}:{s.loc.line}:{s.loc.col}" if s.loc.line else s.loc.file
+        text = f"{where}: note: step {s.step}: CPU{s.cpu} {s.function}: {s.action}"
+        if verbose_changes and s.changes:
+            text += "  [" + "; ".join(s.changes) + "]"
+        lines.append(text)
+    return lines
+
+
+def summary(r: ModelResult) -> str:
+    st = r.stats
+    n = len(r.findings)
+    what = {"ok": "no violations", "violations": f"{n} violation{'s' if n != 1 else ''}",
+            "incomplete": "incomplete"}[r.verdict]
+    text = (f"mkverify: {r.model}: {what} ({st.states:,} states, {st.transitions:,} transitions, "
+            f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine)")
+    if r.incomplete_reason:
+        text += f"\nmkverify: {r.model}: incomplete: {r.incomplete_reason}; the verdict covers only what was explored"
+    return text
+
+
+def render(results, changes: bool = True) -> str:
+    out = []
+    for r in results:
+        for f in r.findings:
+            out.extend(render_finding(f, changes))
+        for c in r.coverage:
+            if c["never_taken"]:
+                out.append(f"mkverify: {r.model}: note: lifecycle {c['struct']}.{c['field']}: spec transitions never "
+                           f"taken: {', '.join(c['never_taken'])}")
+        for note in r.notes:
+            out.append(f"mkverify: {r.model}: note: {note}")
+        out.append(summary(r))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,352 @@
+"""specs/*.toml: bounds, entry points, lifecycles and invariants of one model.
+
+This module reads and checks the TOML itself (keys, kinds of values, ranges);
+whether the names it mentions exist in the model is checked by the front end,
+which owns the model's types. Every value keeps the place it came from, so
+every error points at `spec.toml:line:col`. The format is documented in
+docs/spec.md; its JSON Schema ships as mkverify/schemas/spec.schema.json.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+import re
+import tomllib
+
+from .diag import SourceLoc, SpecError, did_you_mean
+
+
+class TomlLocator:
+    """Maps a key path (("entry", 0, "args", "id", 1)) to its line and column.
+
+    tomllib keeps no positions, so this scans the text: table headers,
+    `key = value` lines, inline tables and (multi-line) arrays. It is used
+    only to place error messages; when it cannot find a path it falls back
+    to the nearest enclosing one it knows.
+    """
+
+    _key = re.compile(r'\s*("[^"]*"|[A-Za-z0-9_\-]+)\s*=\s*')
+
+    def __init__(self, text: str):
+        self.pos: dict[tuple, tuple[int, int]] = {}
+        counts: dict[tuple, int] = {}
+        table: tuple = ()
+        lines = text.splitlines()
+        i = 0
+        while i < len(lines):
+            raw = lines[i]
+            stripped = raw.strip()
+            lineno = i + 1
+            if stripped.startswith("[["):
+                name = tuple(stripped.strip("[] ").split("."))
+                idx = counts.get(name, 0)
+                counts[name] = idx + 1
+                table = name + (idx,)
+                self.pos[table] = (lineno, raw.index("[") + 1)
+                i += 1
+                continue
+            if stripped.startswith("["):
+                table = tuple(stripped.strip("[] ").split("."))
+                self.pos[table] = (lineno, raw.index("[") + 1)
+                i += 1
+                continue
+            m = self._key.match(raw)
+            if m and not stripped.startswith("#"):
+                key = m.group(1).strip('"')
+                path = table + (key,)
+                self.pos[path] = (lineno, m.start(1) + 1)
+                # gather the value, across lines while brackets are open
+                value_parts = [(lineno, m.end(), raw[m.end():])]
+                depth = self._depth(raw[m.end():])
+                j = i
+                while depth > 0 and j + 1 < len(lines):
+                    j += 1
+                    value_parts.append((j + 1, 0, lines[j]))
+                    depth += self._depth(lines[j])
+                self._scan_value(path, value_parts)
+                i = j + 1
+                continue
+            i += 1
+
+    @staticmethod
+    def _depth(s: str) -> int:
+        s = re.sub(r'"[^"]*"', '""', s.split("#")[0])
+        return s.count("[") + s.count("{") - s.count("]") - s.count("}")
+
+    def _scan_value(self, path, parts):
+        """Record positions of array items and inline-table keys inside a value."""
+        stack: list = []  # (kind, path, next index)
+        for lineno, start, text in parts:
+            k = start
+            while k < len(text):
+                c = text[k]
+                if c == "#":
+                    break
+                cur = stack[-1] if stack else None
+                if c in "[{":
+                    if cur is None:
+                        sub = path
+                    elif cur[0] == "[":
+                        sub = cur[1] + (cur[2],)
+                        cur[2] += 1
+                    else:
+                        sub = cur[3] or cur[1]
+                    self.pos.setdefault(sub, (lineno, k + 1))
+                    stack.append([c, sub, 0, None])
+                    k += 1
+                    continue
+                if c in "]}":
+                    if stack:
+                        stack.pop()
+                    k += 1
+                    continue
+                if cur is not None and cur[0] == "{":
+                    m = self._key.match(text, k)
+                    if m and c not in ",":
+                        cur[3] = cur[1] + (m.group(1).strip('"'),)
+                        self.pos[cur[3]] = (lineno, m.start(1) + 1)
+                        k = m.end()
+                        continue
+                if cur is not None and cur[0] == "[" and c not in " ,\t":
+                    m = re.compile(r'"[^"]*"|[^,\]\s]+').match(text, k)
+                    if m:
+                        col = k + 2 if c == '"' else k + 1
+                        self.pos[cur[1] + (cur[2],)] = (lineno, col)
+                        cur[2] += 1
+                        k = m.end()
+                        continue
+                if cur is not None and cur[0] == "{" and c not in " ,\t" and cur[3]:
+                    m = re.compile(r'"[^"]*"|[^,}\s]+').match(text, k)
+                    if m:
+                        k = m.end()
+                        continue
+                k += 1
+
+    def find(self, path: tuple) -> tuple[int, int]:
+        path = tuple(path)
+        while path:
+            if path in self.pos:
+                return self.pos[path]
+            path = path[:-1]
+        return (1, 1)
+
+
+@dataclass
+class Located:
+    """A spec value with where it was written."""
+    value: object
+    loc: SourceLoc
+
+
+@dataclass
+class EntrySpec:
+    function: Located
+    args: dict  # parameter name -> list[Located] (ints or C expression strings)
+    loc: SourceLoc
+
+
+@dataclass
+class LifecycleSpec:
+    struct: Located
+    field: Located
+    transitions: list  # [(Located from, Located to)]
+    loc: SourceLoc
+
+
+@dataclass
+class InvariantSpec:
+    name: str
+    struct: Located
+    expr: Located
+    always: bool
+    loc: SourceLoc
+
+
+@dataclass
+class Spec:
+    """A parsed, shape-checked spec; names are resolved by the front end."""
+    path: Path
+    display: str
+    model: Path | None
+    bounds: dict = field(default_factory=dict)          # key -> Located
+    pools: dict = field(default_factory=dict)           # struct -> Located(int)
+    entries: list = field(default_factory=list)
+    lifecycles: list = field(default_factory=list)
+    invariants: list = field(default_factory=list)
+    flags: dict = field(default_factory=dict)           # kept for the flags engine
+    text: str = ""
+
+    def loc(self, *path) -> SourceLoc:
+        line, col = self._locator.find(path)
+        return SourceLoc(self.display, line, col)
+
+
+TOP_KEYS = {"model", "description", "bounds", "entry", "lifecycle", "invariant", "flags"}
+BOUND_KEYS = {"cpus": (1, 64), "host_cpus": (1, 64), "idr_capacity": (1, 64), "depth": (0, 10**6),
+              "max_states": (0, 10**10), "alloc_can_fail": None, "pools": None, "cpus_online": None}
+ENTRY_KEYS = {"function", "args"}
+LIFECYCLE_KEYS = {"struct", "field", "transitions"}
+INVARIANT_KEYS = {"name", "struct", "expr", "when"}
+_RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
+MAX_DOMAIN = 4096
+
+
+def display_path(p: Path) -> str:
+    """Paths in messages: relative to the working directory when inside it."""
+    try:
+        return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def load_spec(path: Path) -> Spec:
+    path = Path(path)
+    display = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise SpecError(SourceLoc(display), f"cannot read spec: {e.strerror}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise SpecError(SourceLoc(display, line, 1), "spec is not valid UTF-8", "save the file as UTF-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"at line (\d+), column (\d+)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+        msg = re.sub(r"\s*\(at line.*\)$", "", str(e))
+        raise SpecError(SourceLoc(display, line, col), f"malformed TOML: {msg[0].lower() + msg[1:]}")
+    spec = Spec(path=path, display=display, model=None, text=text)
+    spec._locator = TomlLocator(text)
+
+    def err(where, msg, hint=None):
+        raise SpecError(spec.loc(*where), msg, hint)
+
+    def unknown_keys(table: dict, allowed, where):
+        for k in table:
+            if k not in allowed:
+                err(where + (k,), f"unknown key '{k}'", did_you_mean(k, allowed) or f"allowed keys: {', '.join(sorted(allowed))}")
+
+    unknown_keys(data, TOP_KEYS, ())
+    if "model" in data:
+        if not isinstance(data["model"], str):
+            err(("model",), "'model' must be a path string")
+        spec.model = (path.parent / data["model"]).resolve()
+
+    bounds = data.get("bounds", {})
+    if not isinstance(bounds, dict):
+        err(("bounds",), "[bounds] must be a table")
+    unknown_keys(bounds, BOUND_KEYS, ("bounds",))
+    for k, v in bounds.items():
+        where = ("bounds", k)
+        if k == "pools":
+            if not isinstance(v, dict):
+                err(where, "[bounds.pools] must be a table of struct = slots")
+            for s, n in v.items():
+                if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 64:
+                    err(("bounds", "pools", s), f"pool size for {s} must be an integer in 0..64, not {n!r}")
+                spec.pools[s] = Located(n, spec.loc("bounds", "pools", s))
+        elif k == "alloc_can_fail":
+            if not isinstance(v, bool):
+                err(where, "alloc_can_fail must be true or false")
+            spec.bounds[k] = Located(v, spec.loc(*where))
+        elif k == "cpus_online":
+            if not isinstance(v, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+                err(where, "cpus_online must be a list of CPU numbers")
+            spec.bounds[k] = Located(tuple(v), spec.loc(*where))
+        else:
+            lo, hi = BOUND_KEYS[k]
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                err(where, f"bounds.{k} must be an integer in {lo}..{hi}, not {v!r}")
+            spec.bounds[k] = Located(v, spec.loc(*where))
+    cpus = spec.bounds.get("cpus", Located(2, None)).value
+    host = spec.bounds.get("host_cpus", Located(min(cpus, 2), None)).value
+    if host > cpus:
+        err(("bounds", "host_cpus"), f"host_cpus ({host}) cannot exceed cpus ({cpus})")
+    for n, c in enumerate(spec.bounds.get("cpus_online", Located((), None)).value):
+        if not host <= c < cpus:
+            err(("bounds", "cpus_online", n), f"cpus_online names CPU {c}, but non-host CPUs are {host}..{cpus - 1}")
+
+    entries = data.get("entry", [])
+    if not isinstance(entries, list):
+        err(("entry",), "entry points are written as [[entry]] tables")
+    if not entries:
+        err(("entry",) if "entry" in data else (), "the spec declares no entry point",
+            'add an [[entry]] table: function = "my_syscall", args = { id = [1, 2] }')
+    for n, e in enumerate(entries):
+        where = ("entry", n)
+        unknown_keys(e, ENTRY_KEYS, where)
+        if not isinstance(e.get("function"), str):
+            err(where, "an [[entry]] needs function = \"name\"")
+        args = e.get("args", {})
+        if not isinstance(args, dict):
+            err(where + ("args",), "args must be a table: { param = [values] }")
+        doms = {}
+        for pname, dom in args.items():
+            doms[pname] = _domain(dom, where + ("args", pname), spec, err)
+        spec.entries.append(EntrySpec(Located(e["function"], spec.loc(*where, "function")), doms, spec.loc(*where)))
+
+    for n, lc in enumerate(data.get("lifecycle", [])):
+        where = ("lifecycle", n)
+        unknown_keys(lc, LIFECYCLE_KEYS, where)
+        for k in ("struct", "field"):
+            if not isinstance(lc.get(k), str):
+                err(where, f"a [[lifecycle]] needs {k} = \"name\"")
+        trs = lc.get("transitions", [])
+        if not isinstance(trs, list) or not trs:
+            err(where + ("transitions",), "transitions must be a non-empty list of \"FROM -> TO\" strings")
+        pairs = []
+        for k, t in enumerate(trs):
+            loc = spec.loc(*where, "transitions", k)
+            if not isinstance(t, str) or t.count("->") != 1:
+                raise SpecError(loc, f"transition {t!r} is not of the form \"FROM -> TO\"")
+            a, b = (s.strip() for s in t.split("->"))
+            if not a or not b:
+                raise SpecError(loc, f"transition {t!r} is missing a state")
+            pairs.append((Located(a, loc), Located(b, SourceLoc(loc.file, loc.line, loc.col + t.index("->") + 3))))
+        spec.lifecycles.append(LifecycleSpec(Located(lc["struct"], spec.loc(*where, "struct")),
+                                             Located(lc["field"], spec.loc(*where, "field")), pairs, spec.loc(*where)))
+
+    for n, inv in enumerate(data.get("invariant", [])):
+        where = ("invariant", n)
+        unknown_keys(inv, INVARIANT_KEYS, where)
+        for k in ("struct", "expr"):
+            if not isinstance(inv.get(k), str) or not inv[k].strip():
+                err(where, f"an [[invariant]] needs {k} = \"...\"")
+        when = inv.get("when", "quiescent")
+        if when not in ("quiescent", "always"):
+            err(where + ("when",), f"when must be \"quiescent\" or \"always\", not {when!r}")
+        spec.invariants.append(InvariantSpec(str(inv.get("name", f"invariant-{n}")),
+                                             Located(inv["struct"], spec.loc(*where, "struct")),
+                                             Located(inv["expr"], spec.loc(*where, "expr")),
+                                             when == "always", spec.loc(*where)))
+    spec.flags = data.get("flags", {})
+    return spec
+
+
+def _domain(dom, where, spec, err) -> list:
+    """A finite argument domain: a list of ints / C constant expressions, or "lo..hi"."""
+    if isinstance(dom, str):
+        m = _RANGE.match(dom)
+        if not m:
+            err(where, f"domain {dom!r} is neither a list nor a range \"lo..hi\"")
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if lo > hi:
+            err(where, f"domain range {dom!r} is inverted (lo > hi)", f"write \"{hi}..{lo}\"")
+        if hi - lo + 1 > MAX_DOMAIN:
+            err(where, f"domain range {dom!r} has {hi - lo + 1} values; at most {MAX_DOMAIN} are explored",
+                "pick the values that matter: boundaries and one of each class")
+        loc = spec.loc(*where)
+        return [Located(v, loc) for v in range(lo, hi + 1)]
+    if not isinstance(dom, list):
+        err(where, "an argument domain is a list of values or a range \"lo..hi\"")
+    if not dom:
+        err(where, "empty argument domain: the entry point could never be called", "give at least one value")
+    out = []
+    for k, v in enumerate(dom):
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            err(where + (k,), f"domain value {v!r} must be an integer or a C constant expression string")
+        out.append(Located(v, spec.loc(*where, k)))
+    return out
