@@ -72,7 +72,9 @@ def main():
 @click.option("--depth", type=click.IntRange(0), default=None, help="Explore at most this many steps deep.")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress on stderr (default: on a terminal, unless CI is set).")
-def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress):
+@click.option("--reduce-private/--no-reduce-private", default=True, show_default=True,
+              help="Fold accesses to objects only the running thread can reach into its step.")
+def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private):
     """Check models (default: every model under models/) and report every violation."""
     from . import frontend
     from .engines.reference import explore
@@ -89,7 +91,7 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress):
     for p in programs:
         try:
             r = explore(p, max_states=max_states or 0, depth=depth or 0,
-                        progress=_progress_printer(progress, p.name))
+                        progress=_progress_printer(progress, p.name), reduce_private=reduce_private)
         except MkverifyError as e:
             _fail(e)
         if progress:

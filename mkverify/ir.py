@@ -311,6 +311,7 @@ PRIMS: dict[str, tuple[int, Any]] = {
     "refcount_read": (1, UINT), "refcount_inc_not_zero": (1, BOOL),
     "atomic_read": (1, INT), "atomic_set": (2, None), "atomic_cmpxchg": (3, INT),
     "atomic_inc": (1, None), "atomic_dec": (1, None), "atomic_dec_and_test": (1, BOOL),
+    "atomic_add": (2, None), "atomic_sub": (2, None), "atomic_inc_unless_negative": (1, BOOL),
     "mutex_lock": (1, None), "mutex_unlock": (1, None), "mutex_trylock": (1, INT),
     "spin_lock": (1, None), "spin_unlock": (1, None),
     "idr_alloc": (4, INT), "idr_find": (2, None), "idr_remove": (2, None),
@@ -668,6 +669,7 @@ def validate(p: Program) -> Program:
         if n < 0:
             err(NOWHERE, f"pool {name} has negative size {n}")
 
+    gnames = {g.name for g in p.globals}
     funcs = {}
     for f in p.functions:
         if f.name in funcs:
@@ -688,7 +690,14 @@ def validate(p: Program) -> Program:
                         err(i.loc, f"local %{sub.index} out of range in {f.name}")
                     if isinstance(sub, (Deref, Query)):
                         err(i.loc, "memory reads inside an expression are only allowed in invariants")
-            if isinstance(i, (Set, Load, Call, Prim)) and i.dst >= len(f.locals):
+                    if isinstance(sub, GlobalAddr) and sub.name not in gnames:
+                        err(i.loc, f"address of undefined global {sub.name}")
+                    if isinstance(sub, (FieldAddr, ContainerOf)):
+                        sd = p.struct(sub.struct)
+                        if sd is None or sd.field(sub.field) is None:
+                            err(i.loc, f"struct {sub.struct} has no field {sub.field}")
+            if isinstance(i, (Set, Load)) and not 0 <= i.dst < len(f.locals) or \
+                    isinstance(i, (Call, Prim)) and not -1 <= i.dst < len(f.locals):
                 err(i.loc, f"destination %{i.dst} out of range in {f.name}")
             if isinstance(i, Branch) and not (0 <= i.then < n and 0 <= i.other < n):
                 err(i.loc, f"branch target out of range in {f.name}")

@@ -13,14 +13,19 @@ from .. import ir
 from ..machine import Machine, BoundHit
 from ..result import Finding, ModelResult, Stats, Step
 
+#: without a bound from the command line or the spec, a run stops here (verdict incomplete):
+#: a model whose state space is infinite (a count that grows forever) must still end
+DEFAULT_MAX_STATES = 10_000_000
+
 
 class Explorer:
     """BFS over one program. `run()` returns a ModelResult."""
 
-    def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None):
+    def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
+                 reduce_private: bool = True):
         self.p = program
-        self.m = Machine(program)
-        self.max_states = max_states or program.bounds.max_states
+        self.m = Machine(program, reduce_private=reduce_private)
+        self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
         self.max_depth = depth or program.bounds.depth
         self.progress = progress
 
@@ -42,9 +47,12 @@ class Explorer:
             if v.key not in found:
                 found[v.key] = (v, si, lab)
 
-        for v in m.check_state(init):
+        bad = m.check_state(init)
+        for v in bad:
             record(v, 0, None)
-        frontier = [0]
+        frontier = [] if bad else [0]
+        if self.max_states == 1:
+            incomplete = "state bound 1 reached"
         depth = 0
         last_report = t0
         while frontier and not incomplete:
@@ -75,9 +83,11 @@ class Explorer:
                         states.append(ns)
                         parent.append(si)
                         label.append(lab)
-                        nxt.append(idx)
-                        for v in m.check_state(ns):
+                        bad = m.check_state(ns)
+                        for v in bad:
                             record(v, idx, None)
+                        if not bad:  # a violating state is reported, not expanded (machine.py)
+                            nxt.append(idx)
                         if self.max_states and len(states) >= self.max_states:
                             incomplete = f"state bound {self.max_states} reached"
                             break
@@ -135,5 +145,6 @@ class Explorer:
         return Step(n, t, x.function, x.loc, action, changes)
 
 
-def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None) -> ModelResult:
-    return Explorer(program, max_states, depth, progress).run()
+def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
+            reduce_private: bool = True) -> ModelResult:
+    return Explorer(program, max_states, depth, progress, reduce_private).run()
