@@ -1,0 +1,62 @@
+// mkverify: expect = "ok"
+/*
+ * The repaired out-of-bounds-trigger-cpu: mk_instance_add_cpu() rejects
+ * CPU numbers that are not below nr_cpu_ids.
+ */
+#include <linux/cpumask.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#define nr_cpu_ids 3	/* bounds.cpus in the spec: the prelude has no nr_cpu_ids */
+
+struct mk_instance {
+	int id;
+	struct cpumask cpus;
+};
+
+static DEFINE_MUTEX(mk_lock);
+static struct mk_instance *the_instance;
+
+int mk_instance_create(int id)
+{
+	struct mk_instance *inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+
+	if (!inst)
+		return -ENOMEM;
+	inst->id = id;
+	mutex_lock(&mk_lock);
+	if (the_instance) {
+		mutex_unlock(&mk_lock);
+		kfree(inst);
+		return -EEXIST;
+	}
+	the_instance = inst;
+	mutex_unlock(&mk_lock);
+	return 0;
+}
+
+int mk_instance_add_cpu(int cpu)
+{
+	int ret = 0;
+
+	if (cpu < 0 || cpu >= nr_cpu_ids)
+		return -EINVAL;
+	mutex_lock(&mk_lock);
+	if (the_instance)
+		cpumask_set_cpu(cpu, &the_instance->cpus);
+	else
+		ret = -ENODEV;
+	mutex_unlock(&mk_lock);
+	return ret;
+}
+
+void mk_instance_destroy(void)
+{
+	struct mk_instance *inst;
+
+	mutex_lock(&mk_lock);
+	inst = the_instance;
+	the_instance = NULL;
+	mutex_unlock(&mk_lock);
+	kfree(inst);
+}

@@ -1,0 +1,72 @@
+// mkverify: expect = "violations"
+// mkverify: checks = ["use-after-free"]
+// mkverify: trace = 18
+/*
+ * A lookup that drops the lock without taking a reference. session_query()
+ * finds the current session under session_lock but reads it after the
+ * unlock; session_close() can unpublish it and drop the last reference in
+ * between, so the read touches freed memory.
+ */
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+struct session {
+	int id;
+	int flags;
+	struct kref ref;
+};
+
+static DEFINE_MUTEX(session_lock);
+static struct session *current_session;
+
+static void session_release(struct kref *ref)
+{
+	struct session *s = container_of(ref, struct session, ref);
+
+	kfree(s);
+}
+
+int session_open(int id)
+{
+	struct session *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return -ENOMEM;
+	s->id = id;
+	kref_init(&s->ref);
+	mutex_lock(&session_lock);
+	if (current_session) {
+		mutex_unlock(&session_lock);
+		kfree(s);
+		return -EBUSY;
+	}
+	current_session = s;
+	mutex_unlock(&session_lock);
+	return 0;
+}
+
+int session_query(void)
+{
+	struct session *s;
+
+	mutex_lock(&session_lock);
+	s = current_session;
+	/* BUG: no reference is taken, nothing keeps s alive after the unlock */
+	mutex_unlock(&session_lock);
+	if (!s)
+		return -ENOENT;
+	return s->flags;
+}
+
+void session_close(void)
+{
+	struct session *s;
+
+	mutex_lock(&session_lock);
+	s = current_session;
+	current_session = NULL;
+	mutex_unlock(&session_lock);
+	if (s)
+		kref_put(&s->ref, session_release);
+}
