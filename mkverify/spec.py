@@ -9,6 +9,8 @@ docs/spec.md; its JSON Schema ships as mkverify/schemas/spec.schema.json.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import functools
+import os
 from pathlib import Path
 import re
 import tomllib
@@ -25,10 +27,16 @@ class TomlLocator:
     to the nearest enclosing one it knows.
     """
 
-    _key = re.compile(r'\s*("[^"]*"|[A-Za-z0-9_\-]+)\s*=\s*')
+    _part = r'(?:"[^"]*"|[A-Za-z0-9_\-]+)'
+    _key = re.compile(rf'\s*({_part}(?:\s*\.\s*{_part})*)\s*=\s*')  # a key, dotted ones too
+
+    @staticmethod
+    def _key_path(key: str) -> tuple:
+        return tuple(p.strip().strip('"') for p in re.findall(r'"[^"]*"|[^.]+', key))
 
     def __init__(self, text: str):
-        self.pos: dict[tuple, tuple[int, int]] = {}
+        self.pos: dict[tuple, tuple[int, int]] = {}   # where each key (or array item) is written
+        self.val: dict[tuple, tuple[int, int]] = {}   # where its value starts (inside the quotes of a string)
         counts: dict[tuple, int] = {}
         table: tuple = ()
         lines = text.splitlines()
@@ -38,7 +46,7 @@ class TomlLocator:
             stripped = raw.strip()
             lineno = i + 1
             if stripped.startswith("[["):
-                name = tuple(stripped.strip("[] ").split("."))
+                name = self._header(stripped)
                 idx = counts.get(name, 0)
                 counts[name] = idx + 1
                 table = name + (idx,)
@@ -46,17 +54,17 @@ class TomlLocator:
                 i += 1
                 continue
             if stripped.startswith("["):
-                table = tuple(stripped.strip("[] ").split("."))
+                table = self._header(stripped)
                 self.pos[table] = (lineno, raw.index("[") + 1)
                 i += 1
                 continue
             m = self._key.match(raw)
             if m and not stripped.startswith("#"):
-                key = m.group(1).strip('"')
-                path = table + (key,)
+                path = table + self._key_path(m.group(1))
                 self.pos[path] = (lineno, m.start(1) + 1)
+                self.val[path] = (lineno, self._value_col(raw, m.end()))
                 # gather the value, across lines while brackets are open
-                value_parts = [(lineno, m.end(), raw[m.end():])]
+                value_parts = [(lineno, m.end(), raw)]
                 depth = self._depth(raw[m.end():])
                 j = i
                 while depth > 0 and j + 1 < len(lines):
@@ -67,6 +75,20 @@ class TomlLocator:
                 i = j + 1
                 continue
             i += 1
+
+    @staticmethod
+    def _header(stripped: str) -> tuple:
+        """The key path of a `[table]` or `[[array]]` header line (a comment may follow it)."""
+        name = stripped.lstrip("[").split("]")[0]
+        return tuple(part.strip().strip('"') for part in name.split("."))
+
+    @staticmethod
+    def _value_col(text: str, k: int) -> int:
+        """1-based column of the value starting at text[k]: for a string, its first character."""
+        for quote in ('"""', "'''", '"', "'"):
+            if text.startswith(quote, k):
+                return k + len(quote) + 1
+        return k + 1
 
     @staticmethod
     def _depth(s: str) -> int:
@@ -103,15 +125,16 @@ class TomlLocator:
                 if cur is not None and cur[0] == "{":
                     m = self._key.match(text, k)
                     if m and c not in ",":
-                        cur[3] = cur[1] + (m.group(1).strip('"'),)
+                        cur[3] = cur[1] + self._key_path(m.group(1))
                         self.pos[cur[3]] = (lineno, m.start(1) + 1)
+                        self.val[cur[3]] = (lineno, self._value_col(text, m.end()))
                         k = m.end()
                         continue
                 if cur is not None and cur[0] == "[" and c not in " ,\t":
                     m = re.compile(r'"[^"]*"|[^,\]\s]+').match(text, k)
                     if m:
                         col = k + 2 if c == '"' else k + 1
-                        self.pos[cur[1] + (cur[2],)] = (lineno, col)
+                        self.pos[cur[1] + (cur[2],)] = self.val[cur[1] + (cur[2],)] = (lineno, col)
                         cur[2] += 1
                         k = m.end()
                         continue
@@ -130,6 +153,11 @@ class TomlLocator:
             path = path[:-1]
         return (1, 1)
 
+    def find_value(self, path: tuple) -> tuple[int, int]:
+        """Where the value at `path` starts; the key's place when the value was not found."""
+        path = tuple(path)
+        return self.val.get(path) or self.find(path)
+
 
 @dataclass
 class Located:
@@ -143,6 +171,7 @@ class EntrySpec:
     function: Located
     args: dict  # parameter name -> list[Located] (ints or C expression strings)
     loc: SourceLoc
+    arg_locs: dict = field(default_factory=dict)  # parameter name -> where its key is written
 
 
 @dataclass
@@ -175,9 +204,16 @@ class Spec:
     invariants: list = field(default_factory=list)
     flags: dict = field(default_factory=dict)           # kept for the flags engine
     text: str = ""
+    model_loc: SourceLoc | None = None                  # where `model = "..."` is written
 
     def loc(self, *path) -> SourceLoc:
+        """Where the key at `path` is written (for errors about the key itself)."""
         line, col = self._locator.find(path)
+        return SourceLoc(self.display, line, col)
+
+    def value_loc(self, *path) -> SourceLoc:
+        """Where the value at `path` is written (for errors about the value)."""
+        line, col = self._locator.find_value(path)
         return SourceLoc(self.display, line, col)
 
 
@@ -193,10 +229,16 @@ MAX_DOMAIN = 4096
 
 def display_path(p: Path) -> str:
     """Paths in messages: relative to the working directory when inside it."""
+    return _display_path(str(p), os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)
+def _display_path(p: str, cwd: str) -> str:
+    # cached: the front end asks once per source location, and resolve() costs a stat per path part
     try:
-        return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(p).resolve().relative_to(Path(cwd).resolve()))
     except ValueError:
-        return str(p)
+        return p
 
 
 def load_spec(path: Path) -> Spec:
@@ -208,21 +250,35 @@ def load_spec(path: Path) -> Spec:
         raise SpecError(SourceLoc(display), f"cannot read spec: {e.strerror}")
     try:
         text = raw.decode("utf-8")
+        text = text.removeprefix("\ufeff")  # editors that write a byte-order mark hide it
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
-        raise SpecError(SourceLoc(display, line, 1), "spec is not valid UTF-8", "save the file as UTF-8")
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SpecError(SourceLoc(display, line, col), "spec is not valid UTF-8", "save the file as UTF-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"at line (\d+), column (\d+)", str(e))
-        line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-        msg = re.sub(r"\s*\(at line.*\)$", "", str(e))
-        raise SpecError(SourceLoc(display, line, col), f"malformed TOML: {msg[0].lower() + msg[1:]}")
+        lines = text.splitlines()
+        if m:
+            line, col = int(m.group(1)), int(m.group(2))
+        else:  # "(at end of document)": just after the last text
+            body = text.rstrip().splitlines() or [""]
+            line, col = len(body), len(body[-1]) + 1
+        msg = re.sub(r"\s*\((at line|at end of document).*\)$", "", str(e))
+        hint = _toml_hint(msg)
+        before = lines[line - 1][:col - 1] if 0 < line <= len(lines) else ""
+        if msg.startswith("Invalid initial character for a key part") and before.rstrip().endswith("{"):
+            hint = "an inline table { ... } must fit on one line; write a [table] for a longer one"
+        raise SpecError(SourceLoc(display, line, col), f"malformed TOML: {msg[0].lower() + msg[1:]}", hint)
     spec = Spec(path=path, display=display, model=None, text=text)
     spec._locator = TomlLocator(text)
 
     def err(where, msg, hint=None):
         raise SpecError(spec.loc(*where), msg, hint)
+
+    def bad_value(where, msg, hint=None):
+        raise SpecError(spec.value_loc(*where), msg, hint)
 
     def unknown_keys(table: dict, allowed, where):
         for k in table:
@@ -232,8 +288,9 @@ def load_spec(path: Path) -> Spec:
     unknown_keys(data, TOP_KEYS, ())
     if "model" in data:
         if not isinstance(data["model"], str):
-            err(("model",), "'model' must be a path string")
+            bad_value(("model",), "'model' must be a path string")
         spec.model = (path.parent / data["model"]).resolve()
+        spec.model_loc = spec.value_loc("model")
 
     bounds = data.get("bounds", {})
     if not isinstance(bounds, dict):
@@ -243,35 +300,39 @@ def load_spec(path: Path) -> Spec:
         where = ("bounds", k)
         if k == "pools":
             if not isinstance(v, dict):
-                err(where, "[bounds.pools] must be a table of struct = slots")
+                bad_value(where, "[bounds.pools] must be a table of struct = slots")
             for s, n in v.items():
                 if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 64:
-                    err(("bounds", "pools", s), f"pool size for {s} must be an integer in 0..64, not {n!r}")
+                    bad_value(("bounds", "pools", s), f"pool size for {s} must be an integer in 0..64, not {n!r}")
                 spec.pools[s] = Located(n, spec.loc("bounds", "pools", s))
         elif k == "alloc_can_fail":
             if not isinstance(v, bool):
-                err(where, "alloc_can_fail must be true or false")
+                bad_value(where, "alloc_can_fail must be true or false")
             spec.bounds[k] = Located(v, spec.loc(*where))
         elif k == "cpus_online":
             if not isinstance(v, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-                err(where, "cpus_online must be a list of CPU numbers")
+                bad_value(where, "cpus_online must be a list of CPU numbers")
             spec.bounds[k] = Located(tuple(v), spec.loc(*where))
         else:
             lo, hi = BOUND_KEYS[k]
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                err(where, f"bounds.{k} must be an integer in {lo}..{hi}, not {v!r}")
+                bad_value(where, f"bounds.{k} must be an integer in {lo}..{hi}, not {v!r}")
             spec.bounds[k] = Located(v, spec.loc(*where))
     cpus = spec.bounds.get("cpus", Located(2, None)).value
     host = spec.bounds.get("host_cpus", Located(min(cpus, 2), None)).value
     if host > cpus:
-        err(("bounds", "host_cpus"), f"host_cpus ({host}) cannot exceed cpus ({cpus})")
+        bad_value(("bounds", "host_cpus"), f"host_cpus ({host}) cannot exceed cpus ({cpus})")
     for n, c in enumerate(spec.bounds.get("cpus_online", Located((), None)).value):
         if not host <= c < cpus:
             err(("bounds", "cpus_online", n), f"cpus_online names CPU {c}, but non-host CPUs are {host}..{cpus - 1}")
 
-    entries = data.get("entry", [])
-    if not isinstance(entries, list):
-        err(("entry",), "entry points are written as [[entry]] tables")
+    def array_of_tables(key: str) -> list:
+        items = data.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+            err((key,), f"'{key}' must be written as [[{key}]] tables", f"start each one with a [[{key}]] line")
+        return items
+
+    entries = array_of_tables("entry")
     if not entries:
         err(("entry",) if "entry" in data else (), "the spec declares no entry point",
             'add an [[entry]] table: function = "my_syscall", args = { id = [1, 2] }')
@@ -279,24 +340,25 @@ def load_spec(path: Path) -> Spec:
         where = ("entry", n)
         unknown_keys(e, ENTRY_KEYS, where)
         if not isinstance(e.get("function"), str):
-            err(where, "an [[entry]] needs function = \"name\"")
+            bad_value(where + ("function",), "an [[entry]] needs function = \"name\"")
         args = e.get("args", {})
         if not isinstance(args, dict):
-            err(where + ("args",), "args must be a table: { param = [values] }")
+            bad_value(where + ("args",), "args must be a table: { param = [values] }")
         doms = {}
         for pname, dom in args.items():
-            doms[pname] = _domain(dom, where + ("args", pname), spec, err)
-        spec.entries.append(EntrySpec(Located(e["function"], spec.loc(*where, "function")), doms, spec.loc(*where)))
+            doms[pname] = _domain(dom, where + ("args", pname), spec, bad_value)
+        spec.entries.append(EntrySpec(Located(e["function"], spec.value_loc(*where, "function")), doms, spec.loc(*where),
+                                      {p: spec.loc(*where, "args", p) for p in args}))
 
-    for n, lc in enumerate(data.get("lifecycle", [])):
+    for n, lc in enumerate(array_of_tables("lifecycle")):
         where = ("lifecycle", n)
         unknown_keys(lc, LIFECYCLE_KEYS, where)
         for k in ("struct", "field"):
             if not isinstance(lc.get(k), str):
-                err(where, f"a [[lifecycle]] needs {k} = \"name\"")
+                bad_value(where + (k,), f"a [[lifecycle]] needs {k} = \"name\"")
         trs = lc.get("transitions", [])
         if not isinstance(trs, list) or not trs:
-            err(where + ("transitions",), "transitions must be a non-empty list of \"FROM -> TO\" strings")
+            bad_value(where + ("transitions",), "transitions must be a non-empty list of \"FROM -> TO\" strings")
         pairs = []
         for k, t in enumerate(trs):
             loc = spec.loc(*where, "transitions", k)
@@ -306,28 +368,46 @@ def load_spec(path: Path) -> Spec:
             if not a or not b:
                 raise SpecError(loc, f"transition {t!r} is missing a state")
             pairs.append((Located(a, loc), Located(b, SourceLoc(loc.file, loc.line, loc.col + t.index("->") + 3))))
-        spec.lifecycles.append(LifecycleSpec(Located(lc["struct"], spec.loc(*where, "struct")),
-                                             Located(lc["field"], spec.loc(*where, "field")), pairs, spec.loc(*where)))
+        spec.lifecycles.append(LifecycleSpec(Located(lc["struct"], spec.value_loc(*where, "struct")),
+                                             Located(lc["field"], spec.value_loc(*where, "field")), pairs,
+                                             spec.loc(*where)))
 
-    for n, inv in enumerate(data.get("invariant", [])):
+    for n, inv in enumerate(array_of_tables("invariant")):
         where = ("invariant", n)
         unknown_keys(inv, INVARIANT_KEYS, where)
         for k in ("struct", "expr"):
             if not isinstance(inv.get(k), str) or not inv[k].strip():
-                err(where, f"an [[invariant]] needs {k} = \"...\"")
+                bad_value(where + (k,), f"an [[invariant]] needs {k} = \"...\"")
+        if not isinstance(inv.get("name", ""), str):
+            bad_value(where + ("name",), "an invariant's name must be a string")
         when = inv.get("when", "quiescent")
         if when not in ("quiescent", "always"):
-            err(where + ("when",), f"when must be \"quiescent\" or \"always\", not {when!r}")
+            bad_value(where + ("when",), f"when must be \"quiescent\" or \"always\", not {when!r}")
         spec.invariants.append(InvariantSpec(str(inv.get("name", f"invariant-{n}")),
-                                             Located(inv["struct"], spec.loc(*where, "struct")),
-                                             Located(inv["expr"], spec.loc(*where, "expr")),
+                                             Located(inv["struct"], spec.value_loc(*where, "struct")),
+                                             Located(inv["expr"], spec.value_loc(*where, "expr")),
                                              when == "always", spec.loc(*where)))
     spec.flags = data.get("flags", {})
     return spec
 
 
+def _toml_hint(msg: str) -> str | None:
+    """A likely cause for some of tomllib's messages."""
+    if msg.startswith("Illegal character '\\n'"):
+        return 'close the string on the same line (a string over several lines is written """...""")'
+    if msg.startswith("Cannot overwrite a value"):
+        return "a key is given twice in the same table"
+    if msg.startswith("Invalid value"):
+        return 'strings are quoted ("name"), lists are [1, 2], tables are { key = value }'
+    if msg.startswith(("Unclosed", "Unterminated")):
+        return "close it before the end of the file"
+    return None
+
+
 def _domain(dom, where, spec, err) -> list:
-    """A finite argument domain: a list of ints / C constant expressions, or "lo..hi"."""
+    """A finite argument domain: a list of ints / C constant expressions, or "lo..hi".
+
+    `err` places its message at the value (the list or the range string), not at the key."""
     if isinstance(dom, str):
         m = _RANGE.match(dom)
         if not m:
@@ -338,7 +418,7 @@ def _domain(dom, where, spec, err) -> list:
         if hi - lo + 1 > MAX_DOMAIN:
             err(where, f"domain range {dom!r} has {hi - lo + 1} values; at most {MAX_DOMAIN} are explored",
                 "pick the values that matter: boundaries and one of each class")
-        loc = spec.loc(*where)
+        loc = spec.value_loc(*where)
         return [Located(v, loc) for v in range(lo, hi + 1)]
     if not isinstance(dom, list):
         err(where, "an argument domain is a list of values or a range \"lo..hi\"")

@@ -13,6 +13,7 @@ import re
 import tomllib
 
 from pycparser import c_parser, c_ast
+from pycparser.c_lexer import CLexer
 
 from .. import ir
 from ..diag import FrontendError, SpecError, UsageError, SourceLoc, did_you_mean
@@ -20,7 +21,9 @@ from ..spec import Spec, load_spec, display_path
 from .cpp import preprocess, PRELUDE
 from .lower import Builder, FunctionLowerer, _wrap
 
-MAX_SOURCE_BYTES = 8 * 1024 * 1024
+# A hand-written model is a few hundred lines; pycparser needs about 6 s a MiB, so a
+# bigger file is generated code, and would look like a hang before any message.
+MAX_SOURCE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -75,8 +78,14 @@ def open_model(path: Path, spec_path: Path | None = None) -> Model:
         if spec.model is None:
             raise SpecError(spec.loc(), "this spec does not name its model", 'add model = "../models/<name>"')
         mpath = spec.model
+        if not mpath.exists():
+            raise SpecError(spec.model_loc or spec.loc("model"),
+                            f"the spec's model '{display_path(mpath)}' does not exist",
+                            "model is a path relative to the spec file")
     else:
         mpath = path
+        if not path.exists():
+            raise UsageError(SourceLoc(display_path(path)), "no such file or directory")
         spec = load_spec(spec_path or find_spec(path))
     return Model(mpath, model_files(mpath), spec, display_path(mpath))
 
@@ -114,9 +123,13 @@ def _read_checked(f: Path) -> None:
 
 
 def _line_directive(loc: SourceLoc, text: str, prefix: str) -> str:
-    """Place `text` so that its first character sits at loc's line and column."""
-    pad = max(loc.col - 1 - len(prefix), 0)
-    return f'#line {loc.line} "{loc.file}"\n{prefix}{" " * pad}{text}'
+    """Place `text` so that its first character sits at loc's line and column.
+
+    The prefix (our wrapper declaration) goes on a line of its own, also marked
+    as loc's line, so errors in the text get exact columns and errors in the
+    wrapper still point into the spec."""
+    mark = f'#line {loc.line} "{loc.file}"'
+    return f'{mark}\n{prefix}\n{mark}\n{" " * max(loc.col - 1, 0)}{text}'
 
 
 def load(path: Path, spec_path: Path | None = None, overrides: dict | None = None) -> ir.Program:
@@ -146,44 +159,215 @@ def build(model: Model, overrides: dict) -> ir.Program:
         prefix = f"static int {name}(struct {inv.struct.value} *self) {{ return ("
         appendix.append(_line_directive(inv.expr.loc, inv.expr.value, prefix) + "); }")
     text = preprocess(model.files, "\n".join(appendix) + "\n", display_path)
+    parser = c_parser.CParser()
     try:
-        ast = c_parser.CParser().parse(text, str(model.files[0]))
+        ast = parser.parse(text, str(model.files[0]))
     except c_parser.ParseError as e:
-        raise _parse_error(e, text)
+        raise _parse_error(str(e), text, parser, model)
+    except AssertionError:
+        # pycparser 3 asserts (its scope stack underflows) on a '}' that closes nothing
+        raise _parse_error("", text, parser, model)
     except (RecursionError, MemoryError):
-        raise FrontendError(SourceLoc(model.display), "the model is nested too deeply for the C parser",
+        # the parser recurses once per level of nesting: name the first bracket past a
+        # fixed depth, else the place where it gave up
+        deep = _too_deep(text)
+        if deep is not None:
+            raise FrontendError(deep, f"brackets are nested more than {MAX_BRACKETS} levels deep",
+                                "split very deep expressions or statements")
+        raise FrontendError(_last_token_loc(parser) or SourceLoc(model.display),
+                            "the model is nested too deeply for the C parser",
                             "split very deep expressions or statements")
+    _check_nesting(ast)
+    user_files = {display_path(f) for f in model.files}
+    for ext in ast.ext:
+        c = ext.coord
+        name = (ext.decl.name if isinstance(ext, c_ast.FuncDef) else getattr(ext, "name", None)) or ""
+        file = display_path(c.file) if c is not None else ""
+        if file == spec.display and not name.startswith("__mkverify_"):
+            # a spec expression such as "1); int z = (2" escaped its wrapper and added to the model
+            raise SpecError(SourceLoc(spec.display, c.line or 0, c.column or 0),
+                            "a C expression in the spec must be a single expression", "check its parentheses")
+        if file in user_files and name.startswith("__mkverify_"):
+            raise FrontendError(SourceLoc(file, c.line or 0, c.column or 0),
+                                f"'{name}': names starting with __mkverify_ are reserved for mkverify",
+                                "rename it")
     b = Builder(ast, display_path, str(PRELUDE))
     try:
         functions = b.build(model.display)
     except RecursionError:
         raise FrontendError(SourceLoc(model.display), "an expression or statement is nested too deeply",
                             "split it into smaller pieces")
+    _check_recursion(functions)
     return _resolve(model, b, functions, domain_names, inv_names, overrides)
 
 
-def _parse_error(e: c_parser.ParseError, text: str) -> FrontendError:
-    msg = str(e)
+_ASM = re.compile(r"\b(asm|__asm__|__asm)\b")
+_ATTRIBUTE = re.compile(r"\b(__attribute__|__attribute)\b")
+
+
+def _parse_error(msg: str, text: str, parser: c_parser.CParser, model: Model) -> FrontendError:
+    """A pycparser failure as an error at the user's token, with a plainer message.
+
+    pycparser reports most errors at a token; a few ("At end of input",
+    "Invalid expression") carry no position, and an unmatched '}' trips an
+    assertion. An unbalanced brace makes the parser fail later, somewhere
+    else (the next function, or the spec's expressions behind the model), so
+    one that comes before the parser's position, or any when that position is
+    not in a model file, is reported instead.
+    """
+    user_files = {display_path(f) for f in model.files}
     m = re.match(r"^(.*?):(\d+):(\d+): (.*)$", msg, re.S)
-    if not m:
-        return FrontendError(SourceLoc("<model>"), f"syntax error: {msg}")
-    loc = SourceLoc(display_path(m.group(1)), int(m.group(2)), int(m.group(3)))
-    detail = m.group(4).strip()
-    token = re.search(r"before: (\S+)", detail)
-    hint = None
-    if token and token.group(1) in ("asm", "__asm__", "__asm", "("):
-        if re.search(r"\b(asm|__asm__|__asm)\b", _source_line(loc, text)):
-            return FrontendError(loc, "inline assembly is not supported", "model what the assembly does in C")
+    loc = SourceLoc(display_path(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    brace = _unbalanced_brace(text, user_files)
+    if brace is not None and (loc is None or loc.file not in user_files or
+                              (brace.loc.file == loc.file and brace.loc.line <= loc.line)):
+        return brace
+    if loc is None:
+        loc = _last_token_loc(parser) or SourceLoc(model.display)
+        detail = msg.rsplit(": ", 1)[-1].strip() if msg else "unexpected '}'"
+    else:
+        detail = m.group(4).strip()
+    line = _source_line(loc)
+    asm = _ASM.search(line)
+    if asm:
+        return FrontendError(SourceLoc(loc.file, loc.line, asm.start() + 1), "inline assembly is not supported",
+                             "model what the assembly does in C")
+    attr = _ATTRIBUTE.search(line)
+    if attr:
+        return FrontendError(SourceLoc(loc.file, loc.line, attr.start() + 1),
+                             f"attributes ({attr.group(1)}) are not supported", "remove the attribute")
+    token = re.fullmatch(r"before: (.+)", detail)
     if token:
-        hint = f"the parser stopped before '{token.group(1)}'"
-    return FrontendError(loc, f"syntax error: {detail}", hint)
+        hint = None
+        prev = _previous_line(loc)
+        if line[:max(loc.col - 1, 0)].strip() == "" and prev and re.search(r"[\w)\]]$", prev[1]):
+            hint = f"is a ';' missing at the end of line {prev[0]}?"
+        return FrontendError(loc, f"syntax error before '{token.group(1)}'", hint)
+    if detail == "At end of input":
+        return FrontendError(loc, "syntax error: the model ends in the middle of a declaration or statement",
+                             "check that every '(' and '{' is closed")
+    return FrontendError(loc, f"syntax error: {detail[:1].lower() + detail[1:]}")
 
 
-def _source_line(loc: SourceLoc, text: str) -> str:
+def _brackets(text: str, kinds: tuple):
+    """(token type, loc) of each bracket token of the given kinds in preprocessed text."""
+    lexer = CLexer(lambda msg, line, col: None, lambda: None, lambda: None, lambda name: False)
+    lexer.input(text, "")
+    while True:
+        tok = lexer.token()
+        if tok is None:
+            return
+        if tok.type in kinds:
+            yield tok.type, SourceLoc(display_path(lexer.filename), tok.lineno, tok.column)
+
+
+MAX_BRACKETS = 100
+
+
+def _too_deep(text: str) -> SourceLoc | None:
+    """The first bracket nested more than MAX_BRACKETS deep (pycparser recurses per level)."""
+    depth = 0
+    for kind, loc in _brackets(text, ("LPAREN", "LBRACKET", "LBRACE", "RPAREN", "RBRACKET", "RBRACE")):
+        depth += 1 if kind.startswith("L") else -1
+        if depth > MAX_BRACKETS:
+            return loc
+    return None
+
+
+def _unbalanced_brace(text: str, user_files: set) -> FrontendError | None:
+    """The first '}' in a model file that closes nothing, or the first '{' never closed."""
+    stack = []
+    for kind, loc in _brackets(text, ("LBRACE", "RBRACE")):
+        if kind == "LBRACE":
+            stack.append(loc)
+        elif stack:
+            stack.pop()
+        elif loc.file in user_files:
+            return FrontendError(loc, "syntax error: this '}' has no matching '{'", "remove it, or add the '{' it closes")
+    for loc in stack:
+        if loc.file in user_files:
+            return FrontendError(loc, "syntax error: this '{' is never closed", "add the matching '}'")
+    return None
+
+
+def _last_token_loc(parser: c_parser.CParser) -> SourceLoc | None:
+    """Where pycparser stopped: the token it could not use, else the last one it read
+    (for errors that carry no position; this reads the parser's private token buffer)."""
+    stream = getattr(parser, "_tokens", None)
+    buf, i = getattr(stream, "_buffer", None) or [], getattr(stream, "_index", 0)
+    toks = [t for t in buf[:i + 1] if t is not None]
+    if not toks:
+        return None
+    return SourceLoc(display_path(parser.clex.filename), toks[-1].lineno, toks[-1].column)
+
+
+def _file_lines(file: str) -> list[str]:
     try:
-        return Path(loc.file).read_text(encoding="utf-8", errors="replace").splitlines()[loc.line - 1]
-    except (OSError, IndexError):
-        return ""
+        return Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _source_line(loc: SourceLoc) -> str:
+    lines = _file_lines(loc.file)
+    return lines[loc.line - 1] if 0 < loc.line <= len(lines) else ""
+
+
+def _previous_line(loc: SourceLoc) -> tuple[int, str] | None:
+    """(number, text) of the last non-blank, non-comment line before loc's."""
+    lines = _file_lines(loc.file)
+    for n in range(min(loc.line - 1, len(lines)), 0, -1):
+        s = lines[n - 1].split("//")[0].rstrip()
+        if s.strip() and not s.lstrip().startswith(("#", "*", "/*")):
+            return n, s
+    return None
+
+
+MAX_NESTING = 256
+
+
+def _check_nesting(ast: c_ast.FileAST) -> None:
+    """Reject syntax nested more than MAX_NESTING deep (lowering, validation and the
+    engines recurse over it), at the node where the limit is passed."""
+    stack = [(ext, 0, ext) for ext in ast.ext]
+    while stack:
+        node, depth, stmt = stack.pop()  # stmt: the innermost enclosing statement, where the error goes
+        if depth > MAX_NESTING:
+            c = stmt.coord
+            loc = SourceLoc(display_path(c.file), c.line or 0, c.column or 0) if c else SourceLoc("<model>")
+            raise FrontendError(loc, f"an expression or statement is nested more than {MAX_NESTING} levels deep",
+                                "split it into smaller pieces")
+        block = isinstance(node, c_ast.Compound)
+        stack.extend((child, depth + 1, child if block and child.coord else stmt) for _, child in node.children())
+
+
+def _check_recursion(functions) -> None:
+    """Reject recursion at the call that closes the cycle (the IR validator only knows the function)."""
+    calls = {}
+    for f in functions:
+        edges = calls.setdefault(f.name, {})
+        for i in f.body:
+            callee = i.func if isinstance(i, ir.Call) else \
+                i.aux if isinstance(i, ir.Prim) and i.name == "kref_put" else None
+            if callee is not None:
+                edges.setdefault(callee, i.loc)
+    state: dict[str, int] = {}
+
+    def visit(name, path):
+        state[name] = 1  # 1: on the current path, 2: done
+        for callee, loc in calls.get(name, {}).items():
+            if state.get(callee) == 1:
+                chain = path + [name]
+                cyc = " -> ".join(chain[chain.index(callee):] + [callee])
+                raise FrontendError(loc, f"recursion is not supported ({cyc})",
+                                    "rewrite the recursion as a bounded loop")
+            if state.get(callee) is None and callee in calls:
+                visit(callee, path + [name])
+        state[name] = 2
+
+    for name in calls:
+        if state.get(name) is None:
+            visit(name, [])
 
 
 def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overrides) -> ir.Program:
@@ -200,7 +384,7 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
         pnames = [p.name for p in params]
         for pname in e.args:
             if pname not in pnames:
-                raise SpecError(e.args[pname][0].loc if e.args[pname] else e.loc,
+                raise SpecError(e.arg_locs.get(pname, e.loc),
                                 f"'{fname}' has no parameter named '{pname}'",
                                 did_you_mean(pname, pnames) or f"its parameters: {', '.join(pnames) or 'none'}")
         domains = []
@@ -278,8 +462,11 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
             pair = []
             for s in (a, c):
                 if s.value not in consts:
+                    names = ", ".join(list(consts)[:8]) + (", ..." if len(consts) > 8 else "")
+                    hint = f"{ir.type_str(f.type)} has {names}" if consts else "the model defines no enum constants"
+                    close = did_you_mean(s.value, consts)
                     raise SpecError(s.loc, f"lifecycle state '{s.value}' is not a constant of "
-                                           f"{ir.type_str(f.type)}", did_you_mean(s.value, consts))
+                                           f"{ir.type_str(f.type)}", f"{close} {hint}" if close else hint)
                 states[s.value] = consts[s.value]
                 pair.append(consts[s.value])
             trans.append(tuple(pair))

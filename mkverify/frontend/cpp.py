@@ -33,6 +33,17 @@ def find_cpp() -> list[str]:
                         "install gcc: apt-get install -y gcc")
 
 
+CPP_MEMORY = 2 << 30  # bytes of address space for the preprocessor; it needs tens of MiB
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (CPP_MEMORY, CPP_MEMORY))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not on every platform
+        pass
+
+
 def preprocess(files: list[Path], appendix: str, display) -> str:
     """Preprocessed text of `files` (+ appendix); cpp errors become FrontendErrors."""
     with tempfile.TemporaryDirectory(prefix="mkverify-") as tmp:
@@ -40,13 +51,17 @@ def preprocess(files: list[Path], appendix: str, display) -> str:
         lines = [f'#include "{f.resolve()}"' for f in files]
         driver.write_text("\n".join(lines) + "\n" + appendix, encoding="utf-8")
         incdirs = sorted({str(f.resolve().parent) for f in files})
-        cmd = find_cpp() + ["-x", "c", "-std=gnu11", "-nostdinc", "-undef", "-D__MKVERIFY__=1",
+        # -ftabstop=1: count a tab as one column in diagnostics, as pycparser does
+        cmd = find_cpp() + ["-x", "c", "-std=gnu11", "-nostdinc", "-undef", "-D__MKVERIFY__=1", "-ftabstop=1",
                             "-I", str(PRELUDE_DIR), *[a for d in incdirs for a in ("-I", d)],
                             "-include", str(PRELUDE), str(driver)]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120)
+            # stdin closed and memory capped: `#include "/dev/stdin"` or "/dev/zero" must not hang or
+            # eat the machine (cc1 grows by gigabytes a second on /dev/zero)
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120,
+                                  stdin=subprocess.DEVNULL, preexec_fn=_limit_memory)
         except subprocess.TimeoutExpired:
-            raise FrontendError(SourceLoc(display(files[0])), "the C preprocessor did not finish in 120 s")
+            raise FrontendError(SourceLoc(display(files[0]), 1, 1), "the C preprocessor did not finish in 120 s")
         if proc.returncode != 0:
             m = _DIAG.search(proc.stderr)
             if m:
@@ -54,8 +69,15 @@ def preprocess(files: list[Path], appendix: str, display) -> str:
                 msg = m.group("msg").strip()
                 hint = None
                 if "No such file" in msg:
-                    hint = ("mkverify models include only their own headers and the prelude's "
-                            f"<linux/...> stubs ({', '.join(sorted(p.stem for p in (PRELUDE_DIR / 'linux').glob('*.h')))})")
+                    stubs = ", ".join(sorted(p.stem for p in (PRELUDE_DIR / "linux").glob("*.h")))
+                    if msg.startswith("linux/"):
+                        hint = (f"the prelude has <linux/...> stubs only for {stubs}; "
+                                "declare what the model needs in the model itself")
+                    else:
+                        hint = ("a model's own headers are looked up beside its .c files; "
+                                f"the prelude provides <linux/...> stubs for {stubs}")
                 raise FrontendError(loc, f"preprocessor: {msg}", hint)
-            raise FrontendError(SourceLoc(display(files[0])), f"preprocessor failed: {proc.stderr.strip()[:500]}")
+            hint = "does the model #include something that is not a header?" if "memory" in proc.stderr else None
+            raise FrontendError(SourceLoc(display(files[0]), 1, 1),
+                                f"preprocessor failed: {proc.stderr.strip()[:500]}", hint)
         return proc.stdout

@@ -42,6 +42,9 @@ PRIM_SIGS = {
     "atomic_inc": ("atomic_inc", ["atomic"], None),
     "atomic_dec": ("atomic_dec", ["atomic"], None),
     "atomic_dec_and_test": ("atomic_dec_and_test", ["atomic"], BOOL),
+    "atomic_add": ("atomic_add", ["int", "atomic"], None),
+    "atomic_sub": ("atomic_sub", ["int", "atomic"], None),
+    "atomic_inc_unless_negative": ("atomic_inc_unless_negative", ["atomic"], BOOL),
     "mutex_lock": ("mutex_lock", ["mutex"], None),
     "mutex_unlock": ("mutex_unlock", ["mutex"], None),
     "mutex_trylock": ("mutex_trylock", ["mutex"], INT),
@@ -74,6 +77,12 @@ QUERY_ONLY = {"cpu_executes", "mutex_is_locked"}
 def _loc(node, display) -> SourceLoc:
     c = getattr(node, "coord", None)
     if c is None or not c.file:
+        # pycparser gives some nodes (compound literals, designators) no coord: use the first part that has one
+        if isinstance(node, c_ast.Node):
+            for sub in _walk(node):
+                c = getattr(sub, "coord", None)
+                if c is not None and c.file:
+                    return SourceLoc(display(c.file), c.line or 0, c.column or 0)
         return SourceLoc("<model>")
     return SourceLoc(display(c.file), c.line or 0, c.column or 0)
 
@@ -168,6 +177,9 @@ class Builder:
             return OpaqueT(self.opaque[names[0]])
         unsigned = "unsigned" in names
         rest = [n for n in names if n != "unsigned"]
+        if "float" in rest or "double" in rest:
+            self.err(node, f"floating-point types are not supported ('{' '.join(raw)}')",
+                     "use an integer, for example a count in fixed units")
         if rest == ["void"]:
             return VoidT()
         if rest == ["_Bool"]:
@@ -182,7 +194,7 @@ class Builder:
             return IntT(64, not unsigned)
         if len(rest) == 1:
             self.err(node, f"unknown type name '{rest[0]}'", did_you_mean(rest[0], list(self.typedefs)))
-        self.err(node, f"unsupported type '{' '.join(raw)}'", "float and double are not supported")
+        self.err(node, f"unsupported type '{' '.join(raw)}'")
 
     def struct_type(self, node: c_ast.Struct):
         name = node.name
@@ -194,6 +206,9 @@ class Builder:
                 kind = node.decls[0].name[len(OPAQUE_MARK):]
                 self.opaque[name] = kind
                 return OpaqueT(kind)
+            if name in self.opaque:
+                self.err(node, f"struct {name} is a kernel primitive of the prelude; a model cannot redefine it",
+                         "rename the struct, or use the prelude's")
             fields = []
             seen = set()
             for d in node.decls:
@@ -271,10 +286,15 @@ class Builder:
 
     def int_literal(self, node: c_ast.Constant) -> int:
         v = node.value
-        if node.type == "char":
-            body = v[1:-1]
-            esc = {"\\n": 10, "\\t": 9, "\\0": 0, "\\\\": 92, "\\'": 39}
-            return esc.get(body, ord(body[0]) if body else 0)
+        if node.type in ("char", "wchar", "u8char", "char16", "char32"):
+            body = v[v.index("'") + 1:-1]
+            try:
+                chars = body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+            except UnicodeDecodeError:
+                chars = ""
+            if len(chars) != 1:
+                self.err(node, f"malformed character constant {v}", "write one character, or its number")
+            return ord(chars)
         if node.type == "string":
             self.err(node, "string literals are not supported here")
         if node.type in ("float", "double"):
@@ -282,14 +302,18 @@ class Builder:
         text = v.rstrip("uUlL")
         try:
             if text.lower().startswith("0x"):
-                return int(text, 16)
-            if text.lower().startswith("0b"):
-                return int(text, 2)
-            if len(text) > 1 and text.startswith("0"):
-                return int(text, 8)
-            return int(text)
+                n = int(text, 16)
+            elif text.lower().startswith("0b"):
+                n = int(text, 2)
+            elif len(text) > 1 and text.startswith("0"):
+                n = int(text, 8)
+            else:
+                n = int(text)
         except ValueError:
             self.err(node, f"malformed integer constant {v!r}")
+        if n >= 1 << 64:
+            self.err(node, f"integer constant {v} does not fit in 64 bits")
+        return n
 
     def literal_type(self, node: c_ast.Constant, value: int):
         suffix = node.value.lower()
@@ -314,6 +338,9 @@ class Builder:
                 self.top_decl(ext)
             elif isinstance(ext, c_ast.FuncDef):
                 d = ext.decl
+                if d.name in PRIM_SIGS or d.name in SPECIAL_CALLS or d.name in QUERY_ONLY:
+                    self.err(ext, f"'{d.name}' is a kernel primitive of the prelude; a model cannot redefine it",
+                             "rename the function, or use the primitive as it is")
                 self.func_decl(d, has_body=True)
                 if d.name in self.fdefs:
                     self.err(ext, f"function {d.name} is defined twice (first at {self.loc(self.fdefs[d.name])})")
@@ -362,6 +389,9 @@ class Builder:
                 if len(node.exprs) > t.n:
                     self.err(node, f"too many initializers for an array of {t.n}")
                 for k, e in enumerate(node.exprs):
+                    if isinstance(e, c_ast.NamedInitializer):
+                        self.err(e, "designated initializers for arrays ([i] = ...) are not supported",
+                                 "list the elements in order")
                     out += self.global_init(t.elem, e, base + k * esz)
                 return tuple(out)
             if isinstance(t, StructT):
@@ -371,6 +401,8 @@ class Builder:
                 pos = 0
                 for e in node.exprs:
                     if isinstance(e, c_ast.NamedInitializer):
+                        if len(e.name) != 1 or not isinstance(e.name[0], c_ast.ID):
+                            self.err(e, "only simple designators (.member = ...) are supported")
                         fname = e.name[0].name
                         names = [f.name for f in sd.fields]
                         if fname not in names:
@@ -527,7 +559,11 @@ class FunctionLowerer:
         decl = self.fdef.decl
         fd = decl.type
         if fd.args is not None:
-            for p, t in zip([p for p in fd.args.params if not isinstance(p, c_ast.Typename)], self.ptypes):
+            params = [p for p in fd.args.params if not _is_void_param(p) and not isinstance(p, c_ast.EllipsisParam)]
+            for p, t in zip(params, self.ptypes):
+                if getattr(p, "name", None) is None:
+                    self.err(p, f"parameter {params.index(p) + 1} of {self.name} has no name",
+                             "a function definition names each of its parameters")
                 if isinstance(t, (StructT, OpaqueT)):
                     self.err(p, f"parameter '{p.name}' passes a {type_str(t)} by value", "pass a pointer")
                 if p.name is None:
@@ -733,10 +769,14 @@ class FunctionLowerer:
                 case_labels.append((it, default))
             else:
                 self.err(it, "statements in a switch must follow a case label")
+        seen = {}
         for it, lab in case_labels:
             if isinstance(it, c_ast.Case):
                 nxt = self.new_label()
                 cv = self.b.consteval(it.expr)
+                if cv in seen:
+                    self.err(it, f"duplicate case value {cv} (first at {seen[cv]})")
+                seen[cv] = self.loc(it)
                 self.emit(Branch(Bin("==", Var(v, t), Const(cv, t), INT), lab, nxt, self.loc(it)))
                 self.place(nxt)
         self.emit(Jump(default or end, self.loc(node)))
@@ -799,6 +839,11 @@ class FunctionLowerer:
 
     def convert(self, e, src, dst, node):
         """Implicit conversion for assignment, argument passing and return."""
+        if isinstance(src, VoidT) and not isinstance(dst, VoidT):
+            self.err(node, f"type error: a void expression has no value to use as {type_str(dst)}")
+        if isinstance(src, FuncT):
+            self.err(node, f"type error: function {src.name} used as a value of type {type_str(dst)}",
+                     "function pointers are not supported (only a kref release callback passed to kref_put)")
         if isinstance(dst, IntT):
             if isinstance(src, IntT):
                 if src.bits == dst.bits and src.signed == dst.signed:
@@ -871,10 +916,13 @@ class FunctionLowerer:
         if isinstance(node, c_ast.UnaryOp) and node.op == "*":
             p, pt = self.rvalue(node.expr)
             if not isinstance(pt, PtrT):
-                self.err(node, f"type error: dereference of a {type_str(pt)}")
+                self.err(node, f"type error: '*' applied to '{_src(node.expr)}' of type {type_str(pt)}, "
+                               f"which is not a pointer")
             if isinstance(pt.target, VoidT):
                 self.err(node, "dereference of a void pointer")
             return ("mem", p, pt.target)
+        if isinstance(node, c_ast.CompoundLiteral):
+            self.err(node, "compound literals are not supported")
         self.err(node, f"expression is not assignable: {_src(node)}")
 
     def _is_pointer_expr(self, node):
@@ -884,6 +932,9 @@ class FunctionLowerer:
         return False
 
     def unknown(self, node):
+        if node.name in self.b.fdecls:
+            self.err(node, f"'{node.name}' is a function, not a variable",
+                     "function pointers are not supported (only a kref release callback passed to kref_put)")
         names = [n for s in self.scopes for n in s] + list(self.b.globals) + list(self.b.enums) + list(self.b.fdecls)
         self.err(node, f"unknown identifier '{node.name}'", did_you_mean(node.name, names))
 
@@ -965,6 +1016,8 @@ class FunctionLowerer:
             self.err(node, "the comma operator is not supported")
         if isinstance(node, c_ast.CompoundLiteral):
             self.err(node, "compound literals are not supported")
+        if isinstance(node, c_ast.Compound):
+            self.err(node, "statement expressions ({ ... }) are not supported", "use a helper function")
         if isinstance(node, c_ast.InitList):
             self.err(node, "brace initializers are only supported for globals")
         self.err(node, f"unsupported expression ({type(node).__name__})")
@@ -997,6 +1050,8 @@ class FunctionLowerer:
                 self.write(lv, res, rt, node, _src(node))
                 return Var(old, ct, loc), ct
             return self.write(lv, res, rt, node, _src(node))
+        if op not in ("!", "-", "~", "+"):
+            self.err(node, f"unsupported operator '{op}'")
         e, t = self.rvalue(node.expr)
         if op == "!":
             if isinstance(t, PtrT):
@@ -1133,6 +1188,8 @@ class FunctionLowerer:
             self.err(node, "calls through function pointers are not supported")
         name = node.name.name
         args = list(node.args.exprs) if node.args else []
+        if name in ("asm", "__asm__", "__asm"):
+            self.err(node, "inline assembly is not supported", "model what the assembly does in C")
         if self.lookup(name) is not None or name in self.b.globals:
             self.err(node, f"'{name}' is a variable, not a function (calls through function pointers are not supported)")
         if name in SPECIAL_CALLS:
@@ -1156,9 +1213,10 @@ class FunctionLowerer:
             self.err(node, f"function '{name}' is declared but has no body in the model, and is not a kernel "
                            f"primitive mkverify knows", did_you_mean(name, PRIM_SIGS) or
                      "define it in the model (a stub that models its effect), or see docs/model-language.md for the prelude")
-        ret, ptypes, _, _ = self.b.fdecls[name]
+        ret, ptypes, dloc, _ = self.b.fdecls[name]
         if len(args) != len(ptypes):
-            self.err(node, f"{name}() takes {len(ptypes)} arguments, {len(args)} given")
+            self.err(node, f"{name}() takes {len(ptypes)} arguments, {len(args)} given",
+                     f"{name} is defined at {dloc} as {_src(self.b.fdefs[name].decl)}")
         vals = []
         for a, pt in zip(args, ptypes):
             e, t = self.rvalue(a)
@@ -1245,10 +1303,14 @@ class FunctionLowerer:
         if isinstance(rel, c_ast.UnaryOp) and rel.op == "&":
             rel = rel.expr
         if not isinstance(rel, c_ast.ID) or rel.name not in self.b.fdefs:
-            self.err(args[1], "kref_put's release callback must name a function defined in the model")
-        ret, ptypes, _, _ = self.b.fdecls[rel.name]
+            self.err(args[1], "kref_put's release callback must name a function defined in the model",
+                     did_you_mean(rel.name, self.b.fdefs) if isinstance(rel, c_ast.ID) else None)
+        ret, ptypes, dloc, _ = self.b.fdecls[rel.name]
         if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT("kref")):
-            self.err(args[1], f"release callback {rel.name} must take one struct kref * argument")
+            self.err(args[1], f"type error: release callback {rel.name} must take one struct kref * argument, "
+                              f"not ({', '.join(type_str(t) for t in ptypes) or 'void'})",
+                     f"define it (at {dloc}) as void {rel.name}(struct kref *ref) and find the object with "
+                     f"container_of(ref, struct ..., <member>)")
         loc = self.loc(node)
         dst = self.temp(INT, node)
         self.emit(Prim(dst, "kref_put", tuple(vals), rel.name, _src(node), loc))
@@ -1331,6 +1393,12 @@ def _can_leave(node) -> bool:
     if isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and node.name.name == "BUG_ON":
         return False
     return any(_can_leave(c) for _, c in node.children())
+
+
+def _is_void_param(p) -> bool:
+    """The `void` of `f(void)`."""
+    return isinstance(p, c_ast.Typename) and isinstance(p.type, c_ast.TypeDecl) and \
+        isinstance(p.type.type, c_ast.IdentifierType) and p.type.type.names == ["void"]
 
 
 def _walk(node):

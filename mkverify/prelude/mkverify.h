@@ -126,6 +126,9 @@ int atomic_cmpxchg(atomic_t *v, int old, int new);
 void atomic_inc(atomic_t *v);
 void atomic_dec(atomic_t *v);
 bool atomic_dec_and_test(atomic_t *v);
+void atomic_add(int i, atomic_t *v);
+void atomic_sub(int i, atomic_t *v);
+bool atomic_inc_unless_negative(atomic_t *v);
 #define atomic_cmpxchg_acquire atomic_cmpxchg
 #define atomic_set_release atomic_set
 #define atomic_read_acquire atomic_read

@@ -1,0 +1,12 @@
+// mkverify: error = "preprocessor: linux/rculist.h: No such file or directory"
+// mkverify: where = "missing-kernel-header.c:5:10"
+// mkverify: hint = "kref"
+#include <linux/kref.h>
+#include <linux/rculist.h>
+
+static int counter;
+
+void bump(void)
+{
+	counter++;
+}

@@ -1,0 +1,19 @@
+// mkverify: error = "entry point 'mkae' is not a function defined in the model"
+// mkverify: where = "spec-missing-function.toml:4:13"
+// mkverify: hint = "did you mean 'make'?"
+#include <linux/slab.h>
+
+enum obj_state { OBJ_NEW, OBJ_LIVE, OBJ_DEAD };
+struct obj { enum obj_state state; int id; };
+static struct obj *instance;
+
+void make(u8 id)
+{
+	struct obj *o = kzalloc(sizeof(*o), GFP_KERNEL);
+
+	if (!o)
+		return;
+	o->id = id;
+	o->state = OBJ_LIVE;
+	instance = o;
+}
