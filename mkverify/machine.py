@@ -9,8 +9,10 @@ State
   globals; per CPU a state cell (0 offline, 1 online, 2 running a spawned
   image) and an image cell (address of the object it executes); per pool slot
   a status cell (0 free, 1 live, 2 freed), a site cell (index into `sites`:
-  where it was allocated while live, where it was freed while freed) and the
-  object's cells. Status, site and CPU cells are not addressable.
+  the call path that allocated it while live, the call path that freed it
+  while freed) and the object's cells. Sites are whole call paths, numbered
+  statically, so the same kfree reached from two entry points is two sites
+  and two findings. Status, site and CPU cells are not addressable.
 - `threads`, one per host CPU: `()` when idle (between entry points), else a
   tuple of frames `(function index, pc, locals, return destination)`, the
   innermost last, stopped at a visible instruction.
@@ -131,13 +133,7 @@ class Machine:
         self.dead = [dead_locals(f) for f in self.funcs]
         self.ptr_locals = [tuple(k for k, v in enumerate(f.locals) if isinstance(v.type, PtrT)) for f in self.funcs]
         self._layout()
-        self.sites: list[SourceLoc] = [NOWHERE]
-        self.site_of: dict[tuple, int] = {}
-        for fi, f in enumerate(self.funcs):
-            for pc, i in enumerate(f.body):
-                if isinstance(i, ir.Prim) and i.name in ("kzalloc", "kfree"):
-                    self.site_of[(fi, pc)] = len(self.sites)
-                    self.sites.append(i.loc)
+        self._number_sites()
         self.entry_choices = []
         for ei, e in enumerate(program.entries):
             for args in itertools.product(*e.domains):
@@ -146,6 +142,38 @@ class Machine:
         self.enum_names: dict[str, dict[int, str]] = {}
         for name, value, enum in program.enums:
             self.enum_names.setdefault(enum, {}).setdefault(value, name)
+
+    # ------------------------------------------------------------ allocation and free sites
+
+    def _number_sites(self):
+        """Every call path from an entry point to a kzalloc or kfree, in a fixed order.
+        The call graph is acyclic (the validator rejects recursion), so there are finitely many."""
+        paths = set()
+
+        def walk(fi, prefix):
+            for pc, ins in enumerate(self.funcs[fi].body):
+                here = prefix + ((fi, pc),)
+                if isinstance(ins, ir.Prim) and ins.name in ("kzalloc", "kfree"):
+                    paths.add(here)
+                elif isinstance(ins, ir.Call):
+                    walk(self.fidx[ins.func], here)
+                elif isinstance(ins, ir.Prim) and ins.name == "kref_put":
+                    walk(self.fidx[ins.aux], here)
+
+        for fname in dict.fromkeys(e.function for e in self.p.entries):
+            walk(self.fidx[fname], ())
+        key = lambda path: tuple((self.funcs[fi].name, pc) for fi, pc in path)
+        self.site_paths: list[tuple] = [()] + sorted(paths, key=key)
+        self.site_of = {path: n for n, path in enumerate(self.site_paths)}
+        self.sites: list[SourceLoc] = [NOWHERE] + [self.funcs[p[-1][0]].body[p[-1][1]].loc
+                                                   for p in self.site_paths[1:]]
+
+    def site_text(self, site: int) -> str:
+        """`file:line:col (entry > caller > function)` of a site."""
+        if site <= 0:
+            return str(NOWHERE)
+        chain = " > ".join(self.funcs[fi].name for fi, _ in self.site_paths[site])
+        return f"{self.sites[site]} ({chain})"
 
     # ------------------------------------------------------------ layout
 
@@ -285,7 +313,7 @@ class Machine:
         if k == "status":
             return ("free", "live", "freed")[v]
         if k == "site":
-            return f"site {v}" if v else "-"
+            return self.site_text(v) if v else "-"
         if k == "cpu-state":
             return ("offline", "online", "running a spawned kernel")[v]
         return str(v)
@@ -515,10 +543,11 @@ class Machine:
                 kind, sid, _ = self.region_of(mem[self.cpu_image[c]])
                 if kind == "slot" and mem[self.slots[sid].status] == FREED:
                     s = self.slots[sid]
-                    site = self.sites[mem[s.site]]
+                    site = mem[s.site]
                     out.append(Violation("dangling-reference",
-                                         f"CPU{c} still executes {s.struct}[{s.index}], which was freed at {site}",
-                                         site, False, ("cpu-executes-freed", s.struct, site)))
+                                         f"CPU{c} still executes {s.struct}[{s.index}], which was freed at "
+                                         f"{self.site_text(site)}",
+                                         self.sites[site], False, ("cpu-executes-freed", s.struct, site)))
         out.extend(self._deadlocks(state))
         if self.quiescent(state):
             out.extend(self._dangling(mem))
@@ -579,12 +608,12 @@ class Machine:
         out = []
         for sid, s in enumerate(self.slots):
             if mem[s.status] == FREED:
-                site = self.sites[mem[s.site]]
+                site = mem[s.site]
                 refs = self.referrers(mem, sid)
                 who = ", ".join(refs) if refs else "a CPU"
                 out.append(Violation("dangling-reference",
-                                     f"{who} still points to {s.struct}[{s.index}], which was freed at {site}",
-                                     site, False, ("dangling", s.struct, site)))
+                                     f"{who} still points to {s.struct}[{s.index}], which was freed at "
+                                     f"{self.site_text(site)}", self.sites[site], False, ("dangling", s.struct, site)))
         return out
 
     def _leaks(self, mem):
@@ -624,10 +653,10 @@ class Machine:
         for sid in live:
             if sid not in reached:
                 s = self.slots[sid]
-                site = self.sites[mem[s.site]]
-                out.append(Violation("leak", f"{s.struct}[{s.index}], allocated at {site}, is no longer reachable "
-                                             f"from any global, list, IDR or CPU: it can never be freed",
-                                     site, False, ("leak", s.struct, site)))
+                site = mem[s.site]
+                out.append(Violation("leak", f"{s.struct}[{s.index}], allocated at {self.site_text(site)}, is no "
+                                             f"longer reachable from any global, list, IDR or CPU: it can never be freed",
+                                     self.sites[site], False, ("leak", s.struct, site)))
         return out
 
     def _check_invariant(self, inv: ir.Invariant, mem):
@@ -680,7 +709,7 @@ class _Exec:
             if st == LIVE:
                 return i
             s = m.slots[sid]
-            site = m.sites[self.mem[s.site]] if st == FREED else NOWHERE
+            site = m.site_text(self.mem[s.site]) if st == FREED else NOWHERE
             raise _Stop(Violation("use-after-free",
                                   f"{what} {m.cells[i].name} after {s.struct}[{s.index}] was freed at {site}",
                                   ins.loc, True, ("uaf", ins.loc)))
@@ -814,7 +843,7 @@ class _Exec:
                 sid = next(s for s in m.pool_slots[ins.aux] if mem[m.slots[s].status] == FREE)
                 s = m.slots[sid]
                 mem[s.status] = LIVE
-                mem[s.site] = m.site_of[(self.frames[-1][0], self.frames[-1][1] - 1)]
+                mem[s.site] = self.site_here()
                 res = s.base
         elif name == "kfree":
             self.kfree(args[0], ins)
@@ -919,6 +948,14 @@ class _Exec:
         if res is not None:
             self.ret_to(ins.dst, res)
 
+    def site_here(self) -> int:
+        """The site of the kzalloc/kfree being executed: its whole call path."""
+        path = tuple((f[0], f[1] - 1) for f in self.frames)
+        site = self.m.site_of.get(path)
+        if site is None:
+            raise ModelRuntimeError(NOWHERE, f"internal: call path {path} was not numbered")
+        return site
+
     def kfree(self, p: int, ins):
         m = self.m
         mem = self.mem
@@ -929,7 +966,8 @@ class _Exec:
             self.stop("invalid-free", f"kfree({m.addr_name(p)}): not the start of an allocated object", ins)
         s = m.slots[sid]
         if mem[s.status] == FREED:
-            self.stop("double-free", f"kfree of {s.struct}[{s.index}], already freed at {m.sites[mem[s.site]]}", ins)
+            self.stop("double-free", f"kfree of {s.struct}[{s.index}], already freed at {m.site_text(mem[s.site])}",
+                      ins)
         for k in range(s.size):
             j = s.base - m.base + k
             if m.cells[j].kind == "list_head" and mem[j]:
@@ -940,7 +978,7 @@ class _Exec:
                                             f"{m.value_str(j, mem[j])}", ins, ("freed-locked", ins.loc))
             mem[j] = 0
         mem[s.status] = FREED
-        mem[s.site] = m.site_of[(self.frames[-1][0], self.frames[-1][1] - 1)]
+        mem[s.site] = self.site_here()
 
     def idr(self, name, args, ins):
         m = self.m
