@@ -122,10 +122,6 @@ def ir(path, spec_path, as_json):
         click.echo(irmod.print_program(p), nl=False)
 
 
-def entry():  # pragma: no cover - thin wrapper
-    main()
-
-
 _click_main = main.main
 
 

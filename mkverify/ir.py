@@ -315,7 +315,7 @@ PRIMS: dict[str, tuple[int, Any]] = {
     "mutex_lock": (1, None), "mutex_unlock": (1, None), "mutex_trylock": (1, INT),
     "spin_lock": (1, None), "spin_unlock": (1, None),
     "idr_alloc": (4, INT), "idr_find": (2, None), "idr_remove": (2, None),
-    "list_add": (2, None), "list_del": (1, None), "list_empty": (1, BOOL), "init_list_head": (1, None),
+    "list_add": (2, None), "list_del": (1, None), "list_del_init": (1, None), "list_empty": (1, BOOL), "init_list_head": (1, None),
     "cpumask_empty": (1, BOOL), "cpumask_first": (1, UINT), "cpumask_set_cpu": (2, None),
     "cpumask_clear_cpu": (2, None), "cpumask_test_cpu": (2, BOOL), "cpumask_clear": (1, None),
     "cpu_online": (1, BOOL), "add_cpu": (1, INT), "remove_cpu": (1, INT),

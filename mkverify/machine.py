@@ -124,6 +124,7 @@ class Machine:
     def __init__(self, program: ir.Program, reduce_private: bool = True):
         self.p = program
         self.reduce_private = reduce_private
+        self.exhausted: set = set()  # structs whose pool was found full at a kzalloc (for the notes)
         b = program.bounds
         self.ncpu = b.cpus
         self.nhost = b.host_cpus
@@ -169,11 +170,13 @@ class Machine:
                                                    for p in self.site_paths[1:]]
 
     def site_text(self, site: int) -> str:
-        """`file:line:col (entry > caller > function)` of a site."""
+        """`file:line:col (entry:line > caller:line > function)`: each caller with the line of its call."""
         if site <= 0:
             return str(NOWHERE)
-        chain = " > ".join(self.funcs[fi].name for fi, _ in self.site_paths[site])
-        return f"{self.sites[site]} ({chain})"
+        path = self.site_paths[site]
+        chain = [f"{self.funcs[fi].name}:{self.funcs[fi].body[pc].loc.line}" for fi, pc in path[:-1]]
+        chain.append(self.funcs[path[-1][0]].name)
+        return f"{self.sites[site]} ({' > '.join(chain)})"
 
     # ------------------------------------------------------------ layout
 
@@ -331,8 +334,9 @@ class Machine:
                             (LIVE, FREE): "freed and reclaimed"}.get((m0[i], m1[i]), f"{m0[i]}->{m1[i]}")
                     out.append(f"{c.name}: {verb}")
                     continue
-                if c.owner >= 0 and m0[self.slots[c.owner].status] != m1[self.slots[c.owner].status]:
-                    continue  # cells of an object that was just allocated, freed or reclaimed
+                st0, st1 = (m0[self.slots[c.owner].status], m1[self.slots[c.owner].status]) if c.owner >= 0 else (0, 0)
+                if st0 != st1 and st1 != LIVE:
+                    continue  # cells of an object that was just freed or reclaimed (just allocated: shown)
                 out.append(f"{c.name}: {self.value_str(i, m0[i])} -> {self.value_str(i, m1[i])}")
         return out
 
@@ -493,6 +497,8 @@ class Machine:
                     continue
                 if ins.name == "kzalloc":
                     free = any(mem[self.slots[s].status] == FREE for s in self.pool_slots[ins.aux])
+                    if not free:
+                        self.exhausted.add(ins.aux)
                     if free:
                         out.append((t, ("run", 0)))
                     if self.p.bounds.alloc_can_fail or not free:
@@ -609,8 +615,10 @@ class Machine:
         for sid, s in enumerate(self.slots):
             if mem[s.status] == FREED:
                 site = mem[s.site]
-                refs = self.referrers(mem, sid)
-                who = ", ".join(refs) if refs else "a CPU"
+                refs = [r for r in self.referrers(mem, sid) if not r.endswith(".executes")]
+                if not refs:
+                    continue  # only CPUs still use it: reported by the CPU check of check_state
+                who = ", ".join(refs)
                 out.append(Violation("dangling-reference",
                                      f"{who} still points to {s.struct}[{s.index}], which was freed at "
                                      f"{self.site_text(site)}", self.sites[site], False, ("dangling", s.struct, site)))
@@ -753,7 +761,7 @@ class _Exec:
         "refcount_set", "refcount_inc", "refcount_inc_not_zero", "refcount_dec_and_test", "refcount_read",
         "atomic_read", "atomic_set", "atomic_cmpxchg", "atomic_inc", "atomic_dec", "atomic_dec_and_test",
         "atomic_add", "atomic_inc_unless_negative", "mutex_lock", "mutex_unlock", "mutex_trylock",
-        "spin_lock", "spin_unlock", "list_add", "list_del", "list_empty", "init_list_head",
+        "spin_lock", "spin_unlock", "list_add", "list_del", "list_del_init", "list_empty", "init_list_head",
         "cpumask_empty", "cpumask_first", "cpumask_set_cpu", "cpumask_clear_cpu", "cpumask_test_cpu",
         "cpumask_clear"})
 
@@ -929,6 +937,8 @@ class _Exec:
                 self.stop("assertion", f"list_add of {m.cells[i].name}, which is already on a list (list corruption)",
                           ins)
             mem[i] = args[1]
+        elif name == "list_del_init":
+            mem[self.cell(args[0], ins, "list_del_init of")] = 0
         elif name == "list_del":
             i = self.cell(args[0], ins, "list_del of")
             if mem[i] == 0:

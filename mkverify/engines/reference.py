@@ -107,7 +107,8 @@ class Explorer:
         verdict = "violations" if findings else ("incomplete" if incomplete else "ok")
         coverage = []
         for k, lc in enumerate(self.p.lifecycles):
-            names = dict((v, n) for n, v in lc.states)
+            enum = self.p.struct(lc.struct).field(lc.field).type.enum
+            names = {**self.m.enum_names.get(enum, {}), **dict((v, n) for n, v in lc.states)}
             seen = taken.get(k, set())
             allowed = set(lc.transitions)
             coverage.append({
@@ -116,6 +117,10 @@ class Explorer:
                 "never_taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in lc.transitions if (a, b) not in seen],
                 "not_in_spec": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen - allowed)],
             })
+        for sname in sorted(m.exhausted):
+            size = dict(self.p.bounds.pools)[sname]
+            notes.append(f"the pool of struct {sname} ({size} slots) was full at some kzalloc, which then "
+                         f"returned NULL; raise [bounds.pools] {sname} to explore past it")
         stats = Stats(len(states), transitions, depth, seconds, "python")
         return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage)
 

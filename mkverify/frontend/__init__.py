@@ -251,14 +251,25 @@ def _parse_error(msg: str, text: str, parser: c_parser.CParser, model: Model) ->
 
 def _brackets(text: str, kinds: tuple):
     """(token type, loc) of each bracket token of the given kinds in preprocessed text."""
-    lexer = CLexer(lambda msg, line, col: None, lambda: None, lambda: None, lambda name: False)
+    lexer = _lexer()
     lexer.input(text, "")
     while True:
         tok = lexer.token()
         if tok is None:
             return
         if tok.type in kinds:
-            yield tok.type, SourceLoc(display_path(lexer.filename), tok.lineno, tok.column)
+            filename = getattr(tok, "filename", None) or getattr(lexer, "filename", "")
+            yield tok.type, SourceLoc(display_path(filename), tok.lineno, tok.column)
+
+
+def _lexer() -> CLexer:
+    """pycparser's lexer; its constructor changed between 3.0 and 3.1."""
+    def ignore(msg, line, col):
+        return None
+    try:
+        return CLexer(ignore)  # pycparser >= 3.1: CLexer(error_func, *, dialect=...)
+    except TypeError:
+        return CLexer(ignore, lambda: None, lambda: None, lambda name: False)  # pycparser 3.0
 
 
 MAX_BRACKETS = 100

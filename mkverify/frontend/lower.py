@@ -55,7 +55,7 @@ PRIM_SIGS = {
     "list_add": ("list_add", ["list_head", "list_head"], None),
     "list_add_tail": ("list_add", ["list_head", "list_head"], None),
     "list_del": ("list_del", ["list_head"], None),
-    "list_del_init": ("list_del", ["list_head"], None),
+    "list_del_init": ("list_del_init", ["list_head"], None),
     "list_empty": ("list_empty", ["list_head"], BOOL),
     "INIT_LIST_HEAD": ("init_list_head", ["list_head"], None),
     "cpumask_empty": ("cpumask_empty", ["cpumask"], BOOL),

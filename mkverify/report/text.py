@@ -20,7 +20,9 @@ def summary(r: ModelResult) -> str:
     n = len(r.findings)
     what = {"ok": "no violations", "violations": f"{n} violation{'s' if n != 1 else ''}",
             "incomplete": "incomplete"}[r.verdict]
-    text = (f"mkverify: {r.model}: {what} ({st.states:,} states, {st.transitions:,} transitions, "
+    def n(k, word):
+        return f"{k:,} {word}" + ("" if k == 1 else "s")
+    text = (f"mkverify: {r.model}: {what} ({n(st.states, 'state')}, {n(st.transitions, 'transition')}, "
             f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine)")
     if r.incomplete_reason:
         text += f"\nmkverify: {r.model}: incomplete: {r.incomplete_reason}; the verdict covers only what was explored"
