@@ -53,9 +53,9 @@ def test_v2_finds_the_image_freed_while_its_kernel_runs_on_another_cpu(v2):
     running = [f for f in model["findings"] if f["check"] == "dangling-reference"
                and re.search(r"CPU2 still executes kimage\[\d\]", f["message"])]
     # freed by an unload, by a plain kexec load replacing it, and by a failed load freed after the unlock
-    entries = {re.search(r"\((\w+) >", f["message"]).group(1) for f in running}
+    entries = {re.search(r"\((\w+):\d+ >", f["message"]).group(1) for f in running}
     assert {"user_kexec_unload", "user_kexec_load_plain", "user_kexec_load_multikernel"} <= entries
-    unload = next(f for f in running if "(user_kexec_unload >" in f["message"])
+    unload = next(f for f in running if "(user_kexec_unload:" in f["message"])
     actions = [s["action"] for s in unload["trace"]]
     assert any("multikernel_kick_ap" in a for a in actions)
     kick = next(i for i, a in enumerate(actions) if "multikernel_kick_ap" in a)
