@@ -100,8 +100,11 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     if fmt == "json":
         click.echo(json.dumps(run_to_json(results), indent=2))
     else:
-        from .report.text import render
-        click.echo(render(results), err=True, nl=False)
+        from .report.text import render, print_styled
+        if sys.stderr.isatty() and not os.environ.get("CI"):
+            print_styled(render(results))
+        else:
+            click.echo(render(results), err=True, nl=False)
     sys.exit(exit_code(overall_verdict(results)))
 
 

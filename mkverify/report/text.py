@@ -29,6 +29,26 @@ def summary(r: ModelResult) -> str:
     return text
 
 
+def print_styled(text: str) -> None:
+    """Print rendered text to a terminal's stderr with rich: errors red, notes dim, summaries bold."""
+    import re
+    from rich.console import Console
+    from rich.text import Text
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in text.splitlines():
+        t = Text(line)
+        m = re.search(r": (error|note): ", line)
+        if m and m.group(1) == "error":
+            t.stylize("bold red", m.start() + 2, m.end() - 2)
+            t.stylize("bold", m.end())
+        elif m:
+            t.stylize("dim", 0, m.start())
+            t.stylize("cyan", m.start() + 2, m.end() - 2)
+        elif line.startswith("mkverify: "):
+            t.stylize("bold")
+        console.print(t)
+
+
 def render(results, changes: bool = True) -> str:
     out = []
     for r in results:
