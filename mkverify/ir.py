@@ -20,7 +20,7 @@ a `loc`. Nothing but the front end builds IR; passes read it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from .diag import IRError, SourceLoc, NOWHERE

@@ -19,7 +19,7 @@ from .. import ir
 from ..diag import FrontendError, SpecError, UsageError, SourceLoc, did_you_mean
 from ..spec import Spec, load_spec, display_path
 from .cpp import preprocess, PRELUDE
-from .lower import Builder, FunctionLowerer, _wrap
+from .lower import Builder, FunctionLowerer
 
 # A hand-written model is a few hundred lines; pycparser needs about 6 s a MiB, so a
 # bigger file is generated code, and would look like a hang before any message.
@@ -494,7 +494,6 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
             raise SpecError(inv.expr.loc, "cannot compile the invariant expression")
         fl = FunctionLowerer(b, fdef, invariant=True)
         fn = fl.lower()
-        rets = [i for i in fn.body if isinstance(i, ir.Ret)]
         if len(fn.body) != 2 or not isinstance(fn.body[0], ir.Ret) or fn.body[0].value is None:
             raise SpecError(inv.expr.loc, "invariant expressions may use fields, comparisons, && || ! and the "
                                           "queries, but not ?: or calls to model functions")

@@ -8,13 +8,12 @@ subset stops with a FrontendError naming the construct and its place.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from pycparser import c_ast, c_generator
 
 from .. import ir
 from ..diag import FrontendError, SourceLoc, did_you_mean
-from ..ir import (INT, UINT, LONG, ULONG, BOOL, IntT, PtrT, StructT, ArrayT, OpaqueT, VoidT, FuncT,
+from ..ir import (INT, UINT, LONG, BOOL, IntT, PtrT, StructT, ArrayT, OpaqueT, VoidT, FuncT,
                   Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un, Cast, Deref, Query,
                   Set, Load, Store, Call, Prim, Branch, Jump, Ret, Check, type_str)
 
