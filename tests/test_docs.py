@@ -73,7 +73,7 @@ def _run(commands):
         yield proc.stdout
 
 
-@pytest.mark.parametrize("steps", _transcripts())
+@pytest.mark.parametrize("steps", list(_transcripts()))
 def test_console_transcript_matches_a_real_run(steps):
     for (command, expected), out in zip(steps, _run([c for c, _ in steps])):
         assert _normalize(out.splitlines()) == _normalize(expected), f"$ {command}"
