@@ -36,8 +36,6 @@ NOWHERE = SourceLoc("<unknown>", 0, 0)
 class MkverifyError(Exception):
     """Bad input: a message about the user's files, never a traceback."""
 
-    layer = "error"
-
     def __init__(self, loc: SourceLoc, message: str, hint: str | None = None):
         super().__init__(message)
         self.loc = loc

@@ -108,10 +108,6 @@ def type_str(t) -> str:
     return repr(t)
 
 
-def is_scalar(t) -> bool:
-    return isinstance(t, (IntT, PtrT))
-
-
 # ---------------------------------------------------------------- expressions
 # Pure expressions over the thread's locals and constants.
 

@@ -252,10 +252,6 @@ class Machine:
         self.list_cells = tuple(i for i, c in enumerate(cells) if c.kind == "list_head")
         self.lock_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("mutex", "spinlock"))
         self.lifecycle_cell = {i: c.lifecycle for i, c in enumerate(cells) if c.lifecycle >= 0}
-        self.cell_offset_in_obj = {}
-        for s in self.slots:
-            for k in range(s.size):
-                self.cell_offset_in_obj[s.base - self.base + k] = k
 
     def initial_state(self):
         return (self.init_mem, tuple(() for _ in range(self.nhost)))

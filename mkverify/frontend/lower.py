@@ -488,9 +488,6 @@ class Builder:
             self.functions.append(FunctionLowerer(self, fdef).lower())
         return self.functions
 
-    def pools_needed(self) -> set:
-        return {i.aux for f in self.functions for i in f.body if isinstance(i, Prim) and i.name == "kzalloc"}
-
 
 def _wrap(v: int, t: IntT) -> int:
     if t.bits == 1:
