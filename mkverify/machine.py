@@ -465,6 +465,30 @@ class Machine:
         o = self.owner[j]
         return o < 0 or mem[self.slots[o].status] == LIVE
 
+    def live_pointers(self, mem):
+        """(cell, value) of every non-NULL pointer in memory that is not inside a freed object.
+        A CPU's image cell is non-zero exactly while the CPU runs it (set by the kick, cleared
+        by add_cpu), so it needs no separate test."""
+        for j in self.ptr_cells:
+            v = mem[j]
+            if v and self._cell_live(mem, j):
+                yield j, v
+
+    def lock_wait(self, mem, t, th):
+        """(lock cell, owner) when thread t is stopped at a lock held by someone else, else None."""
+        fi, pc, lv, _ = th[-1]
+        ins = self.funcs[fi].body[pc]
+        if not (isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock")):
+            return None
+        try:
+            addr = self.eval(ins.args[0], lv)
+        except _Stop:
+            return None  # the step itself reports the bad address
+        kind, _, i = self.region_of(addr)
+        if kind in ("global", "slot") and mem[i] not in (0, t + 1):  # a freed lock's cell is zero
+            return i, mem[i]
+        return None
+
     # ------------------------------------------------------------ successors
 
     def enabled(self, state) -> list:
@@ -475,22 +499,11 @@ class Machine:
             if not th:
                 out.extend((t, ("entry", k)) for k in range(len(self.entry_choices)))
                 continue
+            if self.lock_wait(mem, t, th) is not None:
+                continue  # blocked
             fi, pc, lv, _ = th[-1]
             ins = self.funcs[fi].body[pc]
             if isinstance(ins, ir.Prim):
-                if ins.name in ("mutex_lock", "spin_lock"):
-                    try:
-                        addr = self.eval(ins.args[0], lv)
-                    except _Stop:
-                        out.append((t, ("run", 0)))
-                        continue
-                    kind, sid, i = self.region_of(addr)
-                    if kind in ("global", "slot") and (kind == "global" or mem[self.slots[sid].status] == LIVE):
-                        owner = mem[i]
-                        if owner != 0 and owner != t + 1:
-                            continue  # blocked
-                    out.append((t, ("run", 0)))
-                    continue
                 if ins.name == "kzalloc":
                     free = any(mem[self.slots[s].status] == FREE for s in self.pool_slots[ins.aux])
                     if not free:
@@ -563,18 +576,11 @@ class Machine:
         mem, threads = state
         waits = {}
         for t, th in enumerate(threads):
-            if not th:
-                continue
-            fi, pc, lv, _ = th[-1]
-            ins = self.funcs[fi].body[pc]
-            if isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock"):
-                try:
-                    addr = self.eval(ins.args[0], lv)
-                except _Stop:
-                    continue
-                kind, sid, i = self.region_of(addr)
-                if kind in ("global", "slot") and mem[i] not in (0, t + 1):
-                    waits[t] = (mem[i] - 1, ins, i)
+            wait = self.lock_wait(mem, t, th) if th else None
+            if wait is not None:
+                i, owner = wait
+                fi, pc, _, _ = th[-1]
+                waits[t] = (owner - 1, self.funcs[fi].body[pc], i)
         out = []
         for t in sorted(waits):
             seen = [t]
@@ -596,15 +602,7 @@ class Machine:
     def referrers(self, mem, sid) -> list[str]:
         s = self.slots[sid]
         lo, hi = s.base, s.base + max(s.size, 1)
-        names = []
-        for j in self.ptr_cells:
-            v = mem[j]
-            if lo <= v < hi and self._cell_live(mem, j):
-                c = self.cells[j]
-                if c.kind == "cpu-image" and mem[j - 1] != RUNNING:
-                    continue
-                names.append(c.name)
-        return names
+        return [self.cells[j].name for j, v in self.live_pointers(mem) if lo <= v < hi]
 
     def _dangling(self, mem):
         out = []
@@ -632,7 +630,7 @@ class Machine:
             if o == -1:
                 return True
             if o == -2:
-                return self.cells[j].kind == "cpu-image" and mem[j - 1] == RUNNING
+                return True  # a CPU's image cell: non-zero only while the CPU runs it
             return o in reached
 
         changed = True
@@ -792,11 +790,9 @@ class _Exec:
         if mem[s.status] != LIVE:
             return False
         lo, hi = s.base, s.base + max(s.size, 1)
-        for j in m.ptr_cells:
-            v = mem[j]
-            if v and (lo <= v < hi or (m.owner[j] == sid and m.cells[j].kind == "list_head")) \
-                    and m._cell_live(mem, j):
-                return False
+        for j, v in m.live_pointers(mem):
+            if lo <= v < hi or (m.owner[j] == sid and m.cells[j].kind == "list_head"):
+                return False  # pointed at, or itself on a list
         for u, th in enumerate(self.threads):
             if u == self.t:
                 continue
@@ -1175,13 +1171,7 @@ class _Exec:
         freed = [sid for sid, s in enumerate(m.slots) if mem[s.status] == FREED]
         if not freed:
             return
-        held = set()
-        for j in m.ptr_cells:
-            v = mem[j]
-            if v and m._cell_live(mem, j):
-                if m.cells[j].kind == "cpu-image" and mem[j - 1] != RUNNING:
-                    continue
-                held.add(v)
+        held = {v for _, v in m.live_pointers(mem)}
         for th in self.threads:
             for fi, pc, lv, dst in th:
                 for j in m.ptr_locals[fi]:
