@@ -53,10 +53,11 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0
     engine: str = ""
+    extra: dict = field(default_factory=dict)  # engine-specific figures: jobs, storage, memory_bytes, ...
 
     def to_json(self) -> dict:
         return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
-                "seconds": round(self.seconds, 3), "engine": self.engine}
+                "seconds": round(self.seconds, 3), "engine": self.engine, **self.extra}
 
 
 @dataclass

@@ -103,26 +103,11 @@ class Explorer:
                 depth += 1
         seconds = time.monotonic() - t0
         findings = [self._finding(v, si, lab, states, parent, label) for v, si, lab in found.values()]
-        findings.sort(key=lambda f: (len(f.trace), f.check, f.loc.file, f.loc.line, f.loc.col, f.message))
+        sort_findings(findings)
         verdict = "violations" if findings else ("incomplete" if incomplete else "ok")
-        coverage = []
-        for k, lc in enumerate(self.p.lifecycles):
-            enum = self.p.struct(lc.struct).field(lc.field).type.enum
-            names = {**self.m.enum_names.get(enum, {}), **dict((v, n) for n, v in lc.states)}
-            seen = taken.get(k, set())
-            allowed = set(lc.transitions)
-            coverage.append({
-                "struct": lc.struct, "field": lc.field,
-                "taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen)],
-                "never_taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in lc.transitions if (a, b) not in seen],
-                "not_in_spec": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen - allowed)],
-            })
-        for sname in sorted(m.exhausted):
-            size = dict(self.p.bounds.pools)[sname]
-            notes.append(f"the pool of struct {sname} ({size} slots) was full at some kzalloc, which then "
-                         f"returned NULL; raise [bounds.pools] {sname} to explore past it")
+        notes.extend(exhausted_notes(self.p, m.exhausted))
         stats = Stats(len(states), transitions, depth, seconds, "python")
-        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage)
+        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, m, taken))
 
     # ------------------------------------------------------------ traces
 
@@ -143,11 +128,47 @@ class Explorer:
         return Finding(v.check, v.message, v.loc, trace, si)
 
     def describe(self, state, lab, n) -> Step:
-        ns, viols, x = self.m.step(state, lab)
-        t, (what, _) = lab
-        action = x.action if what == "run" else f"call {x.action}"
-        changes = self.m.changes(state, ns) if ns is not None else []
-        return Step(n, t, x.function, x.loc, action, changes)
+        return describe(self.m, state, lab, n)
+
+
+def describe(m: Machine, state, lab, n) -> Step:
+    """Step n of a trace: `lab` taken in `state`, as the text and JSON reports show it."""
+    ns, viols, x = m.step(state, lab)
+    t, (what, _) = lab
+    action = x.action if what == "run" else f"call {x.action}"
+    changes = m.changes(state, ns) if ns is not None else []
+    return Step(n, t, x.function, x.loc, action, changes)
+
+
+def sort_findings(findings: list) -> None:
+    """Shortest traces first, then by check and location: the order every engine reports in."""
+    findings.sort(key=lambda f: (len(f.trace), f.check, f.loc.file, f.loc.line, f.loc.col, f.message))
+
+
+def exhausted_notes(program: ir.Program, exhausted) -> list[str]:
+    out = []
+    for sname in sorted(exhausted):
+        size = dict(program.bounds.pools)[sname]
+        out.append(f"the pool of struct {sname} ({size} slots) was full at some kzalloc, which then "
+                   f"returned NULL; raise [bounds.pools] {sname} to explore past it")
+    return out
+
+
+def coverage(program: ir.Program, m: Machine, taken: dict) -> list[dict]:
+    """Per lifecycle: the transitions taken, never taken, and taken but not in the spec."""
+    out = []
+    for k, lc in enumerate(program.lifecycles):
+        enum = program.struct(lc.struct).field(lc.field).type.enum
+        names = {**m.enum_names.get(enum, {}), **dict((v, n) for n, v in lc.states)}
+        seen = taken.get(k, set())
+        allowed = set(lc.transitions)
+        out.append({
+            "struct": lc.struct, "field": lc.field,
+            "taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen)],
+            "never_taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in lc.transitions if (a, b) not in seen],
+            "not_in_spec": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen - allowed)],
+        })
+    return out
 
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,

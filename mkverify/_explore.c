@@ -1,0 +1,2601 @@
+/*
+ * _explore: the C enumerator. Breadth-first exploration of an mkverify
+ * program, lowered by mkverify/engines/native.py to one int64 array (the
+ * "image": header, tables, bytecode). The semantics are machine.py's, step
+ * for step; tests/test_native.py holds the two engines to the same
+ * reachable-state counts, verdicts and shortest-trace lengths.
+ *
+ * Pieces, in file order:
+ *   image     validation of everything Python hands over (never trust it)
+ *   layout    fixed-width, bit-packed states; a field that outgrows its
+ *             width is widened and every stored state repacked
+ *   machine   expression evaluation, the primitives, one step, state checks
+ *   explore   layer-by-layer BFS over N partitions (one per thread): phase A
+ *             expands the frontier into per-partition streams, phase B
+ *             inserts each stream in order; with one thread the numbering of
+ *             states is exactly the reference explorer's
+ *
+ * A violation is reported as a key (check code and the identity Python uses
+ * to tell findings apart) with the state or step it was found at; Python
+ * replays the trace with machine.py to render it, so text is produced once.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef int64_t i64;
+typedef uint64_t u64;
+typedef uint32_t u32;
+
+/* ------------------------------------------------------------------ codes shared with native.py */
+
+#define MAGIC 0x6d6b7665726679LL /* "mkverify" */
+#define VERSION 1
+
+enum {
+    H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
+    H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
+    H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
+    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_SIZE
+};
+
+/* cell kinds */
+enum { K_INT, K_PTR, K_STATUS, K_SITE, K_CPUSTATE, K_CPUIMAGE, K_IDRKEY, K_IDRPTR, K_LIST, K_LOCK,
+       K_SCALAR, K_CPUMASK, K_NKINDS };
+
+/* instructions */
+enum { I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK, I_N };
+
+/* expression bytecode (postfix) */
+enum { E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ,
+       E_BOOL, E_DEREF, E_QUERY, E_N };
+
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_SHL, B_SHR, B_AND, B_OR, B_XOR, B_EQ, B_NE, B_LT, B_LE,
+       B_GT, B_GE, B_N };
+
+enum { Q_CPU_EXECUTES, Q_CPU_ONLINE, Q_READ, Q_MUTEX_IS_LOCKED, Q_CPUMASK_EMPTY, Q_LIST_EMPTY, Q_N };
+
+enum {
+    P_KZALLOC, P_KFREE, P_KREF_INIT, P_KREF_GET, P_REFCOUNT_INC, P_KREF_GET_UNLESS_ZERO,
+    P_REFCOUNT_INC_NOT_ZERO, P_KREF_PUT, P_REFCOUNT_DEC_AND_TEST, P_READ, P_SET, P_ATOMIC_CMPXCHG,
+    P_ATOMIC_ADD, P_ATOMIC_SUB, P_ATOMIC_INC_UNLESS_NEGATIVE, P_ATOMIC_INC, P_ATOMIC_DEC,
+    P_ATOMIC_DEC_AND_TEST, P_LOCK, P_UNLOCK, P_MUTEX_TRYLOCK, P_IDR_ALLOC, P_IDR_FIND, P_IDR_REMOVE,
+    P_LIST_ADD, P_LIST_DEL_INIT, P_LIST_DEL, P_LIST_EMPTY, P_INIT_LIST_HEAD, P_CPUMASK_EMPTY,
+    P_CPUMASK_FIRST, P_CPUMASK_CLEAR, P_CPUMASK_SET_CPU, P_CPUMASK_CLEAR_CPU, P_CPUMASK_TEST_CPU,
+    P_CPU_ONLINE, P_ADD_CPU, P_REMOVE_CPU, P_KICK_AP, P_N
+};
+
+/* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
+enum {
+    V_NULL, V_UAF, V_WILD, V_OOB, V_DIV0, V_GET_AFTER_RELEASE, V_UNDERFLOW, V_LOCK_IMBALANCE,
+    V_ASSERTION, V_OUT_OF_BOUNDS, V_INVALID_FREE, V_DOUBLE_FREE, V_SELF_DEADLOCK, V_ILLEGAL,
+    V_FREED_ON_LIST, V_FREED_LOCKED, V_HELD_AT_RETURN, V_CPU_EXECUTES_FREED, V_DEADLOCK, V_DANGLING,
+    V_LEAK, V_INVARIANT, V_N
+};
+
+#define FREE 0
+#define LIVE 1
+#define FREED 2
+#define OFFLINE 0
+#define ONLINE 1
+#define RUNNING 2
+#define SILENT_BUDGET 100000
+#define INT_MAX32 2147483647LL
+#define ENOSPC_ 28
+#define EBUSY_ 16
+#define EINVAL_ 22
+#define MAXHOST 16
+#define KEYLEN (2 + MAXHOST)
+#define ESTACK 64
+
+/* ------------------------------------------------------------------ the validated model */
+
+typedef struct {
+    i64 nlocals, nparams, body_len;
+    const i64 *pcoff;   /* body_len offsets of instruction records */
+    const i64 *locinfo; /* per local: bits, signed, isptr */
+    const i64 *dead;    /* per pc: offset of a list (n, indices...) */
+} Func;
+
+typedef struct {
+    i64 base, status, site, size, struct_id;
+} Slot;
+
+typedef struct {
+    const i64 *img;
+    Py_ssize_t n;
+    i64 ncells, base, nhost, ncpu, nfuncs, nslots, npools, nchoices, nlc, ninv, nctx, nsites;
+    i64 maxdepth, maxloc, allocfail, idrcap, leaked, nlocs, reduce, nstructs;
+    Func *funcs;
+    Slot *slots;
+    const i64 *pools;   /* first slot, count */
+    const i64 *cells;   /* kind, owner, lifecycle */
+    const i64 *init;
+    const i64 *cpucells;
+    const i64 *choices; /* nchoices offsets: fi, nargs, args */
+    const i64 *lcs;     /* nlc offsets: n, pairs */
+    const i64 *invs;    /* ninv: pool, expr, always */
+    const i64 *ctxs;    /* nctx: func, table offset */
+    const i64 *roots;   /* per func: root ctx or -1 */
+    i64 *ptr_cells, nptr; /* cells holding pointers */
+    i64 *list_cells, nlist;
+    i64 *lock_cells, nlockc;
+    i64 nslot_total;    /* slots of the working vector: cells + threads */
+    i64 tsize;          /* per thread: 1 + maxdepth * fsize */
+    i64 fsize;          /* per frame: fi, pc, dst, locals */
+} Model;
+
+static PyObject *ExploreError; /* malformed image: a bug in the lowering, never a crash */
+
+static int bad(const char *what, i64 a, i64 b)
+{
+    PyErr_Format(ExploreError, "invalid program image: %s (%lld, %lld)", what, (long long)a, (long long)b);
+    return -1;
+}
+
+#define NEED(c, what, a, b) do { if (!(c)) return bad(what, (a), (b)); } while (0)
+
+static int in_img(const Model *m, i64 off, i64 len)
+{
+    return off >= H_SIZE && len >= 0 && off <= m->n && len <= m->n - off;
+}
+
+/* validate one expression: known ops, operands in range, stack never under- or overflows */
+static int check_expr(const Model *m, i64 off, i64 nlocals, int inv)
+{
+    static const signed char NOPS[E_N] = {[E_END] = 0, [E_CONST] = 1, [E_VAR] = 1, [E_ADDC] = 1, [E_INDEX] = 3,
+                                          [E_BIN] = 4, [E_NOT] = 0, [E_NEG] = 2, [E_BNOT] = 2, [E_CAST] = 2,
+                                          [E_JZ] = 1, [E_JNZ] = 1, [E_BOOL] = 0, [E_DEREF] = 1, [E_QUERY] = 2};
+    i64 sp = 0, pc = off;
+    i64 jt[ESTACK], js[ESTACK]; /* pending forward jumps: target, stack depth expected there */
+    int nj = 0;
+    NEED(in_img(m, off, 1), "expression offset", off, 0);
+    for (;;) {
+        NEED(pc >= off && pc < m->n, "expression runs off the image", off, pc);
+        for (int k = 0; k < nj; k++) {
+            NEED(jt[k] >= pc, "jump into an operand", off, jt[k]);
+            if (jt[k] == pc) {
+                NEED(js[k] == sp, "jump target stack depth", off, pc);
+                jt[k] = jt[--nj];
+                js[k] = js[nj];
+                k--;
+            }
+        }
+        i64 op = m->img[pc];
+        NEED(op >= 0 && op < E_N, "unknown expression op", op, pc);
+        int nops = NOPS[op], pop = 0, push = 1;
+        NEED(pc + nops < m->n, "expression operands run off the image", off, pc);
+        const i64 *a = m->img + pc + 1;
+        switch (op) {
+        case E_END: NEED(sp == 1 && nj == 0, "expression leaves a stack of", sp, off); return 0;
+        case E_CONST: break;
+        case E_VAR: NEED(a[0] >= 0 && a[0] < nlocals, "local out of range", a[0], nlocals); break;
+        case E_ADDC: pop = 1; break;
+        case E_INDEX: pop = 2; NEED(a[0] > 0 && a[1] >= 0 && a[2] >= 0 && a[2] < m->nlocs, "index shape", off, pc); break;
+        case E_BIN: pop = 2;
+            NEED(a[0] >= 0 && a[0] < B_N && a[1] >= 0 && a[1] <= 64 && (a[2] == 0 || a[2] == 1) && a[3] >= 0 &&
+                 a[3] < m->nlocs, "binary op", off, pc);
+            break;
+        case E_NOT: case E_BOOL: pop = 1; break;
+        case E_NEG: case E_BNOT: case E_CAST: pop = 1;
+            NEED(a[0] >= 0 && a[0] <= 64 && (a[1] == 0 || a[1] == 1), "width", off, pc); break;
+        case E_JZ: case E_JNZ: pop = 1;
+            NEED(a[0] > pc + 1 && a[0] < m->n, "jump", off, pc); break;
+        case E_DEREF: NEED(inv, "Deref outside an invariant", off, pc); pop = 1; break;
+        case E_QUERY: NEED(inv, "query outside an invariant", off, pc);
+            NEED(a[0] >= 0 && a[0] < Q_N && a[1] == 1, "query", off, pc); pop = 1; break;
+        }
+        NEED(sp >= pop, "expression stack underflow", off, pc);
+        sp = sp - pop + push;
+        NEED(sp <= ESTACK, "expression too deep", off, pc);
+        if (op == E_JZ || op == E_JNZ) {
+            NEED(nj < ESTACK, "too many jumps", off, pc);
+            jt[nj] = a[0];
+            js[nj++] = sp; /* taken: the operand stays (as 0 or 1) */
+            sp -= 1;       /* fall-through: popped */
+        }
+        pc += 1 + nops;
+    }
+}
+
+static int load_model(Model *m, const i64 *img, Py_ssize_t n)
+{
+    memset(m, 0, sizeof *m);
+    m->img = img;
+    m->n = n;
+    NEED(n >= H_SIZE, "image shorter than its header", n, H_SIZE);
+    NEED(img[H_MAGIC] == MAGIC && img[H_VERSION] == VERSION, "magic or version", img[H_MAGIC], img[H_VERSION]);
+    m->ncells = img[H_NCELLS]; m->base = img[H_BASE]; m->nhost = img[H_NHOST]; m->ncpu = img[H_NCPU];
+    m->nfuncs = img[H_NFUNCS]; m->nslots = img[H_NSLOTS]; m->npools = img[H_NPOOLS];
+    m->nchoices = img[H_NCHOICES]; m->nlc = img[H_NLC]; m->ninv = img[H_NINV]; m->nctx = img[H_NCTX];
+    m->nsites = img[H_NSITES]; m->maxdepth = img[H_MAXDEPTH]; m->maxloc = img[H_MAXLOC];
+    m->allocfail = img[H_ALLOCFAIL]; m->idrcap = img[H_IDRCAP]; m->leaked = img[H_LEAKED];
+    m->nlocs = img[H_NLOCS]; m->reduce = img[H_REDUCE]; m->nstructs = img[H_NSTRUCTS];
+    NEED(m->ncells > 0 && m->ncells < (1 << 24), "cell count", m->ncells, 0);
+    NEED(m->base > 0 && m->base < (1 << 24), "base", m->base, 0);
+    NEED(m->nhost >= 1 && m->nhost <= MAXHOST, "host CPUs (1..16)", m->nhost, MAXHOST);
+    NEED(m->ncpu >= m->nhost && m->ncpu <= 64, "CPUs", m->ncpu, m->nhost);
+    NEED(m->nfuncs > 0 && m->nfuncs < (1 << 16), "functions", m->nfuncs, 0);
+    NEED(m->nslots >= 0 && m->nslots < (1 << 16), "pool slots", m->nslots, 0);
+    NEED(m->npools >= 0 && m->npools < (1 << 16), "pools", m->npools, 0);
+    NEED(m->nchoices >= 0 && m->nchoices < (1 << 16), "entry choices", m->nchoices, 0);
+    NEED(m->nlc >= 0 && m->ninv >= 0 && m->nctx >= 0 && m->nsites >= 1, "tables", m->nlc, m->nsites);
+    NEED(m->maxdepth >= 1 && m->maxdepth < 256 && m->maxloc >= 0 && m->maxloc < 4096, "frame bounds",
+         m->maxdepth, m->maxloc);
+    NEED(m->idrcap >= 0 && m->idrcap < 4096, "idr capacity", m->idrcap, 0);
+    NEED(m->leaked == m->nhost + 1, "leaked owner", m->leaked, m->nhost);
+    NEED(m->nlocs >= 1 && m->nstructs >= 0, "locs", m->nlocs, m->nstructs);
+    NEED(in_img(m, img[H_CELLS], 3 * m->ncells), "cells", img[H_CELLS], m->ncells);
+    NEED(in_img(m, img[H_INIT], m->ncells), "init", img[H_INIT], m->ncells);
+    NEED(in_img(m, img[H_CPUCELLS], 2 * m->ncpu), "cpu cells", img[H_CPUCELLS], m->ncpu);
+    NEED(in_img(m, img[H_SLOTS], 5 * m->nslots), "slots", img[H_SLOTS], m->nslots);
+    NEED(in_img(m, img[H_POOLS], 2 * m->npools), "pools", img[H_POOLS], m->npools);
+    NEED(in_img(m, img[H_FUNCS], 6 * m->nfuncs), "functions", img[H_FUNCS], m->nfuncs);
+    NEED(in_img(m, img[H_CHOICES], m->nchoices), "choices", img[H_CHOICES], m->nchoices);
+    NEED(in_img(m, img[H_LCS], m->nlc), "lifecycles", img[H_LCS], m->nlc);
+    NEED(in_img(m, img[H_INVS], 3 * m->ninv), "invariants", img[H_INVS], m->ninv);
+    NEED(in_img(m, img[H_CTXS], 2 * m->nctx), "contexts", img[H_CTXS], m->nctx);
+    NEED(in_img(m, img[H_ROOTS], m->nfuncs), "roots", img[H_ROOTS], m->nfuncs);
+    m->cells = img + img[H_CELLS];
+    m->init = img + img[H_INIT];
+    m->cpucells = img + img[H_CPUCELLS];
+    m->pools = img + img[H_POOLS];
+    m->choices = img + img[H_CHOICES];
+    m->lcs = img + img[H_LCS];
+    m->invs = img + img[H_INVS];
+    m->ctxs = img + img[H_CTXS];
+    m->roots = img + img[H_ROOTS];
+
+    for (i64 i = 0; i < m->ncells; i++) {
+        i64 k = m->cells[3 * i], o = m->cells[3 * i + 1], lc = m->cells[3 * i + 2];
+        NEED(k >= 0 && k < K_NKINDS, "cell kind", i, k);
+        NEED(o >= -2 && o < m->nslots, "cell owner", i, o);
+        NEED(lc >= -1 && lc < m->nlc, "cell lifecycle", i, lc);
+        NEED(k != K_STATUS || (m->init[i] >= 0 && m->init[i] <= 2), "status init", i, m->init[i]);
+    }
+    for (i64 c = 0; c < m->ncpu; c++) {
+        i64 s = m->cpucells[2 * c], im = m->cpucells[2 * c + 1];
+        NEED(s >= 0 && s < m->ncells && m->cells[3 * s] == K_CPUSTATE, "cpu state cell", c, s);
+        NEED(im >= 0 && im < m->ncells && m->cells[3 * im] == K_CPUIMAGE, "cpu image cell", c, im);
+    }
+    m->slots = PyMem_Calloc(m->nslots ? m->nslots : 1, sizeof(Slot));
+    m->funcs = PyMem_Calloc(m->nfuncs, sizeof(Func));
+    m->ptr_cells = PyMem_Calloc(m->ncells, sizeof(i64));
+    m->list_cells = PyMem_Calloc(m->ncells, sizeof(i64));
+    m->lock_cells = PyMem_Calloc(m->ncells, sizeof(i64));
+    if (!m->slots || !m->funcs || !m->ptr_cells || !m->list_cells || !m->lock_cells) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i64 s = 0; s < m->nslots; s++) {
+        const i64 *r = img + img[H_SLOTS] + 5 * s;
+        Slot *sl = &m->slots[s];
+        sl->base = r[0]; sl->status = r[1]; sl->site = r[2]; sl->size = r[3]; sl->struct_id = r[4];
+        NEED(sl->status >= 0 && sl->status < m->ncells && m->cells[3 * sl->status] == K_STATUS, "slot status", s, 0);
+        NEED(sl->site >= 0 && sl->site < m->ncells && m->cells[3 * sl->site] == K_SITE, "slot site", s, 0);
+        NEED(sl->size >= 0 && sl->base >= m->base && sl->base - m->base + sl->size <= m->ncells, "slot extent", s,
+             sl->size);
+        for (i64 k = 0; k < sl->size; k++)
+            NEED(m->cells[3 * (sl->base - m->base + k) + 1] == s, "slot cell owner", s, k);
+        NEED(sl->struct_id >= 0 && sl->struct_id < m->nstructs, "slot struct", s, sl->struct_id);
+    }
+    for (i64 p = 0; p < m->npools; p++)
+        NEED(m->pools[2 * p] >= 0 && m->pools[2 * p + 1] >= 0 && m->pools[2 * p] + m->pools[2 * p + 1] <= m->nslots,
+             "pool range", p, 0);
+    for (i64 i = 0; i < m->ncells; i++) {
+        i64 k = m->cells[3 * i];
+        if (k == K_PTR || k == K_IDRPTR || k == K_CPUIMAGE || k == K_LIST)
+            m->ptr_cells[m->nptr++] = i;
+        if (k == K_LIST)
+            m->list_cells[m->nlist++] = i;
+        if (k == K_LOCK)
+            m->lock_cells[m->nlockc++] = i;
+    }
+    m->fsize = 3 + m->maxloc;
+    m->tsize = 1 + m->maxdepth * m->fsize;
+    m->nslot_total = m->ncells + m->nhost * m->tsize;
+    NEED(m->nslot_total < (1 << 22), "state too large", m->nslot_total, 0);
+
+    for (i64 f = 0; f < m->nfuncs; f++) {
+        const i64 *r = img + img[H_FUNCS] + 6 * f;
+        Func *fn = &m->funcs[f];
+        fn->nlocals = r[0]; fn->nparams = r[1]; fn->body_len = r[2];
+        NEED(fn->nlocals >= 0 && fn->nlocals <= m->maxloc && fn->nparams >= 0 && fn->nparams <= fn->nlocals,
+             "function locals", f, fn->nlocals);
+        NEED(fn->body_len >= 1 && in_img(m, r[3], fn->body_len) && in_img(m, r[4], 3 * fn->nlocals) &&
+             in_img(m, r[5], fn->body_len), "function tables", f, fn->body_len);
+        fn->pcoff = img + r[3];
+        fn->locinfo = img + r[4];
+        fn->dead = img + r[5];
+        for (i64 j = 0; j < fn->nlocals; j++)
+            NEED(fn->locinfo[3 * j] >= 0 && fn->locinfo[3 * j] <= 64, "local width", f, j);
+        for (i64 pc = 0; pc < fn->body_len; pc++) {
+            i64 d = fn->dead[pc];
+            NEED(in_img(m, d, 1) && in_img(m, d + 1, img[d]), "dead list", f, pc);
+            for (i64 j = 0; j < img[d]; j++)
+                NEED(img[d + 1 + j] >= 0 && img[d + 1 + j] < fn->nlocals, "dead local", f, pc);
+        }
+    }
+    /* instruction records, now that every function's shape is known */
+    for (i64 f = 0; f < m->nfuncs; f++) {
+        Func *fn = &m->funcs[f];
+        for (i64 pc = 0; pc < fn->body_len; pc++) {
+            i64 o = fn->pcoff[pc];
+            NEED(in_img(m, o, 2), "instruction offset", f, pc);
+            const i64 *r = img + o;
+            NEED(r[1] >= 0 && r[1] < m->nlocs, "instruction loc", f, pc);
+            i64 L = fn->nlocals;
+            switch (r[0]) {
+            case I_SET:
+                NEED(in_img(m, o, 4) && r[2] >= 0 && r[2] < L, "set", f, pc);
+                if (check_expr(m, r[3], L, 0)) return -1;
+                break;
+            case I_LOAD:
+                NEED(in_img(m, o, 4) && r[2] >= -1 && r[2] < L, "load", f, pc);
+                if (check_expr(m, r[3], L, 0)) return -1;
+                break;
+            case I_STORE:
+                NEED(in_img(m, o, 6) && r[4] >= 0 && r[4] <= 64 && (r[5] == 0 || r[5] == 1), "store", f, pc);
+                if (check_expr(m, r[2], L, 0) || check_expr(m, r[3], L, 0)) return -1;
+                break;
+            case I_PRIM: {
+                NEED(in_img(m, o, 7) && r[2] >= 0 && r[2] < P_N && r[3] >= -1 && r[3] < L && r[5] >= 0 && r[5] <= 4 &&
+                     in_img(m, o, 7 + r[5]), "primitive", f, pc);
+                for (i64 a = 0; a < r[5]; a++)
+                    if (check_expr(m, r[7 + a], L, 0)) return -1;
+                static const int nargs[P_N] = {
+                    [P_KZALLOC] = 0, [P_KFREE] = 1, [P_KREF_INIT] = 1, [P_KREF_GET] = 1, [P_REFCOUNT_INC] = 1,
+                    [P_KREF_GET_UNLESS_ZERO] = 1, [P_REFCOUNT_INC_NOT_ZERO] = 1, [P_KREF_PUT] = 1,
+                    [P_REFCOUNT_DEC_AND_TEST] = 1, [P_READ] = 1, [P_SET] = 2, [P_ATOMIC_CMPXCHG] = 3,
+                    [P_ATOMIC_ADD] = 2, [P_ATOMIC_SUB] = 2, [P_ATOMIC_INC_UNLESS_NEGATIVE] = 1, [P_ATOMIC_INC] = 1,
+                    [P_ATOMIC_DEC] = 1, [P_ATOMIC_DEC_AND_TEST] = 1, [P_LOCK] = 1, [P_UNLOCK] = 1,
+                    [P_MUTEX_TRYLOCK] = 1, [P_IDR_ALLOC] = 4, [P_IDR_FIND] = 2, [P_IDR_REMOVE] = 2,
+                    [P_LIST_ADD] = 2, [P_LIST_DEL_INIT] = 1, [P_LIST_DEL] = 1, [P_LIST_EMPTY] = 1,
+                    [P_INIT_LIST_HEAD] = 1, [P_CPUMASK_EMPTY] = 1, [P_CPUMASK_FIRST] = 1, [P_CPUMASK_CLEAR] = 1,
+                    [P_CPUMASK_SET_CPU] = 2, [P_CPUMASK_CLEAR_CPU] = 2, [P_CPUMASK_TEST_CPU] = 2,
+                    [P_CPU_ONLINE] = 1, [P_ADD_CPU] = 1, [P_REMOVE_CPU] = 1, [P_KICK_AP] = 2};
+                NEED(r[5] == nargs[r[2]], "primitive arity", r[2], r[5]);
+                if (r[2] == P_KZALLOC)
+                    NEED(r[4] >= 0 && r[4] < m->npools, "kzalloc pool", f, r[4]);
+                if (r[2] == P_KREF_PUT)
+                    NEED(r[4] >= -1 && r[4] < m->nfuncs && (r[4] < 0 || m->funcs[r[4]].nlocals >= 1), "release", f,
+                         r[4]);
+                NEED(r[6] >= 0 && r[6] < 16, "pointer-argument mask", f, pc);
+                break;
+            }
+            case I_BRANCH:
+                NEED(in_img(m, o, 5) && r[3] >= 0 && r[3] < fn->body_len && r[4] >= 0 && r[4] < fn->body_len,
+                     "branch", f, pc);
+                if (check_expr(m, r[2], L, 0)) return -1;
+                break;
+            case I_JUMP:
+                NEED(in_img(m, o, 3) && r[2] >= 0 && r[2] < fn->body_len, "jump", f, pc);
+                break;
+            case I_CALL: {
+                NEED(in_img(m, o, 5) && r[2] >= 0 && r[2] < m->nfuncs && r[3] >= -1 && r[3] < L && r[4] >= 0 &&
+                     in_img(m, o, 5 + r[4]), "call", f, pc);
+                NEED(r[4] == m->funcs[r[2]].nparams, "call arity", f, pc);
+                for (i64 a = 0; a < r[4]; a++)
+                    if (check_expr(m, r[5 + a], L, 0)) return -1;
+                break;
+            }
+            case I_RET:
+                NEED(in_img(m, o, 3), "ret", f, pc);
+                if (r[2] >= 0 && check_expr(m, r[2], L, 0)) return -1;
+                break;
+            case I_CHECK:
+                NEED(in_img(m, o, 4) && (r[2] == 0 || r[2] == 1), "check", f, pc);
+                if (check_expr(m, r[3], L, 0)) return -1;
+                break;
+            default:
+                return bad("unknown instruction", r[0], pc);
+            }
+            if (r[0] != I_BRANCH && r[0] != I_JUMP && r[0] != I_RET)
+                NEED(pc + 1 < fn->body_len, "falls off the end of a function", f, pc);
+        }
+    }
+    for (i64 c = 0; c < m->nchoices; c++) {
+        i64 o = m->choices[c];
+        NEED(in_img(m, o, 2) && img[o] >= 0 && img[o] < m->nfuncs && img[o + 1] == m->funcs[img[o]].nparams &&
+             in_img(m, o + 2, img[o + 1]), "entry choice", c, o);
+        NEED(m->roots[img[o]] >= 0 && m->roots[img[o]] < m->nctx, "entry root context", c, img[o]);
+    }
+    for (i64 l = 0; l < m->nlc; l++) {
+        i64 o = m->lcs[l];
+        NEED(in_img(m, o, 1) && img[o] >= 0 && in_img(m, o + 1, 2 * img[o]), "lifecycle", l, o);
+    }
+    for (i64 v = 0; v < m->ninv; v++) {
+        NEED(m->invs[3 * v] >= -1 && m->invs[3 * v] < m->npools, "invariant pool", v, m->invs[3 * v]);
+        if (check_expr(m, m->invs[3 * v + 1], 1, 1)) return -1;
+    }
+    for (i64 c = 0; c < m->nctx; c++) {
+        i64 f = m->ctxs[2 * c], o = m->ctxs[2 * c + 1];
+        NEED(f >= 0 && f < m->nfuncs && in_img(m, o, m->funcs[f].body_len), "context", c, f);
+        for (i64 pc = 0; pc < m->funcs[f].body_len; pc++) {
+            const i64 *r = img + m->funcs[f].pcoff[pc];
+            i64 t = img[o + pc];
+            if (r[0] == I_CALL || (r[0] == I_PRIM && r[2] == P_KREF_PUT && r[4] >= 0)) {
+                i64 callee = r[0] == I_CALL ? r[2] : r[4];
+                NEED(t >= 0 && t < m->nctx && m->ctxs[2 * t] == callee, "call context", c, pc);
+            } else if (r[0] == I_PRIM && (r[2] == P_KZALLOC || r[2] == P_KFREE)) {
+                NEED(t >= 1 && t < m->nsites, "site", c, pc);
+            }
+        }
+    }
+    for (i64 f = 0; f < m->nfuncs; f++)
+        NEED(m->roots[f] >= -1 && m->roots[f] < m->nctx, "root", f, m->roots[f]);
+    return 0;
+}
+
+static void free_model(Model *m)
+{
+    PyMem_Free(m->slots);
+    PyMem_Free(m->funcs);
+    PyMem_Free(m->ptr_cells);
+    PyMem_Free(m->list_cells);
+    PyMem_Free(m->lock_cells);
+}
+
+/* ------------------------------------------------------------------ machine: one step on an unpacked state
+ *
+ * The working vector: cells [0, ncells), then per host thread t at
+ * TB(t) = ncells + t * tsize: the stack depth, then maxdepth frames of
+ * (function, pc, return destination, locals[maxloc]). Frames above the depth
+ * are all zero, so equal machine.py states are equal vectors.
+ */
+
+typedef struct { i64 k[KEYLEN]; } Key;
+
+#define MAXVIOL 64
+#define MAXTRANS 64
+
+enum { S_OK, S_FATAL, S_BOUND, S_ERR };   /* outcome of a step */
+enum { EV_OK, EV_STOP, EV_FAULT };        /* outcome of an expression */
+enum { ERR_NONE, ERR_BUDGET, ERR_U64, ERR_INTERNAL };
+
+typedef struct {
+    const Model *m;
+    i64 *w;                 /* the state being stepped */
+    int t;                  /* the running thread */
+    Key stop;               /* the violation an expression or primitive stops with */
+    Key viol[MAXVIOL];      /* violations of this step (fatal last) */
+    int nviol;
+    i64 trans[MAXTRANS][3]; /* lifecycle transitions taken: lifecycle, from, to */
+    int ntrans;
+    int err;                /* ERR_*: a model the machine cannot run */
+    i64 err_loc, err_aux;
+    i64 bound_loc;          /* the instruction that hit the IDR bound */
+    unsigned char *exhausted; /* per pool: seen full at a kzalloc */
+} Mach;
+
+#define TB(m, t) ((m)->ncells + (i64)(t) * (m)->tsize)
+#define FRAME(m, w, t, l) ((w) + TB(m, t) + 1 + (i64)(l) * (m)->fsize)
+#define IMG(m, o) ((m)->img + (o))
+
+static inline i64 wrap(i64 v, i64 bits, i64 sgn)
+{
+    if (bits == 0 || bits == 64)
+        return v;
+    if (bits == 1)
+        return v != 0;
+    u64 mask = (((u64)1) << bits) - 1;
+    u64 u = (u64)v & mask;
+    if (sgn && (u >> (bits - 1)))
+        return (i64)(u | ~mask);
+    return (i64)u;
+}
+
+static inline void key0(Key *k, i64 code, i64 a, i64 b, i64 c)
+{
+    memset(k, 0, sizeof *k);
+    k->k[0] = code; k->k[1] = a; k->k[2] = b; k->k[3] = c;
+}
+
+static inline int stopk(Mach *x, i64 code, i64 a, i64 b, i64 c)
+{
+    key0(&x->stop, code, a, b, c);
+    return EV_STOP;
+}
+
+static void note(Mach *x, const Key *k)
+{
+    if (x->nviol < MAXVIOL)
+        x->viol[x->nviol++] = *k;
+}
+
+static void note3(Mach *x, i64 code, i64 a, i64 b, i64 c)
+{
+    Key k;
+    key0(&k, code, a, b, c);
+    note(x, &k);
+}
+
+/* region of an address: 0 null, 1 wild, 2 global, 3 machine, 4 slot (slot id in *sid) */
+enum { R_NULL, R_WILD, R_GLOBAL, R_MACHINE, R_SLOT };
+
+static inline int region(const Model *m, i64 addr, i64 *sid, i64 *idx)
+{
+    if (addr < m->base) { *idx = addr - m->base; return R_NULL; }
+    i64 i = addr - m->base;
+    *idx = i;
+    if (i >= m->ncells) return R_WILD;
+    i64 o = m->cells[3 * i + 1];
+    if (o == -1) return R_GLOBAL;
+    if (o == -2) return R_MACHINE;
+    *sid = o;
+    return R_SLOT;
+}
+
+static inline int cell_live(const Model *m, const i64 *w, i64 j)
+{
+    i64 o = m->cells[3 * j + 1];
+    return o < 0 || w[m->slots[o].status] == LIVE;
+}
+
+static i64 list_empty(const Model *m, const i64 *w, i64 head)
+{
+    i64 i = head - m->base;
+    if (w[i] != 0)
+        return 0;
+    for (i64 k = 0; k < m->nlist; k++) {
+        i64 j = m->list_cells[k];
+        if (w[j] == head && cell_live(m, w, j))
+            return 0;
+    }
+    return 1;
+}
+
+/* the cell of an invariant's read, or a fault */
+static int inv_cell(const Model *m, const i64 *w, i64 addr, i64 *i)
+{
+    i64 sid = -1;
+    int r = region(m, addr, &sid, i);
+    if (r == R_NULL || r == R_WILD || r == R_MACHINE)
+        return EV_FAULT;
+    if (r == R_SLOT && w[m->slots[sid].status] != LIVE)
+        return EV_FAULT;
+    return EV_OK;
+}
+
+static int query(Mach *x, i64 q, i64 a, i64 *out)
+{
+    const Model *m = x->m;
+    const i64 *w = x->w;
+    i64 sid = -1, i;
+    if (q == Q_CPU_EXECUTES) {
+        int r = region(m, a, &sid, &i);
+        i64 target = r == R_SLOT ? m->slots[sid].base : a;
+        *out = 0;
+        for (i64 c = 0; c < m->ncpu; c++)
+            if (w[m->cpucells[2 * c]] == RUNNING && w[m->cpucells[2 * c + 1]] == target)
+                *out = 1;
+        return EV_OK;
+    }
+    if (q == Q_CPU_ONLINE) {
+        *out = a >= 0 && a < m->ncpu && w[m->cpucells[2 * a]] == ONLINE;
+        return EV_OK;
+    }
+    if (inv_cell(m, w, a, &i))
+        return EV_FAULT;
+    switch (q) {
+    case Q_READ: *out = w[i]; break;
+    case Q_MUTEX_IS_LOCKED: *out = w[i] != 0; break;
+    case Q_CPUMASK_EMPTY: *out = w[i] == 0; break;
+    default: *out = list_empty(m, w, a); break;
+    }
+    return EV_OK;
+}
+
+/* evaluate the expression at `pc` over `lv`: EV_OK with *out, EV_STOP (x->stop set) or EV_FAULT */
+static int eval(Mach *x, i64 pc, const i64 *lv, i64 *out)
+{
+    const Model *m = x->m;
+    const i64 *c = m->img;
+    i64 st[ESTACK];
+    int sp = 0;
+    for (;;) {
+        switch (c[pc]) {
+        case E_END:
+            *out = st[0];
+            return EV_OK;
+        case E_CONST: st[sp++] = c[pc + 1]; pc += 2; break;
+        case E_VAR: st[sp++] = lv[c[pc + 1]]; pc += 2; break;
+        case E_ADDC: st[sp - 1] += c[pc + 1]; pc += 2; break;
+        case E_INDEX: {
+            i64 idx = st[--sp];
+            if (idx < 0 || idx >= c[pc + 1])
+                return stopk(x, V_OOB, c[pc + 3], 0, 0);
+            st[sp - 1] += idx * c[pc + 2];
+            pc += 4;
+            break;
+        }
+        case E_BIN: {
+            i64 op = c[pc + 1], bits = c[pc + 2], sg = c[pc + 3];
+            i64 b = st[--sp], a = st[sp - 1], r;
+            switch (op) {
+            case B_EQ: r = a == b; break;
+            case B_NE: r = a != b; break;
+            case B_LT: r = a < b; break;
+            case B_LE: r = a <= b; break;
+            case B_GT: r = a > b; break;
+            case B_GE: r = a >= b; break;
+            case B_DIV: case B_MOD: {
+                if (b == 0)
+                    return stopk(x, V_DIV0, c[pc + 4], 0, 0);
+                __int128 A = a, B = b;
+                __int128 q = (A < 0 ? -A : A) / (B < 0 ? -B : B);
+                if ((A < 0) != (B < 0))
+                    q = -q;
+                r = wrap((i64)(op == B_DIV ? q : A - q * B), bits, sg);
+                break;
+            }
+            case B_SHL: {
+                i64 nb = bits ? bits : 64;
+                i64 s = ((b % nb) + nb) % nb;
+                r = wrap((i64)((u64)a << s), bits, sg);
+                break;
+            }
+            case B_SHR: {
+                i64 nb = bits ? bits : 64;
+                i64 s = ((b % nb) + nb) % nb;
+                if (!sg && a < 0 && nb < 64)
+                    a &= (i64)((((u64)1) << nb) - 1);
+                r = wrap(a >> s, bits, sg);
+                break;
+            }
+            case B_ADD: r = wrap((i64)((u64)a + (u64)b), bits, sg); break;
+            case B_SUB: r = wrap((i64)((u64)a - (u64)b), bits, sg); break;
+            case B_MUL: r = wrap((i64)((u64)a * (u64)b), bits, sg); break;
+            case B_AND: r = wrap(a & b, bits, sg); break;
+            case B_OR: r = wrap(a | b, bits, sg); break;
+            default: r = wrap(a ^ b, bits, sg); break;
+            }
+            if (bits == 64 && !sg && r < 0 && op <= B_XOR) {
+                x->err = ERR_U64;
+                x->err_loc = c[pc + 4];
+                return EV_FAULT;
+            }
+            st[sp - 1] = r;
+            pc += 5;
+            break;
+        }
+        case E_NOT: st[sp - 1] = !st[sp - 1]; pc += 1; break;
+        case E_BOOL: st[sp - 1] = st[sp - 1] != 0; pc += 1; break;
+        case E_NEG: st[sp - 1] = wrap((i64)(0 - (u64)st[sp - 1]), c[pc + 1], c[pc + 2]); pc += 3; break;
+        case E_BNOT: st[sp - 1] = wrap(~st[sp - 1], c[pc + 1], c[pc + 2]); pc += 3; break;
+        case E_CAST: st[sp - 1] = wrap(st[sp - 1], c[pc + 1], c[pc + 2]); pc += 3; break;
+        case E_JZ:
+            if (st[sp - 1] == 0) { st[sp - 1] = 0; pc = c[pc + 1]; }
+            else { sp--; pc += 2; }
+            break;
+        case E_JNZ:
+            if (st[sp - 1] != 0) { st[sp - 1] = 1; pc = c[pc + 1]; }
+            else { sp--; pc += 2; }
+            break;
+        case E_DEREF: {
+            i64 i;
+            if (inv_cell(m, x->w, st[sp - 1], &i))
+                return EV_FAULT;
+            st[sp - 1] = x->w[i];
+            pc += 2;
+            break;
+        }
+        case E_QUERY: {
+            i64 v;
+            if (query(x, c[pc + 1], st[sp - 1], &v))
+                return EV_FAULT;
+            st[sp - 1] = v;
+            pc += 3;
+            break;
+        }
+        default:
+            x->err = ERR_INTERNAL;
+            return EV_FAULT;
+        }
+    }
+}
+
+/* the cell at addr for a step's access, or a fatal violation at instruction loc */
+static int cellof(Mach *x, i64 addr, i64 loc, i64 *i)
+{
+    const Model *m = x->m;
+    i64 sid = -1;
+    switch (region(m, addr, &sid, i)) {
+    case R_SLOT:
+        if (x->w[m->slots[sid].status] == LIVE)
+            return EV_OK;
+        return stopk(x, V_UAF, loc, 0, 0);
+    case R_GLOBAL:
+        return EV_OK;
+    case R_NULL:
+        return stopk(x, V_NULL, loc, 0, 0);
+    default:
+        return stopk(x, V_WILD, loc, 0, 0);
+    }
+}
+
+/* the site of the kzalloc/kfree being executed by thread t: its whole call path */
+static i64 site_here(const Model *m, const i64 *w, int t)
+{
+    i64 depth = w[TB(m, t)];
+    const i64 *f0 = FRAME(m, w, t, 0);
+    i64 ctx = m->roots[f0[0]];
+    for (i64 l = 0; l < depth; l++) {
+        const i64 *f = FRAME(m, w, t, l);
+        i64 tab = m->ctxs[2 * ctx + 1];
+        i64 v = m->img[tab + f[1] - 1];
+        if (l == depth - 1)
+            return v;
+        ctx = v;
+    }
+    return 0;
+}
+
+static inline i64 *top(const Model *m, i64 *w, int t)
+{
+    return FRAME(m, w, t, w[TB(m, t)] - 1);
+}
+
+static void ret_to(Mach *x, i64 dst, i64 v)
+{
+    if (dst < 0)
+        return;
+    const Model *m = x->m;
+    i64 *f = top(m, x->w, x->t);
+    const i64 *li = m->funcs[f[0]].locinfo;
+    f[3 + dst] = wrap(v, li[3 * dst], li[3 * dst + 1]);
+}
+
+static int push_frame(Mach *x, i64 fi, i64 dst)
+{
+    const Model *m = x->m;
+    i64 *tb = x->w + TB(m, x->t);
+    if (tb[0] >= m->maxdepth) {
+        x->err = ERR_INTERNAL; /* the lowering computed too small a stack */
+        return -1;
+    }
+    i64 *f = FRAME(m, x->w, x->t, tb[0]);
+    tb[0]++;
+    f[0] = fi; f[1] = 0; f[2] = dst;
+    /* locals are zero: frames above the depth always are */
+    return 0;
+}
+
+static void pop_frame(Mach *x)
+{
+    const Model *m = x->m;
+    i64 *tb = x->w + TB(m, x->t);
+    tb[0]--;
+    memset(FRAME(m, x->w, x->t, tb[0]), 0, sizeof(i64) * m->fsize);
+}
+
+static int lc_allowed(const Model *m, i64 lc, i64 a, i64 b)
+{
+    const i64 *r = IMG(m, m->lcs[lc]);
+    for (i64 k = 0; k < r[0]; k++)
+        if (r[1 + 2 * k] == a && r[2 + 2 * k] == b)
+            return 1;
+    return 0;
+}
+
+static int kfree_(Mach *x, i64 p, i64 loc)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    if (p == 0)
+        return EV_OK;
+    i64 sid = -1, i;
+    if (region(m, p, &sid, &i) != R_SLOT || m->slots[sid].base != p)
+        return stopk(x, V_INVALID_FREE, loc, 0, 0);
+    const Slot *s = &m->slots[sid];
+    if (w[s->status] == FREED)
+        return stopk(x, V_DOUBLE_FREE, loc, 0, 0);
+    for (i64 k = 0; k < s->size; k++) {
+        i64 j = s->base - m->base + k;
+        i64 kind = m->cells[3 * j];
+        if (kind == K_LIST && w[j])
+            note3(x, V_FREED_ON_LIST, loc, 0, 0);
+        if (kind == K_LOCK && w[j])
+            note3(x, V_FREED_LOCKED, loc, 0, 0);
+        w[j] = 0;
+    }
+    w[s->status] = FREED;
+    w[s->site] = site_here(m, w, x->t);
+    return EV_OK;
+}
+
+static int idr_(Mach *x, i64 name, const i64 *a, i64 loc, i64 *res)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    i64 i;
+    if (cellof(x, a[0], loc, &i))
+        return EV_STOP;
+    i64 cap = m->idrcap;
+    if (i + 2 * cap > m->ncells)
+        return stopk(x, V_WILD, loc, 0, 0);
+    i64 keys[4096], ptrs[4096];
+    i64 n = 0;
+    for (i64 k = 0; k < cap; k++)
+        if (w[i + 2 * k]) {
+            keys[n] = w[i + 2 * k] - 1;
+            ptrs[n] = w[i + 2 * k + 1];
+            n++;
+        }
+    if (name == P_IDR_FIND) {
+        *res = 0;
+        for (i64 k = 0; k < n; k++)
+            if (keys[k] == a[1]) { *res = ptrs[k]; break; }
+        return EV_OK;
+    }
+    if (name == P_IDR_REMOVE) {
+        i64 found = 0, n2 = 0;
+        int got = 0;
+        for (i64 k = 0; k < n; k++) {
+            if (keys[k] == a[1]) {
+                if (!got) { found = ptrs[k]; got = 1; }
+                continue;
+            }
+            keys[n2] = keys[k]; ptrs[n2] = ptrs[k]; n2++;
+        }
+        n = n2;
+        *res = found;
+    } else {
+        i64 ptr = a[1], start = a[2], end = a[3];
+        if (start < 0) {
+            note3(x, V_ASSERTION, loc, 0, 0);
+            *res = -EINVAL_;
+            return EV_OK;
+        }
+        if (end <= 0)
+            end = INT_MAX32 + 1;
+        i64 nw = start;
+        for (;;) {
+            int used = 0;
+            for (i64 k = 0; k < n; k++)
+                if (keys[k] == nw) used = 1;
+            if (!used || nw >= end)
+                break;
+            nw++;
+        }
+        if (nw >= end) {
+            *res = -ENOSPC_;
+            return EV_OK;
+        }
+        if (n >= cap) {
+            x->bound_loc = loc;
+            return EV_FAULT;
+        }
+        keys[n] = nw; ptrs[n] = ptr; n++;
+        *res = nw;
+    }
+    /* sorted by (key, pointer), like machine.py's entries.sort() */
+    for (i64 p = 1; p < n; p++)
+        for (i64 q = p; q > 0 && (keys[q - 1] > keys[q] || (keys[q - 1] == keys[q] && ptrs[q - 1] > ptrs[q])); q--) {
+            i64 tk = keys[q]; keys[q] = keys[q - 1]; keys[q - 1] = tk;
+            i64 tp = ptrs[q]; ptrs[q] = ptrs[q - 1]; ptrs[q - 1] = tp;
+        }
+    for (i64 k = 0; k < cap; k++) {
+        w[i + 2 * k] = k < n ? keys[k] + 1 : 0;
+        w[i + 2 * k + 1] = k < n ? ptrs[k] : 0;
+    }
+    return EV_OK;
+}
+
+/* a primitive's semantics. Returns EV_OK, EV_STOP (fatal, x->stop), or EV_FAULT (bound hit or error). */
+static int prim(Mach *x, const i64 *r, i64 choice)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    i64 name = r[2], dst = r[3], aux = r[4], loc = r[1];
+    i64 a[4] = {0, 0, 0, 0};
+    int t = x->t;
+    i64 *lv = top(m, w, t) + 3;
+    for (i64 k = 0; k < r[5]; k++) {
+        int e = eval(x, r[7 + k], lv, &a[k]);
+        if (e)
+            return e;
+    }
+    i64 res = 0, i;
+    int has = 1;
+#define CELL(addr) do { if (cellof(x, (addr), loc, &i)) return EV_STOP; } while (0)
+    switch (name) {
+    case P_KZALLOC:
+        if (choice == 1) {
+            res = 0;
+        } else {
+            i64 first = m->pools[2 * aux], cnt = m->pools[2 * aux + 1], sid = -1;
+            for (i64 s = first; s < first + cnt; s++)
+                if (w[m->slots[s].status] == FREE) { sid = s; break; }
+            if (sid < 0) { x->err = ERR_INTERNAL; x->err_loc = loc; return EV_FAULT; }
+            const Slot *s = &m->slots[sid];
+            w[s->status] = LIVE;
+            w[s->site] = site_here(m, w, t);
+            res = s->base;
+        }
+        break;
+    case P_KFREE:
+        if (kfree_(x, a[0], loc)) return EV_STOP;
+        has = 0;
+        break;
+    case P_KREF_INIT:
+        CELL(a[0]); w[i] = 1; has = 0;
+        break;
+    case P_KREF_GET: case P_REFCOUNT_INC:
+        CELL(a[0]);
+        if (w[i] == 0) return stopk(x, V_GET_AFTER_RELEASE, loc, 0, 0);
+        w[i] += 1; has = 0;
+        break;
+    case P_KREF_GET_UNLESS_ZERO: case P_REFCOUNT_INC_NOT_ZERO:
+        CELL(a[0]);
+        if (w[i] == 0) res = 0;
+        else { w[i] += 1; res = 1; }
+        break;
+    case P_KREF_PUT: case P_REFCOUNT_DEC_AND_TEST:
+        CELL(a[0]);
+        if (w[i] == 0) return stopk(x, V_UNDERFLOW, loc, 0, 0);
+        w[i] -= 1;
+        res = w[i] == 0;
+        if (name == P_KREF_PUT && res && aux >= 0) {
+            ret_to(x, dst, 1);
+            if (push_frame(x, aux, -1)) return EV_FAULT;
+            top(m, w, t)[3] = a[0];
+            return EV_OK;
+        }
+        break;
+    case P_READ:
+        CELL(a[0]); res = w[i];
+        break;
+    case P_SET:
+        CELL(a[0]); w[i] = wrap(a[1], 32, 1); has = 0;
+        break;
+    case P_ATOMIC_CMPXCHG:
+        CELL(a[0]); res = w[i];
+        if (w[i] == wrap(a[1], 32, 1)) w[i] = wrap(a[2], 32, 1);
+        break;
+    case P_ATOMIC_ADD: case P_ATOMIC_SUB:
+        CELL(a[1]);
+        w[i] = wrap(w[i] + (name == P_ATOMIC_ADD ? a[0] : -a[0]), 32, 1); has = 0;
+        break;
+    case P_ATOMIC_INC_UNLESS_NEGATIVE:
+        CELL(a[0]);
+        res = w[i] < 0 ? 0 : 1;
+        if (res) w[i] = wrap(w[i] + 1, 32, 1);
+        break;
+    case P_ATOMIC_INC: case P_ATOMIC_DEC: case P_ATOMIC_DEC_AND_TEST:
+        CELL(a[0]);
+        w[i] = wrap(w[i] + (name == P_ATOMIC_INC ? 1 : -1), 32, 1);
+        res = w[i] == 0;
+        break;
+    case P_LOCK:
+        CELL(a[0]);
+        if (w[i] == t + 1) return stopk(x, V_SELF_DEADLOCK, loc, 0, 0);
+        if (w[i] != 0) { x->err = ERR_INTERNAL; x->err_loc = loc; return EV_FAULT; }
+        w[i] = t + 1; has = 0;
+        break;
+    case P_UNLOCK:
+        CELL(a[0]);
+        if (w[i] != t + 1) return stopk(x, V_LOCK_IMBALANCE, loc, 0, 0);
+        w[i] = 0; has = 0;
+        break;
+    case P_MUTEX_TRYLOCK:
+        CELL(a[0]);
+        if (w[i] == 0) { w[i] = t + 1; res = 1; } else res = 0;
+        break;
+    case P_IDR_ALLOC: case P_IDR_FIND: case P_IDR_REMOVE: {
+        int e = idr_(x, name, a, loc, &res);
+        if (e) return e;
+        break;
+    }
+    case P_LIST_ADD: {
+        CELL(a[0]);
+        i64 node = i;
+        CELL(a[1]);
+        if (w[node] != 0) return stopk(x, V_ASSERTION, loc, 0, 0);
+        w[node] = a[1]; has = 0;
+        break;
+    }
+    case P_LIST_DEL_INIT: case P_INIT_LIST_HEAD:
+        CELL(a[0]); w[i] = 0; has = 0;
+        break;
+    case P_LIST_DEL:
+        CELL(a[0]);
+        if (w[i] == 0) return stopk(x, V_ASSERTION, loc, 0, 0);
+        w[i] = 0; has = 0;
+        break;
+    case P_LIST_EMPTY:
+        CELL(a[0]); res = list_empty(m, w, a[0]);
+        break;
+    case P_CPUMASK_EMPTY:
+        CELL(a[0]); res = w[i] == 0;
+        break;
+    case P_CPUMASK_FIRST: {
+        CELL(a[0]);
+        res = m->ncpu;
+        for (i64 c = 0; c < m->ncpu; c++)
+            if ((w[i] >> c) & 1) { res = c; break; }
+        break;
+    }
+    case P_CPUMASK_CLEAR:
+        CELL(a[0]); w[i] = 0; has = 0;
+        break;
+    case P_CPUMASK_SET_CPU: case P_CPUMASK_CLEAR_CPU: case P_CPUMASK_TEST_CPU:
+        CELL(a[1]);
+        if (a[0] < 0 || a[0] >= m->ncpu) return stopk(x, V_OUT_OF_BOUNDS, loc, 0, 0);
+        if (name == P_CPUMASK_SET_CPU) { w[i] |= (i64)1 << a[0]; has = 0; }
+        else if (name == P_CPUMASK_CLEAR_CPU) { w[i] &= ~((i64)1 << a[0]); has = 0; }
+        else res = (w[i] >> a[0]) & 1;
+        break;
+    default: {  /* cpu_online, add_cpu, remove_cpu, multikernel_kick_ap */
+        i64 cpu = a[0];
+        if (cpu < 0 || cpu >= m->ncpu) return stopk(x, V_OUT_OF_BOUNDS, loc, 0, 0);
+        i64 st = m->cpucells[2 * cpu], im = m->cpucells[2 * cpu + 1];
+        if (name == P_CPU_ONLINE) {
+            res = w[st] == ONLINE;
+        } else if (name == P_ADD_CPU) {
+            w[st] = ONLINE; w[im] = 0; res = 0;
+        } else if (name == P_REMOVE_CPU) {
+            if (cpu < m->nhost) res = -EBUSY_;
+            else { if (w[st] == ONLINE) w[st] = OFFLINE; res = 0; }
+        } else {
+            i64 target = a[1], sid = -1, j;
+            int rg = region(m, target, &sid, &j);
+            if (rg == R_SLOT) {
+                CELL(target);
+                target = m->slots[sid].base;
+            } else if (rg != R_GLOBAL) {
+                CELL(target);
+            }
+            if (w[st] == ONLINE) return stopk(x, V_ASSERTION, loc, 0, 0);
+            w[st] = RUNNING; w[im] = target; res = 0;
+        }
+        break;
+    }
+    }
+#undef CELL
+    if (has)
+        ret_to(x, dst, res);
+    return EV_OK;
+}
+
+/* execute the visible instruction r of the top frame (its pc already advanced) */
+static int execute(Mach *x, const i64 *r, i64 choice)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    i64 *f = top(m, w, x->t);
+    f[1] += 1;
+    i64 *lv = f + 3;
+    i64 addr, i, v;
+    int e;
+    switch (r[0]) {
+    case I_LOAD:
+        if ((e = eval(x, r[3], lv, &addr))) return e;
+        if (cellof(x, addr, r[1], &i)) return EV_STOP;
+        ret_to(x, r[2], w[i]);
+        return EV_OK;
+    case I_STORE: {
+        if ((e = eval(x, r[2], lv, &addr))) return e;
+        if (cellof(x, addr, r[1], &i)) return EV_STOP;
+        if ((e = eval(x, r[3], lv, &v))) return e;
+        v = wrap(v, r[4], r[5]);
+        i64 old = w[i];
+        w[i] = v;
+        i64 lc = m->cells[3 * i + 2];
+        if (lc >= 0 && old != v) {
+            if (x->ntrans < MAXTRANS) {
+                x->trans[x->ntrans][0] = lc; x->trans[x->ntrans][1] = old; x->trans[x->ntrans][2] = v;
+                x->ntrans++;
+            }
+            if (!lc_allowed(m, lc, old, v))
+                note3(x, V_ILLEGAL, r[1], old, v);
+        }
+        return EV_OK;
+    }
+    default:
+        return prim(x, r, choice);
+    }
+}
+
+static int private_slot(Mach *x, i64 addr)
+{
+    const Model *m = x->m;
+    const i64 *w = x->w;
+    i64 sid = -1, i;
+    if (region(m, addr, &sid, &i) != R_SLOT)
+        return 0;
+    const Slot *s = &m->slots[sid];
+    if (w[s->status] != LIVE)
+        return 0;
+    i64 lo = s->base, hi = s->base + (s->size > 1 ? s->size : 1);
+    for (i64 k = 0; k < m->nptr; k++) {
+        i64 j = m->ptr_cells[k], v = w[j];
+        if (!v || !cell_live(m, w, j))
+            continue;
+        if ((lo <= v && v < hi) || (m->cells[3 * j + 1] == sid && m->cells[3 * j] == K_LIST))
+            return 0;
+    }
+    for (int u = 0; u < m->nhost; u++) {
+        if (u == x->t)
+            continue;
+        i64 depth = w[TB(m, u)];
+        for (i64 l = 0; l < depth; l++) {
+            const i64 *f = FRAME(m, w, u, l);
+            const Func *fn = &m->funcs[f[0]];
+            for (i64 j = 0; j < fn->nlocals; j++)
+                if (fn->locinfo[3 * j + 2] && lo <= f[3 + j] && f[3 + j] < hi)
+                    return 0;
+        }
+    }
+    return 1;
+}
+
+static const unsigned char PRIVATE_OK[P_N] = {
+    [P_KREF_INIT] = 1, [P_KREF_GET] = 1, [P_KREF_GET_UNLESS_ZERO] = 1, [P_KREF_PUT] = 1, [P_READ] = 1,
+    [P_SET] = 1, [P_REFCOUNT_INC] = 1, [P_REFCOUNT_INC_NOT_ZERO] = 1, [P_REFCOUNT_DEC_AND_TEST] = 1,
+    [P_ATOMIC_CMPXCHG] = 1, [P_ATOMIC_INC] = 1, [P_ATOMIC_DEC] = 1, [P_ATOMIC_DEC_AND_TEST] = 1,
+    [P_ATOMIC_ADD] = 1, [P_ATOMIC_INC_UNLESS_NEGATIVE] = 1, [P_LOCK] = 1, [P_UNLOCK] = 1,
+    [P_MUTEX_TRYLOCK] = 1, [P_LIST_ADD] = 1, [P_LIST_DEL] = 1, [P_LIST_DEL_INIT] = 1, [P_LIST_EMPTY] = 1,
+    [P_INIT_LIST_HEAD] = 1, [P_CPUMASK_EMPTY] = 1, [P_CPUMASK_FIRST] = 1, [P_CPUMASK_SET_CPU] = 1,
+    [P_CPUMASK_CLEAR_CPU] = 1, [P_CPUMASK_TEST_CPU] = 1, [P_CPUMASK_CLEAR] = 1};
+
+/* does this visible instruction touch only objects no other thread can reach? (machine.py private_access) */
+static int private_access(Mach *x, const i64 *r)
+{
+    const Model *m = x->m;
+    i64 *lv = top(m, x->w, x->t) + 3;
+    i64 vals[4];
+    int n = 0;
+    Key saved = x->stop;
+    if (r[0] == I_PRIM) {
+        if (!PRIVATE_OK[r[2]])
+            return 0;
+        for (i64 k = 0; k < r[5]; k++)
+            if ((r[6] >> k) & 1) {
+                if (eval(x, r[7 + k], lv, &vals[n])) { x->stop = saved; return 0; }
+                n++;
+            }
+    } else {
+        if (eval(x, r[0] == I_LOAD ? r[3] : r[2], lv, &vals[0])) { x->stop = saved; return 0; }
+        n = 1;
+    }
+    if (x->err)
+        return 0;
+    if (!n)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (!private_slot(x, vals[k]))
+            return 0;
+    if (r[0] == I_PRIM && r[2] == P_LOCK) {
+        i64 owner = x->w[vals[0] - m->base];
+        return owner == 0 || owner == x->t + 1;
+    }
+    return 1;
+}
+
+static void returned(Mach *x, i64 loc)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    for (i64 k = 0; k < m->nlockc; k++) {
+        i64 i = m->lock_cells[k];
+        if (w[i] == x->t + 1 && cell_live(m, w, i)) {
+            note3(x, V_HELD_AT_RETURN, loc, i, 0);
+            w[i] = m->leaked;
+        }
+    }
+}
+
+/* every silent instruction up to the next visible one (folding private accesses) or the return to idle */
+static int run_silent(Mach *x)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    int t = x->t;
+    long budget = SILENT_BUDGET;
+    while (w[TB(m, t)] > 0) {
+        i64 *f = top(m, w, t);
+        const Func *fn = &m->funcs[f[0]];
+        const i64 *r = IMG(m, fn->pcoff[f[1]]);
+        i64 *lv = f + 3, v;
+        int e;
+        if (--budget < 0) {
+            x->err = ERR_BUDGET;
+            x->err_loc = r[1];
+            x->err_aux = f[0];
+            return S_ERR;
+        }
+        switch (r[0]) {
+        case I_LOAD: case I_STORE: case I_PRIM:
+            if (m->reduce && private_access(x, r)) {
+                e = execute(x, r, 0);
+                if (e == EV_STOP) return S_FATAL;
+                if (e == EV_FAULT) return x->err ? S_ERR : S_BOUND;
+                continue;
+            }
+            if (x->err) return S_ERR;
+            return S_OK;
+        case I_SET:
+            if ((e = eval(x, r[3], lv, &v))) return e == EV_STOP ? S_FATAL : S_ERR;
+            lv[r[2]] = wrap(v, fn->locinfo[3 * r[2]], fn->locinfo[3 * r[2] + 1]);
+            f[1]++;
+            break;
+        case I_BRANCH:
+            if ((e = eval(x, r[2], lv, &v))) return e == EV_STOP ? S_FATAL : S_ERR;
+            f[1] = v ? r[3] : r[4];
+            break;
+        case I_JUMP:
+            f[1] = r[2];
+            break;
+        case I_CALL: {
+            i64 args[64];
+            i64 na = r[4];
+            const Func *cf = &m->funcs[r[2]];
+            for (i64 k = 0; k < na && k < 64; k++)
+                if ((e = eval(x, r[5 + k], lv, &args[k]))) return e == EV_STOP ? S_FATAL : S_ERR;
+            f[1]++;
+            if (push_frame(x, r[2], r[3])) return S_ERR;
+            i64 *nf = top(m, w, t);
+            for (i64 k = 0; k < na && k < 64; k++)
+                nf[3 + k] = wrap(args[k], cf->locinfo[3 * k], cf->locinfo[3 * k + 1]);
+            break;
+        }
+        case I_RET: {
+            v = 0;
+            if (r[2] >= 0 && (e = eval(x, r[2], lv, &v))) return e == EV_STOP ? S_FATAL : S_ERR;
+            i64 dst = f[2];
+            pop_frame(x);
+            if (w[TB(m, t)] > 0) ret_to(x, dst, v);
+            else returned(x, r[1]);
+            break;
+        }
+        case I_CHECK:
+            if ((e = eval(x, r[3], lv, &v))) return e == EV_STOP ? S_FATAL : S_ERR;
+            if (v) {
+                if (r[2] == 1) { stopk(x, V_ASSERTION, r[1], 0, 0); return S_FATAL; }
+                note3(x, V_ASSERTION, r[1], 0, 0);
+            }
+            f[1]++;
+            break;
+        }
+    }
+    return S_OK;
+}
+
+/* the end of a step: dead locals zeroed, unreferenced freed slots reclaimed (machine.py finish) */
+static void finish(Mach *x)
+{
+    const Model *m = x->m;
+    i64 *w = x->w;
+    int t = x->t;
+    i64 depth = w[TB(m, t)];
+    for (i64 l = 0; l < depth; l++) {
+        i64 *f = FRAME(m, w, t, l);
+        const i64 *d = IMG(m, m->funcs[f[0]].dead[f[1]]);
+        for (i64 k = 0; k < d[0]; k++)
+            f[3 + d[1 + k]] = 0;
+        if (l + 1 < depth) {
+            i64 dst = FRAME(m, w, t, l + 1)[2];
+            if (dst >= 0)
+                f[3 + dst] = 0;
+        }
+    }
+    int anyfreed = 0;
+    for (i64 s = 0; s < m->nslots; s++)
+        if (w[m->slots[s].status] == FREED) { anyfreed = 1; break; }
+    if (!anyfreed)
+        return;
+    for (i64 s = 0; s < m->nslots; s++) {
+        const Slot *sl = &m->slots[s];
+        if (w[sl->status] != FREED)
+            continue;
+        i64 lo = sl->base, hi = sl->base + (sl->size > 1 ? sl->size : 1);
+        int held = 0;
+        for (i64 k = 0; k < m->nptr && !held; k++) {
+            i64 j = m->ptr_cells[k], v = w[j];
+            if (v && lo <= v && v < hi && cell_live(m, w, j))
+                held = 1;
+        }
+        for (int u = 0; u < m->nhost && !held; u++) {
+            i64 dp = w[TB(m, u)];
+            for (i64 l = 0; l < dp && !held; l++) {
+                const i64 *f = FRAME(m, w, u, l);
+                const Func *fn = &m->funcs[f[0]];
+                for (i64 j = 0; j < fn->nlocals; j++)
+                    if (fn->locinfo[3 * j + 2] && f[3 + j] && lo <= f[3 + j] && f[3 + j] < hi) { held = 1; break; }
+            }
+        }
+        if (!held) {
+            w[sl->status] = FREE;
+            w[sl->site] = 0;
+        }
+    }
+}
+
+/* label = t * nlab + k: k < nchoices starts entry choice k, else runs with choice k - nchoices */
+static int step(Mach *x, const i64 *src, i64 *dst, int t, i64 k)
+{
+    const Model *m = x->m;
+    memcpy(dst, src, sizeof(i64) * m->nslot_total);
+    x->w = dst;
+    x->t = t;
+    x->nviol = 0;
+    x->ntrans = 0;
+    int s;
+    if (k < m->nchoices) {
+        const i64 *c = IMG(m, m->choices[k]);
+        if (push_frame(x, c[0], -1)) return S_ERR;
+        i64 *f = top(m, dst, t);
+        for (i64 j = 0; j < c[1]; j++)
+            f[3 + j] = c[2 + j];
+    } else {
+        i64 *f = top(m, dst, t);
+        const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
+        int e = execute(x, r, k - m->nchoices);
+        if (e == EV_STOP) { note(x, &x->stop); return S_FATAL; }
+        if (e == EV_FAULT) return x->err ? S_ERR : S_BOUND;
+    }
+    s = run_silent(x);
+    if (s == S_FATAL) { note(x, &x->stop); return S_FATAL; }
+    if (s != S_OK)
+        return s;
+    finish(x);
+    return S_OK;
+}
+
+/* (lock cell, owner) when thread t is stopped at a lock held by someone else (machine.py lock_wait) */
+static int lock_wait(Mach *x, const i64 *w, int t, i64 *cell, i64 *owner, i64 *loc)
+{
+    const Model *m = x->m;
+    if (w[TB(m, t)] == 0)
+        return 0;
+    const i64 *f = FRAME(m, w, t, w[TB(m, t)] - 1);
+    const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
+    if (r[0] != I_PRIM || r[2] != P_LOCK)
+        return 0;
+    i64 addr, sid = -1, i;
+    const i64 *saved = x->w;
+    x->w = (i64 *)w;
+    int e = eval(x, r[7], f + 3, &addr);
+    x->w = (i64 *)saved;
+    if (e)
+        return 0;
+    int rg = region(m, addr, &sid, &i);
+    if ((rg == R_GLOBAL || rg == R_SLOT) && w[i] != 0 && w[i] != t + 1) {
+        *cell = i; *owner = w[i]; *loc = r[1];
+        return 1;
+    }
+    return 0;
+}
+
+/* the labels enabled in w, in machine.py's order; returns their number */
+static int enabled(Mach *x, const i64 *w, i64 *labels)
+{
+    const Model *m = x->m;
+    i64 nlab = m->nchoices + 2;
+    int n = 0;
+    for (int t = 0; t < m->nhost; t++) {
+        i64 depth = w[TB(m, t)];
+        if (depth == 0) {
+            for (i64 k = 0; k < m->nchoices; k++)
+                labels[n++] = t * nlab + k;
+            continue;
+        }
+        i64 c, o, l;
+        if (lock_wait(x, w, t, &c, &o, &l))
+            continue;
+        const i64 *f = FRAME(m, w, t, depth - 1);
+        const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
+        if (r[0] == I_PRIM && r[2] == P_KZALLOC) {
+            i64 first = m->pools[2 * r[4]], cnt = m->pools[2 * r[4] + 1];
+            int fr = 0;
+            for (i64 s = first; s < first + cnt; s++)
+                if (w[m->slots[s].status] == FREE) { fr = 1; break; }
+            if (!fr)
+                x->exhausted[r[4]] = 1;
+            if (fr)
+                labels[n++] = t * nlab + m->nchoices;
+            if (m->allocfail || !fr)
+                labels[n++] = t * nlab + m->nchoices + 1;
+            continue;
+        }
+        labels[n++] = t * nlab + m->nchoices;
+    }
+    return n;
+}
+
+/* state properties (machine.py check_state): violations appended to x->viol */
+static void check_state(Mach *x, const i64 *w)
+{
+    const Model *m = x->m;
+    x->nviol = 0;
+    i64 sid, i;
+    for (i64 c = 0; c < m->ncpu; c++)
+        if (w[m->cpucells[2 * c]] == RUNNING) {
+            sid = -1;
+            if (region(m, w[m->cpucells[2 * c + 1]], &sid, &i) == R_SLOT && w[m->slots[sid].status] == FREED)
+                note3(x, V_CPU_EXECUTES_FREED, m->slots[sid].struct_id, w[m->slots[sid].site], 0);
+        }
+    /* deadlock: the first wait-for cycle, from the lowest waiting thread */
+    {
+        i64 wcell[MAXHOST], wown[MAXHOST], wloc[MAXHOST];
+        int waits[MAXHOST];
+        for (int t = 0; t < m->nhost; t++)
+            waits[t] = lock_wait(x, w, t, &wcell[t], &wown[t], &wloc[t]);
+        for (int t = 0; t < m->nhost; t++) {
+            if (!waits[t])
+                continue;
+            int seen[MAXHOST], ns = 0;
+            seen[ns++] = t;
+            i64 u = wown[t] - 1;
+            for (;;) {
+                if (u < 0 || u >= m->nhost || !waits[u])
+                    break;
+                int dup = 0;
+                for (int q = 0; q < ns; q++)
+                    if (seen[q] == u) dup = 1;
+                if (dup)
+                    break;
+                seen[ns++] = (int)u;
+                u = wown[u] - 1;
+            }
+            if (u == t) {
+                Key k;
+                memset(&k, 0, sizeof k);
+                k.k[0] = V_DEADLOCK;
+                i64 locs[MAXHOST];
+                for (int q = 0; q < ns; q++)
+                    locs[q] = wloc[seen[q]];
+                for (int p = 1; p < ns; p++)
+                    for (int q = p; q > 0 && locs[q - 1] > locs[q]; q--) {
+                        i64 tmp = locs[q]; locs[q] = locs[q - 1]; locs[q - 1] = tmp;
+                    }
+                k.k[1] = ns;
+                for (int q = 0; q < ns; q++)
+                    k.k[2 + q] = locs[q];
+                note(x, &k);
+                break;
+            }
+        }
+    }
+    int quiet = 1;
+    for (int t = 0; t < m->nhost; t++)
+        if (w[TB(m, t)]) quiet = 0;
+    if (quiet) {
+        /* dangling: a freed object something other than a CPU still points into */
+        for (i64 s = 0; s < m->nslots; s++) {
+            const Slot *sl = &m->slots[s];
+            if (w[sl->status] != FREED)
+                continue;
+            i64 lo = sl->base, hi = sl->base + (sl->size > 1 ? sl->size : 1);
+            for (i64 k = 0; k < m->nptr; k++) {
+                i64 j = m->ptr_cells[k], v = w[j];
+                if (v && lo <= v && v < hi && cell_live(m, w, j) && m->cells[3 * j] != K_CPUIMAGE) {
+                    note3(x, V_DANGLING, sl->struct_id, w[sl->site], 0);
+                    break;
+                }
+            }
+        }
+        /* leaks: live objects not reachable from globals, running CPUs, or lists */
+        unsigned char reached[1 << 16];
+        int anylive = 0;
+        for (i64 s = 0; s < m->nslots; s++) {
+            reached[s] = 0;
+            if (w[m->slots[s].status] == LIVE) anylive = 1;
+        }
+        if (anylive) {
+            int changed = 1;
+            while (changed) {
+                changed = 0;
+                for (i64 k = 0; k < m->nptr; k++) {
+                    i64 j = m->ptr_cells[k], v = w[j];
+                    if (!v)
+                        continue;
+                    i64 ts = -1, ti;
+                    int rg = region(m, v, &ts, &ti);
+                    i64 tgt = (rg == R_SLOT && w[m->slots[ts].status] == LIVE) ? ts : -1;
+                    i64 o = m->cells[3 * j + 1];
+                    int src = o < 0 || reached[o];
+                    if (src) {
+                        if (tgt >= 0 && !reached[tgt]) { reached[tgt] = 1; changed = 1; }
+                    } else if (m->cells[3 * j] == K_LIST && cell_live(m, w, j) &&
+                               (rg == R_GLOBAL || (tgt >= 0 && reached[tgt]))) {
+                        reached[o] = 1;
+                        changed = 1;
+                    }
+                }
+            }
+            for (i64 s = 0; s < m->nslots; s++)
+                if (w[m->slots[s].status] == LIVE && !reached[s])
+                    note3(x, V_LEAK, m->slots[s].struct_id, w[m->slots[s].site], 0);
+        }
+    }
+    for (i64 v = 0; v < m->ninv; v++) {
+        if (!(m->invs[3 * v + 2] || quiet))
+            continue;
+        i64 pool = m->invs[3 * v];
+        if (pool < 0)
+            continue;
+        for (i64 s = m->pools[2 * pool]; s < m->pools[2 * pool] + m->pools[2 * pool + 1]; s++) {
+            if (w[m->slots[s].status] != LIVE)
+                continue;
+            i64 self = m->slots[s].base, ok = 0;
+            const i64 *saved = x->w;
+            x->w = (i64 *)w;
+            int e = eval(x, m->invs[3 * v + 1], &self, &ok);
+            x->w = (i64 *)saved;
+            if (x->err == ERR_U64)
+                x->err = ERR_NONE;
+            if (e || !ok) {
+                note3(x, V_INVARIANT, v, 0, 0);
+                break;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ layout: bit-packed states
+ *
+ * Slot s of the working vector takes width[s] bits holding v - lo[s]. Python
+ * proposes widths from the types; a value that does not fit widens its slot
+ * (unsigned while every value seen is >= 0, two's complement after) and
+ * every stored state is repacked, so widths follow the values the model
+ * really takes, and a state's encoding is never lossy.
+ */
+
+typedef struct {
+    i64 n;                /* slots */
+    unsigned char *width; /* bits per slot */
+    i64 *lo;              /* bias per slot */
+    i64 bits, words, sbytes;
+} Layout;
+
+static const int LADDER[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64};
+
+static void layout_sizes(Layout *L)
+{
+    i64 b = 0;
+    for (i64 s = 0; s < L->n; s++)
+        b += L->width[s];
+    L->bits = b;
+    L->words = (b + 63) / 64 + 1;
+    L->sbytes = (b + 7) / 8;
+    if (L->sbytes == 0)
+        L->sbytes = 1;
+}
+
+static inline int fits(const Layout *L, i64 s, i64 v)
+{
+    int wd = L->width[s];
+    if (wd == 64)
+        return 1;
+    u64 u = (u64)v - (u64)L->lo[s];
+    return (u >> wd) == 0;
+}
+
+/* widen slot s until v fits, keeping every value that fitted before */
+static void widen(Layout *L, i64 s, i64 v)
+{
+    int wd = L->width[s];
+    __int128 lo = L->lo[s];
+    __int128 hi = wd == 0 ? lo : lo + ((((__int128)1) << wd) - 1);
+    __int128 mn = v < lo ? v : lo, mx = v > hi ? v : hi;
+    for (size_t k = 0; k < sizeof LADDER / sizeof LADDER[0]; k++) {
+        int nw = LADDER[k];
+        if (nw <= wd)
+            continue;
+        __int128 nlo = mn >= 0 ? 0 : -(((__int128)1) << (nw - 1));
+        __int128 nhi = nlo + ((((__int128)1) << nw) - 1);
+        if (mn >= nlo && mx <= nhi) {
+            L->width[s] = (unsigned char)nw;
+            L->lo[s] = (i64)nlo;
+            layout_sizes(L);
+            return;
+        }
+    }
+}
+
+/* pack w into buf (L->words u64); returns -1 with *ovf = slot when a value does not fit */
+static int pack(const Layout *L, const i64 *w, u64 *buf, i64 *ovf)
+{
+    u64 acc = 0;
+    int nb = 0; /* bits already in acc, always < 64 */
+    i64 o = 0;
+    for (i64 s = 0; s < L->n; s++) {
+        int wd = L->width[s];
+        if (!fits(L, s, w[s])) {
+            *ovf = s;
+            return -1;
+        }
+        if (!wd)
+            continue;
+        u64 u = (u64)w[s] - (u64)L->lo[s];
+        acc |= u << nb;
+        if (nb + wd >= 64) {
+            buf[o++] = acc;
+            int used = 64 - nb; /* bits of u now written */
+            acc = used == 64 ? 0 : u >> used;
+            nb = nb + wd - 64;
+        } else {
+            nb += wd;
+        }
+    }
+    while (o < L->words) {
+        buf[o++] = acc;
+        acc = 0;
+    }
+    return 0;
+}
+
+static void unpack(const Layout *L, const u64 *buf, i64 *w)
+{
+    int nb = 0;
+    i64 o = 0;
+    u64 cur = buf[0];
+    for (i64 s = 0; s < L->n; s++) {
+        int wd = L->width[s];
+        if (!wd) {
+            w[s] = L->lo[s];
+            continue;
+        }
+        u64 u = cur >> nb;
+        if (nb + wd >= 64) {
+            int got = 64 - nb;
+            cur = buf[++o];
+            if (got < wd)
+                u |= cur << got;
+            nb = nb + wd - 64;
+        } else {
+            nb += wd;
+        }
+        if (wd < 64)
+            u &= (((u64)1) << wd) - 1;
+        w[s] = (i64)(u + (u64)L->lo[s]);
+    }
+}
+
+static inline u64 mix64(u64 h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static u64 hash_words(const u64 *p, i64 n)
+{
+    u64 h = 0x9e3779b97f4a7c15ULL ^ (u64)n;
+    for (i64 k = 0; k < n; k++)
+        h = (h ^ mix64(p[k] + 0x9e3779b97f4a7c15ULL * (u64)(k + 1))) * 0x100000001b3ULL;
+    return mix64(h);
+}
+
+/* ------------------------------------------------------------------ exploration */
+
+typedef struct {
+    u64 *w;
+    i64 n, cap; /* words */
+} Buf;
+
+static int buf_need(Buf *b, i64 more, i64 *mem)
+{
+    if (b->n + more <= b->cap)
+        return 0;
+    i64 nc = b->cap ? b->cap * 2 : 4096;
+    while (nc < b->n + more)
+        nc *= 2;
+    u64 *p = realloc(b->w, (size_t)nc * sizeof(u64));
+    if (!p)
+        return -1;
+    __atomic_add_fetch(mem, (nc - b->cap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
+    b->w = p;
+    b->cap = nc;
+    return 0;
+}
+
+typedef struct {
+    Key key;
+    i64 len, gid, label; /* trace length; the state (label -1) or the parent of the step (label >= 0) */
+} Finding;
+
+enum { IT_SUCC = 1, IT_FATAL = 2, IT_BOUND = 3 };
+#define ITEM_HDR 4
+#define ROOT_PARENT 0xffffffffu
+
+struct Run;
+
+typedef struct {
+    struct Run *run;
+    int id;
+    /* storage of this partition */
+    unsigned char *arena;    /* states [abase, n) at stride bytes */
+    i64 abase, acap;         /* acap in states */
+    i64 n;                   /* states owned */
+    u32 *parent;
+    uint16_t *label;
+    unsigned char *dead;     /* one bit per state */
+    i64 pcap;
+    u32 *tab;                /* exact: local index + 1 */
+    u64 *ftab;               /* fingerprint: fp (0 = empty) */
+    i64 tcap;
+    i64 lstart, lend, cursor, chunk_end;
+    i64 transitions;
+    Finding *fnd;
+    int nfnd, cfnd;
+    i64 (*cov)[3];
+    int ncov, ccov;
+    unsigned char *exhausted;
+    Buf *out;                /* phase A output to each partition */
+    i64 *ws, *wd, *labels;
+    u64 *pbuf;
+    Mach mach;
+    int ovf;
+    i64 ovf_slot, ovf_val;
+    int err, oom;
+    int bound;
+    i64 bound_loc;
+} Part;
+
+typedef struct Run {
+    Model *m;
+    Layout L;
+    int N, fp;
+    i64 max_states, max_depth, max_memory;
+    i64 total;              /* states, all partitions */
+    i64 mem;                /* bytes allocated by the run */
+    i64 peak;
+    Part *parts;
+    pthread_barrier_t b1, b2;
+    int cmd;                /* 0 phase A, 1 phase B, 2 exit */
+    volatile int stop;      /* 1 max states, 2 IDR bound, 3 memory, 4 interrupted */
+    i64 stop_loc;
+    i64 layer;
+    i64 chunk;
+    i64 nw8;                /* words of a packed state */
+} Run;
+
+static inline i64 gid_of(const Run *R, int p, i64 li) { return li * R->N + p; }
+
+static inline unsigned char *state_at(const Run *R, Part *P, i64 li)
+{
+    return P->arena + (size_t)(li - P->abase) * (size_t)R->L.sbytes;
+}
+
+static int grow_states(Run *R, Part *P)
+{
+    if (P->n < P->pcap && P->n - P->abase < P->acap)
+        return 0;
+    if (P->n >= P->pcap) {
+        i64 nc = P->pcap ? P->pcap * 2 : 1024;
+        u32 *pa = realloc(P->parent, (size_t)nc * sizeof(u32));
+        if (pa) P->parent = pa;
+        uint16_t *la = realloc(P->label, (size_t)nc * sizeof(uint16_t));
+        if (la) P->label = la;
+        unsigned char *de = realloc(P->dead, (size_t)((nc + 7) / 8));
+        if (de) P->dead = de;
+        if (!pa || !la || !de)
+            return -1;
+        memset(P->dead + (P->pcap + 7) / 8, 0, (size_t)((nc + 7) / 8 - (P->pcap + 7) / 8));
+        __atomic_add_fetch(&R->mem, (nc - P->pcap) * (i64)(sizeof(u32) + sizeof(uint16_t)) + (nc - P->pcap) / 8,
+                           __ATOMIC_RELAXED);
+        P->pcap = nc;
+    }
+    if (P->n - P->abase >= P->acap) {
+        i64 nc = P->acap ? P->acap * 2 : 1024;
+        unsigned char *a = realloc(P->arena, (size_t)nc * (size_t)R->L.sbytes + 8);
+        if (!a)
+            return -1;
+        __atomic_add_fetch(&R->mem, (nc - P->acap) * R->L.sbytes, __ATOMIC_RELAXED);
+        P->arena = a;
+        P->acap = nc;
+    }
+    return 0;
+}
+
+static inline u64 state_hash(const Run *R, const unsigned char *s)
+{
+    u64 tmp[R->nw8 > 0 ? R->nw8 : 1];
+    memset(tmp, 0, sizeof(u64) * (size_t)R->nw8);
+    memcpy(tmp, s, (size_t)R->L.sbytes);
+    return hash_words(tmp, R->nw8);
+}
+
+static int table_rebuild(Run *R, Part *P, i64 cap)
+{
+    if (R->fp) {
+        u64 *nt = calloc((size_t)cap, sizeof(u64));
+        if (!nt)
+            return -1;
+        for (i64 k = 0; k < P->tcap; k++) {
+            u64 f = P->ftab[k];
+            if (!f)
+                continue;
+            i64 h = (i64)(f & (u64)(cap - 1));
+            while (nt[h])
+                h = (h + 1) & (cap - 1);
+            nt[h] = f;
+        }
+        __atomic_add_fetch(&R->mem, (cap - P->tcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
+        free(P->ftab);
+        P->ftab = nt;
+    } else {
+        u32 *nt = calloc((size_t)cap, sizeof(u32));
+        if (!nt)
+            return -1;
+        for (i64 li = 0; li < P->n; li++) {
+            i64 h = (i64)(state_hash(R, state_at(R, P, li)) & (u64)(cap - 1));
+            while (nt[h])
+                h = (h + 1) & (cap - 1);
+            nt[h] = (u32)(li + 1);
+        }
+        __atomic_add_fetch(&R->mem, (cap - P->tcap) * (i64)sizeof(u32), __ATOMIC_RELAXED);
+        free(P->tab);
+        P->tab = nt;
+    }
+    P->tcap = cap;
+    return 0;
+}
+
+/* insert a packed state with hash h; returns its local index, or -1 if already present, -2 on no memory */
+static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
+{
+    if ((P->n + 1) * 10 > P->tcap * 7 && table_rebuild(R, P, P->tcap * 2))
+        return -2;
+    i64 mask = P->tcap - 1;
+    i64 k = (i64)(h & (u64)mask);
+    if (R->fp) {
+        u64 f = h ? h : 1;
+        for (;;) {
+            u64 e = P->ftab[k];
+            if (!e)
+                break;
+            if (e == f)
+                return -1;
+            k = (k + 1) & mask;
+        }
+        if (grow_states(R, P))
+            return -2;
+        P->ftab[k] = f;
+    } else {
+        for (;;) {
+            u32 e = P->tab[k];
+            if (!e)
+                break;
+            if (!memcmp(state_at(R, P, e - 1), s, (size_t)R->L.sbytes))
+                return -1;
+            k = (k + 1) & mask;
+        }
+        if (grow_states(R, P))
+            return -2;
+        P->tab[k] = (u32)(P->n + 1);
+    }
+    i64 li = P->n++;
+    memcpy(state_at(R, P, li), s, (size_t)R->L.sbytes);
+    return li;
+}
+
+static void record(Part *P, const Key *k, i64 len, i64 gid, i64 label)
+{
+    for (int q = 0; q < P->nfnd; q++) {
+        Finding *f = &P->fnd[q];
+        if (memcmp(&f->key, k, sizeof *k))
+            continue;
+        if (len < f->len || (len == f->len && (gid < f->gid || (gid == f->gid && label < f->label)))) {
+            f->len = len; f->gid = gid; f->label = label;
+        }
+        return;
+    }
+    if (P->nfnd == P->cfnd) {
+        int nc = P->cfnd ? P->cfnd * 2 : 16;
+        Finding *nf = realloc(P->fnd, (size_t)nc * sizeof(Finding));
+        if (!nf) { P->oom = 1; return; }
+        P->fnd = nf;
+        P->cfnd = nc;
+    }
+    Finding *f = &P->fnd[P->nfnd++];
+    f->key = *k; f->len = len; f->gid = gid; f->label = label;
+}
+
+static void cover(Part *P, const Mach *x)
+{
+    for (int k = 0; k < x->ntrans; k++) {
+        int seen = 0;
+        for (int q = 0; q < P->ncov && !seen; q++)
+            seen = P->cov[q][0] == x->trans[k][0] && P->cov[q][1] == x->trans[k][1] && P->cov[q][2] == x->trans[k][2];
+        if (seen)
+            continue;
+        if (P->ncov == P->ccov) {
+            int nc = P->ccov ? P->ccov * 2 : 16;
+            i64 (*nv)[3] = realloc(P->cov, (size_t)nc * sizeof *nv);
+            if (!nv) { P->oom = 1; return; }
+            P->cov = nv;
+            P->ccov = nc;
+        }
+        memcpy(P->cov[P->ncov++], x->trans[k], sizeof(i64) * 3);
+    }
+}
+
+static inline int part_of(const Run *R, const i64 *w, u64 *vh)
+{
+    if (R->N == 1 && !R->fp)
+        return 0;
+    *vh = hash_words((const u64 *)w, R->m->nslot_total);
+    return (int)((*vh >> 40) % (u64)R->N);
+}
+
+/* phase A: expand this partition's share of the frontier into item streams */
+static void phase_a(Run *R, Part *P)
+{
+    const Model *m = R->m;
+    Mach *x = &P->mach;
+    i64 nlab = m->nchoices + 2;
+    for (int q = 0; q < R->N; q++)
+        P->out[q].n = 0;
+    i64 local_trans = 0;
+    (void)local_trans;
+    for (i64 li = P->cursor; li < P->chunk_end; li++) {
+        if ((P->dead[li >> 3] >> (li & 7)) & 1)
+            continue;
+        u64 tmp[R->nw8];
+        memset(tmp, 0, sizeof tmp);
+        memcpy(tmp, state_at(R, P, li), (size_t)R->L.sbytes);
+        unpack(&R->L, tmp, P->ws);
+        x->w = P->ws;
+        int nl = enabled(x, P->ws, P->labels);
+        i64 pg = gid_of(R, P->id, li);
+        for (int k = 0; k < nl; k++) {
+            i64 lab = P->labels[k];
+            int t = (int)(lab / nlab);
+            int s = step(x, P->ws, P->wd, t, lab % nlab);
+            if (s == S_ERR) {
+                P->err = x->err ? x->err : ERR_INTERNAL;
+                return;
+            }
+            cover(P, x);
+            int dest = P->id;
+            u64 h = 0;
+            if (s == S_OK) {
+                u64 vh = 0;
+                dest = part_of(R, P->wd, &vh);
+                i64 slot;
+                if (pack(&R->L, P->wd, P->pbuf, &slot)) {
+                    P->ovf = 1;
+                    P->ovf_slot = slot;
+                    P->ovf_val = P->wd[slot];
+                    return;
+                }
+                h = R->fp ? vh : hash_words(P->pbuf, R->nw8);
+            }
+            if (s == S_BOUND)
+                P->bound_loc = x->bound_loc;
+            Buf *b = &P->out[dest];
+            i64 need = ITEM_HDR + (i64)x->nviol * KEYLEN + (s == S_OK ? R->nw8 : 0);
+            if (buf_need(b, need, &R->mem)) { P->oom = 1; return; }
+            u64 *it = b->w + b->n;
+            it[0] = (u64)(s == S_OK ? IT_SUCC : s == S_FATAL ? IT_FATAL : IT_BOUND) | ((u64)x->nviol << 8);
+            it[1] = (u64)pg;
+            it[2] = (u64)lab;
+            it[3] = h;
+            memcpy(it + ITEM_HDR, x->viol, sizeof(Key) * (size_t)x->nviol);
+            if (s == S_OK)
+                memcpy(it + ITEM_HDR + (i64)x->nviol * KEYLEN, P->pbuf, sizeof(u64) * (size_t)R->nw8);
+            b->n += need;
+            if (s == S_BOUND)
+                return; /* the reference explorer stops at the first bound it hits */
+        }
+    }
+}
+
+/* phase B: insert the items addressed to this partition, in stream order */
+static void phase_b(Run *R, Part *P)
+{
+    const Model *m = R->m;
+    Mach *x = &P->mach;
+    for (int src = 0; src < R->N; src++) {
+        Buf *b = &R->parts[src].out[P->id];
+        i64 pos = 0;
+        while (pos < b->n) {
+            if (R->stop)
+                return;
+            u64 *it = b->w + pos;
+            int type = (int)(it[0] & 0xff);
+            int nv = (int)(it[0] >> 8);
+            i64 pg = (i64)it[1], lab = (i64)it[2];
+            u64 h = it[3];
+            pos += ITEM_HDR + (i64)nv * KEYLEN + (type == IT_SUCC ? R->nw8 : 0);
+            if (type == IT_BOUND) {
+                R->stop = 2;
+                R->stop_loc = R->parts[src].bound_loc;
+                return;
+            }
+            P->transitions++;
+            const Key *ks = (const Key *)(it + ITEM_HDR);
+            for (int k = 0; k < nv; k++)
+                record(P, &ks[k], R->layer + 1, pg, lab);
+            if (type != IT_SUCC)
+                continue;
+            const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)nv * KEYLEN);
+            i64 li = insert(R, P, s, h);
+            if (li == -2) { P->oom = 1; return; }
+            if (li < 0)
+                continue;
+            P->parent[li] = (u32)pg;
+            P->label[li] = (uint16_t)lab;
+            u64 tmp[R->nw8];
+            memcpy(tmp, s, sizeof tmp);
+            unpack(&R->L, tmp, P->wd);
+            check_state(x, P->wd);
+            if (x->nviol) {
+                P->dead[li >> 3] |= (unsigned char)(1 << (li & 7));
+                for (int k = 0; k < x->nviol; k++)
+                    record(P, &x->viol[k], R->layer + 1, gid_of(R, P->id, li), -1);
+            }
+            i64 tot = __atomic_add_fetch(&R->total, 1, __ATOMIC_RELAXED);
+            if (R->max_states && tot >= R->max_states) {
+                R->stop = 1;
+                return;
+            }
+        }
+        (void)m;
+    }
+}
+
+static void *worker(void *arg)
+{
+    Part *P = arg;
+    Run *R = P->run;
+    for (;;) {
+        pthread_barrier_wait(&R->b1);
+        if (R->cmd == 2)
+            break;
+        if (R->cmd == 0)
+            phase_a(R, P);
+        else
+            phase_b(R, P);
+        pthread_barrier_wait(&R->b2);
+    }
+    return NULL;
+}
+
+static void run_phase(Run *R, int cmd)
+{
+    R->cmd = cmd;
+    if (R->N == 1) {
+        if (cmd == 0) phase_a(R, &R->parts[0]);
+        else if (cmd == 1) phase_b(R, &R->parts[0]);
+        return;
+    }
+    pthread_barrier_wait(&R->b1);
+    if (cmd == 2)
+        return;
+    if (cmd == 0) phase_a(R, &R->parts[0]);
+    else phase_b(R, &R->parts[0]);
+    pthread_barrier_wait(&R->b2);
+}
+
+/* widen the layout and repack every stored state (all threads are parked) */
+static int relayout(Run *R)
+{
+    Layout old = R->L;
+    old.width = malloc((size_t)R->L.n);
+    old.lo = malloc(sizeof(i64) * (size_t)R->L.n);
+    if (!old.width || !old.lo) { free(old.width); free(old.lo); return -1; }
+    memcpy(old.width, R->L.width, (size_t)R->L.n);
+    memcpy(old.lo, R->L.lo, sizeof(i64) * (size_t)R->L.n);
+    for (int p = 0; p < R->N; p++) {
+        Part *P = &R->parts[p];
+        if (P->ovf)
+            widen(&R->L, P->ovf_slot, P->ovf_val);
+        P->ovf = 0;
+    }
+    i64 onw8 = R->nw8;
+    R->nw8 = (R->L.sbytes + 7) / 8;
+    if (R->nw8 < R->L.words)
+        R->nw8 = R->L.words;
+    i64 *w = malloc(sizeof(i64) * (size_t)R->m->nslot_total);
+    u64 *ob = calloc((size_t)onw8 + 2, sizeof(u64));
+    u64 *nb = calloc((size_t)R->nw8 + 2, sizeof(u64));
+    int rc = 0;
+    for (int p = 0; p < R->N && w && ob && nb && !rc; p++) {
+        Part *P = &R->parts[p];
+        i64 cnt = P->n - P->abase;
+        unsigned char *na = malloc((size_t)(P->acap ? P->acap : 1) * (size_t)R->L.sbytes + 8);
+        if (!na) { rc = -1; break; }
+        for (i64 k = 0; k < cnt; k++) {
+            memset(ob, 0, sizeof(u64) * (size_t)onw8);
+            memcpy(ob, P->arena + (size_t)k * (size_t)old.sbytes, (size_t)old.sbytes);
+            unpack(&old, ob, w);
+            i64 slot;
+            if (pack(&R->L, w, nb, &slot)) { rc = -1; break; }
+            memcpy(na + (size_t)k * (size_t)R->L.sbytes, nb, (size_t)R->L.sbytes);
+        }
+        __atomic_add_fetch(&R->mem, P->acap * (R->L.sbytes - old.sbytes), __ATOMIC_RELAXED);
+        free(P->arena);
+        P->arena = na;
+        if (!R->fp && table_rebuild(R, P, P->tcap)) rc = -1;
+        free(P->pbuf);
+        P->pbuf = calloc((size_t)R->nw8 + 2, sizeof(u64));
+        if (!P->pbuf) rc = -1;
+    }
+    if (!w || !ob || !nb)
+        rc = -1;
+    free(w); free(ob); free(nb); free(old.width); free(old.lo);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int setup_part(Run *R, Part *P, int id)
+{
+    const Model *m = R->m;
+    P->run = R;
+    P->id = id;
+    P->out = calloc((size_t)R->N, sizeof(Buf));
+    P->ws = calloc((size_t)m->nslot_total, sizeof(i64));
+    P->wd = calloc((size_t)m->nslot_total, sizeof(i64));
+    P->labels = calloc((size_t)(m->nhost * (m->nchoices + 2) + 1), sizeof(i64));
+    P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
+    P->exhausted = calloc((size_t)m->npools + 1, 1);
+    P->mach.m = m;
+    P->mach.exhausted = P->exhausted;
+    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->exhausted)
+        return -1;
+    return table_rebuild(R, P, 1024);
+}
+
+static void free_part(Run *R, Part *P)
+{
+    if (P->out)
+        for (int q = 0; q < R->N; q++)
+            free(P->out[q].w);
+    free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->exhausted);
+    free(P->arena); free(P->parent); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
+    free(P->fnd); free(P->cov);
+}
+
+static PyObject *path_of(Run *R, i64 gid, i64 last)
+{
+    PyObject *l = PyList_New(0);
+    if (!l)
+        return NULL;
+    if (last >= 0) {
+        PyObject *v = PyLong_FromLongLong(last);
+        if (!v || PyList_Append(l, v)) { Py_XDECREF(v); Py_DECREF(l); return NULL; }
+        Py_DECREF(v);
+    }
+    i64 g = gid;
+    for (;;) {
+        Part *P = &R->parts[g % R->N];
+        i64 li = g / R->N;
+        u32 par = P->parent[li];
+        if (par == ROOT_PARENT)
+            break;
+        PyObject *v = PyLong_FromLongLong(P->label[li]);
+        if (!v || PyList_Append(l, v)) { Py_XDECREF(v); Py_DECREF(l); return NULL; }
+        Py_DECREF(v);
+        g = par;
+    }
+    if (PyList_Reverse(l)) { Py_DECREF(l); return NULL; }
+    return l;
+}
+
+static int any_enabled(Run *R)
+{
+    for (int p = 0; p < R->N; p++) {
+        Part *P = &R->parts[p];
+        for (i64 li = P->lstart; li < P->lend; li++) {
+            if ((P->dead[li >> 3] >> (li & 7)) & 1)
+                continue;
+            u64 tmp[R->nw8];
+            memset(tmp, 0, sizeof tmp);
+            memcpy(tmp, state_at(R, P, li), (size_t)R->L.sbytes);
+            unpack(&R->L, tmp, P->ws);
+            P->mach.w = P->ws;
+            if (enabled(&P->mach, P->ws, P->labels) > 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *kwlist[] = {"image", "widths", "los", "jobs", "max_states", "max_depth", "max_memory",
+                               "fingerprint", "progress", "dump", "chunk", NULL};
+
+static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
+{
+    (void)self;
+    Py_buffer img = {0}, wid = {0}, los = {0};
+    int jobs = 1, fp = 0, dump = 0;
+    long long max_states = 0, max_depth = 0, max_memory = 0, chunk = 4096;
+    PyObject *progress = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOpL", (char **)kwlist, &img, &wid, &los, &jobs,
+                                     &max_states, &max_depth, &max_memory, &fp, &progress, &dump, &chunk))
+        return NULL;
+    PyObject *result = NULL;
+    Model m;
+    Run R;
+    memset(&R, 0, sizeof R);
+    memset(&m, 0, sizeof m);
+    int threads_started = 0;
+    pthread_t *tids = NULL;
+    i64 *image = NULL;
+    if (img.len % 8 || los.len % 8) {
+        PyErr_SetString(ExploreError, "image and biases must be arrays of int64");
+        goto done;
+    }
+    if (jobs < 1 || jobs > 256 || max_states < 0 || max_depth < 0 || max_memory < 0 || chunk < 1 ||
+        (progress != Py_None && !PyCallable_Check(progress))) {
+        PyErr_SetString(ExploreError, "invalid bounds: jobs 1..256, non-negative limits, callable progress");
+        goto done;
+    }
+    image = malloc((size_t)img.len + 8);
+    if (!image) { PyErr_NoMemory(); goto done; }
+    memcpy(image, img.buf, (size_t)img.len);
+    if (load_model(&m, image, img.len / 8))
+        goto done;
+    if (m.nhost * (m.nchoices + 2) > 65535) {
+        PyErr_SetString(ExploreError, "too many entry choices for the label encoding");
+        goto done;
+    }
+    if (wid.len != m.nslot_total || los.len / 8 != m.nslot_total) {
+        PyErr_Format(ExploreError, "layout has %zd widths and %zd biases for %lld slots", wid.len, los.len / 8,
+                     (long long)m.nslot_total);
+        goto done;
+    }
+    R.m = &m;
+    R.N = jobs;
+    R.fp = fp;
+    R.max_states = max_states;
+    R.max_depth = max_depth;
+    R.max_memory = max_memory;
+    R.chunk = chunk;
+    R.L.n = m.nslot_total;
+    R.L.width = malloc((size_t)m.nslot_total + 1);
+    R.L.lo = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
+    if (!R.L.width || !R.L.lo) { PyErr_NoMemory(); goto done; }
+    memcpy(R.L.width, wid.buf, (size_t)m.nslot_total);
+    memcpy(R.L.lo, los.buf, sizeof(i64) * (size_t)m.nslot_total);
+    for (i64 s = 0; s < m.nslot_total; s++)
+        if (R.L.width[s] > 64 || (R.L.width[s] < 64 && R.L.width[s] > 0 && R.L.lo[s] < -((i64)1 << (R.L.width[s] - 1)))) {
+            PyErr_Format(ExploreError, "slot %lld: width %d with bias %lld does not fit", (long long)s, R.L.width[s],
+                         (long long)R.L.lo[s]);
+            goto done;
+        }
+    layout_sizes(&R.L);
+    R.nw8 = R.L.words;
+    R.parts = calloc((size_t)R.N, sizeof(Part));
+    if (!R.parts) { PyErr_NoMemory(); goto done; }
+    for (int p = 0; p < R.N; p++)
+        if (setup_part(&R, &R.parts[p], p)) { PyErr_NoMemory(); goto done; }
+
+    /* the initial state */
+    {
+        Part *P0 = &R.parts[0];
+        i64 *w0 = P0->wd;
+        memset(w0, 0, sizeof(i64) * (size_t)m.nslot_total);
+        memcpy(w0, m.init, sizeof(i64) * (size_t)m.ncells);
+        i64 slot;
+        while (pack(&R.L, w0, P0->pbuf, &slot)) {
+            widen(&R.L, slot, w0[slot]);
+            R.nw8 = R.L.words;
+            for (int p = 0; p < R.N; p++) {
+                free(R.parts[p].pbuf);
+                R.parts[p].pbuf = calloc((size_t)R.nw8 + 2, sizeof(u64));
+                if (!R.parts[p].pbuf) { PyErr_NoMemory(); goto done; }
+            }
+            P0 = &R.parts[0];
+        }
+        u64 vh = 0;
+        int p = part_of(&R, w0, &vh);
+        Part *P = &R.parts[p];
+        u64 h = R.fp ? vh : hash_words(P0->pbuf, R.nw8);
+        i64 li = insert(&R, P, (unsigned char *)P0->pbuf, h);
+        if (li < 0) { PyErr_NoMemory(); goto done; }
+        P->parent[li] = ROOT_PARENT;
+        P->label[li] = 0;
+        check_state(&P->mach, w0);
+        if (P->mach.nviol) {
+            P->dead[0] |= 1;
+            for (int k = 0; k < P->mach.nviol; k++)
+                record(P, &P->mach.viol[k], 0, gid_of(&R, p, li), -1);
+        }
+        R.total = 1;
+        for (int q = 0; q < R.N; q++) {
+            R.parts[q].lstart = 0;
+            R.parts[q].lend = R.parts[q].n;
+        }
+        if (R.max_states == 1)
+            R.stop = 1;
+    }
+
+    if (R.N > 1) {
+        pthread_barrier_init(&R.b1, NULL, (unsigned)R.N);
+        pthread_barrier_init(&R.b2, NULL, (unsigned)R.N);
+        tids = calloc((size_t)R.N, sizeof(pthread_t));
+        if (!tids) { PyErr_NoMemory(); goto done; }
+        for (int p = 1; p < R.N; p++) {
+            if (pthread_create(&tids[p], NULL, worker, &R.parts[p])) {
+                PyErr_SetString(ExploreError, "cannot start a thread");
+                R.N = p; /* not reached: threads started so far are stopped below */
+                goto done;
+            }
+            threads_started = p;
+        }
+    }
+
+    int err = 0, oom = 0;
+    double t0 = now_s(), last_check = t0, last_progress = t0;
+    PyThreadState *ts = PyEval_SaveThread();
+    while (!R.stop && !err && !oom) {
+        i64 live = 0;
+        for (int p = 0; p < R.N; p++) {
+            Part *P = &R.parts[p];
+            for (i64 li = P->lstart; li < P->lend; li++)
+                if (!((P->dead[li >> 3] >> (li & 7)) & 1)) live++;
+            P->cursor = P->lstart;
+        }
+        if (!live)
+            break;
+        if (R.max_depth && R.layer >= R.max_depth) {
+            if (any_enabled(&R))
+                R.stop = 5;
+            break;
+        }
+        for (;;) {
+            int more = 0;
+            for (int p = 0; p < R.N; p++) {
+                Part *P = &R.parts[p];
+                P->chunk_end = P->cursor + R.chunk < P->lend ? P->cursor + R.chunk : P->lend;
+                if (P->cursor < P->lend) more = 1;
+            }
+            if (!more)
+                break;
+            run_phase(&R, 0);
+            int ovf = 0;
+            for (int p = 0; p < R.N; p++) {
+                ovf |= R.parts[p].ovf;
+                if (R.parts[p].err) err = R.parts[p].err;
+                oom |= R.parts[p].oom;
+            }
+            if (err || oom)
+                break;
+            if (ovf) {
+                if (relayout(&R)) { oom = 1; break; }
+                continue; /* redo the chunk with the wider layout */
+            }
+            run_phase(&R, 1);
+            for (int p = 0; p < R.N; p++) {
+                R.parts[p].cursor = R.parts[p].chunk_end;
+                oom |= R.parts[p].oom;
+            }
+            if (R.mem > R.peak)
+                R.peak = R.mem;
+            if (R.max_memory && R.mem > R.max_memory && !R.stop)
+                R.stop = 3;
+            double t = now_s();
+            if (t - last_check > 0.05) {
+                last_check = t;
+                PyEval_RestoreThread(ts);
+                if (PyErr_CheckSignals()) {
+                    PyErr_Clear();
+                    if (!R.stop) R.stop = 4;
+                }
+                if (progress != Py_None && t - last_progress > 0.5) {
+                    last_progress = t;
+                    i64 tr = 0;
+                    for (int p = 0; p < R.N; p++) tr += R.parts[p].transitions;
+                    PyObject *r = PyObject_CallFunction(progress, "LLLdL", (long long)R.total, (long long)tr,
+                                                        (long long)R.layer, t - t0, (long long)R.mem);
+                    if (!r) { PyErr_Clear(); if (!R.stop) R.stop = 4; }
+                    Py_XDECREF(r);
+                }
+                ts = PyEval_SaveThread();
+            }
+            if (R.stop || oom)
+                break;
+        }
+        if (err || oom)
+            break;
+        i64 newlive = 0;
+        for (int p = 0; p < R.N; p++) {
+            Part *P = &R.parts[p];
+            for (i64 li = P->lend; li < P->n; li++)
+                if (!((P->dead[li >> 3] >> (li & 7)) & 1)) newlive++;
+        }
+        if (newlive)
+            R.layer++;
+        for (int p = 0; p < R.N; p++) {
+            Part *P = &R.parts[p];
+            P->lstart = P->lend;
+            P->lend = P->n;
+            if (R.fp && P->lstart > P->abase) { /* only the frontier is kept: fingerprints remember the rest */
+                i64 keep = P->n - P->lstart;
+                memmove(P->arena, state_at(&R, P, P->lstart), (size_t)keep * (size_t)R.L.sbytes);
+                P->abase = P->lstart;
+            }
+        }
+    }
+    double seconds = now_s() - t0;
+    if (R.N > 1) {
+        run_phase(&R, 2);
+        for (int p = 1; p <= threads_started; p++)
+            pthread_join(tids[p], NULL);
+        threads_started = 0;
+    }
+    PyEval_RestoreThread(ts);
+    if (R.mem > R.peak)
+        R.peak = R.mem;
+    if (oom) {
+        PyErr_SetString(PyExc_MemoryError, "the enumerator ran out of memory");
+        goto done;
+    }
+
+    /* the result */
+    {
+        i64 tr = 0;
+        for (int p = 0; p < R.N; p++)
+            tr += R.parts[p].transitions;
+        PyObject *fl = PyList_New(0), *cov = PyList_New(0), *ex = PyList_New(0), *wl = PyList_New(0);
+        result = PyDict_New();
+        if (!fl || !cov || !ex || !wl || !result)
+            goto fail;
+        /* findings: per key the shortest, then lowest (state, label), over all partitions */
+        for (int p = 0; p < R.N; p++)
+            for (int q = 0; q < R.parts[p].nfnd; q++)
+                if (p) record(&R.parts[0], &R.parts[p].fnd[q].key, R.parts[p].fnd[q].len, R.parts[p].fnd[q].gid,
+                              R.parts[p].fnd[q].label);
+        Part *P0 = &R.parts[0];
+        for (int q = 0; q < P0->nfnd; q++) {
+            Finding *f = &P0->fnd[q];
+            PyObject *key = PyTuple_New(KEYLEN);
+            if (!key) goto fail;
+            for (int k = 0; k < KEYLEN; k++)
+                PyTuple_SET_ITEM(key, k, PyLong_FromLongLong(f->key.k[k]));
+            PyObject *path = path_of(&R, f->gid, f->label);
+            PyObject *item = path ? Py_BuildValue("(NLN)", key, (long long)f->len, path) : NULL;
+            if (!path) Py_DECREF(key);
+            if (!item || PyList_Append(fl, item)) { Py_XDECREF(item); goto fail; }
+            Py_DECREF(item);
+        }
+        for (int p = 0; p < R.N; p++)
+            for (int q = 0; q < R.parts[p].ncov; q++) {
+                PyObject *c = Py_BuildValue("(LLL)", (long long)R.parts[p].cov[q][0], (long long)R.parts[p].cov[q][1],
+                                            (long long)R.parts[p].cov[q][2]);
+                if (!c || PyList_Append(cov, c)) { Py_XDECREF(c); goto fail; }
+                Py_DECREF(c);
+            }
+        for (i64 k = 0; k < m.npools; k++) {
+            int any = 0;
+            for (int p = 0; p < R.N; p++) any |= R.parts[p].exhausted[k];
+            if (any) {
+                PyObject *c = PyLong_FromLongLong(k);
+                if (!c || PyList_Append(ex, c)) { Py_XDECREF(c); goto fail; }
+                Py_DECREF(c);
+            }
+        }
+        for (i64 s = 0; s < m.nslot_total; s++) {
+            PyObject *c = PyLong_FromLong(R.L.width[s]);
+            if (!c || PyList_Append(wl, c)) { Py_XDECREF(c); goto fail; }
+            Py_DECREF(c);
+        }
+        static const char *stops[] = {"", "states", "idr", "memory", "interrupted", "depth"};
+        PyObject *err_o = Py_None;
+        Py_INCREF(Py_None);
+        if (err) {
+            Py_DECREF(err_o);
+            i64 eloc = 0, eaux = 0;
+            for (int p = 0; p < R.N; p++)
+                if (R.parts[p].err) { eloc = R.parts[p].mach.err_loc; eaux = R.parts[p].mach.err_aux; break; }
+            static const char *errs[] = {"", "budget", "u64", "internal"};
+            err_o = Py_BuildValue("(sLL)", errs[err], (long long)eloc, (long long)eaux);
+            if (!err_o) goto fail;
+        }
+        if (PyDict_SetItemString(result, "error", err_o)) { Py_DECREF(err_o); goto fail; }
+        Py_DECREF(err_o);
+#define SET(k, v) do { PyObject *_o = (v); if (!_o || PyDict_SetItemString(result, k, _o)) { Py_XDECREF(_o); goto fail; } Py_DECREF(_o); } while (0)
+        SET("states", PyLong_FromLongLong(R.total));
+        SET("transitions", PyLong_FromLongLong(tr));
+        SET("depth", PyLong_FromLongLong(R.layer));
+        SET("seconds", PyFloat_FromDouble(seconds));
+        SET("stop", PyUnicode_FromString(stops[R.stop]));
+        SET("stop_loc", PyLong_FromLongLong(R.stop_loc));
+        SET("memory", PyLong_FromLongLong(R.peak));
+        SET("state_bytes", PyLong_FromLongLong(R.L.sbytes));
+        SET("jobs", PyLong_FromLong(R.N));
+        PyDict_SetItemString(result, "findings", fl);
+        PyDict_SetItemString(result, "coverage", cov);
+        PyDict_SetItemString(result, "exhausted", ex);
+        PyDict_SetItemString(result, "widths", wl);
+        Py_DECREF(fl); Py_DECREF(cov); Py_DECREF(ex); Py_DECREF(wl);
+        fl = cov = ex = wl = NULL;
+        if (dump && !R.fp) {
+            PyObject *dl = PyList_New(0);
+            if (!dl) goto fail;
+            i64 *w = malloc(sizeof(i64) * (size_t)m.nslot_total);
+            u64 *tmp = calloc((size_t)R.nw8 + 2, sizeof(u64));
+            for (int p = 0; p < R.N && w && tmp; p++)
+                for (i64 li = 0; li < R.parts[p].n; li++) {
+                    memset(tmp, 0, sizeof(u64) * (size_t)R.nw8);
+                    memcpy(tmp, state_at(&R, &R.parts[p], li), (size_t)R.L.sbytes);
+                    unpack(&R.L, tmp, w);
+                    PyObject *t = PyTuple_New(m.nslot_total);
+                    if (!t) break;
+                    for (i64 s = 0; s < m.nslot_total; s++)
+                        PyTuple_SET_ITEM(t, s, PyLong_FromLongLong(w[s]));
+                    PyList_Append(dl, t);
+                    Py_DECREF(t);
+                }
+            free(w);
+            free(tmp);
+            PyDict_SetItemString(result, "dump", dl);
+            Py_DECREF(dl);
+        }
+#undef SET
+        goto done;
+    fail:
+        Py_XDECREF(fl); Py_XDECREF(cov); Py_XDECREF(ex); Py_XDECREF(wl);
+        Py_CLEAR(result);
+    }
+done:
+    if (threads_started) {
+        run_phase(&R, 2);
+        for (int p = 1; p <= threads_started; p++)
+            pthread_join(tids[p], NULL);
+    }
+    if (R.N > 1 && tids) {
+        pthread_barrier_destroy(&R.b1);
+        pthread_barrier_destroy(&R.b2);
+    }
+    free(tids);
+    if (R.parts)
+        for (int p = 0; p < R.N; p++)
+            free_part(&R, &R.parts[p]);
+    free(R.parts);
+    free(R.L.width);
+    free(R.L.lo);
+    free_model(&m);
+    free(image);
+    PyBuffer_Release(&img);
+    PyBuffer_Release(&wid);
+    PyBuffer_Release(&los);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"explore", (PyCFunction)(void (*)(void))py_explore, METH_VARARGS | METH_KEYWORDS,
+     "explore(image, widths, los, jobs=1, max_states=0, max_depth=0, max_memory=0, fingerprint=False, "
+     "progress=None, dump=False, chunk=4096) -> dict\n\nBreadth-first exploration of a lowered program "
+     "(mkverify/engines/native.py builds the image)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "mkverify._explore",
+                                       "The C enumerator (see mkverify/engines/native.py).", -1, methods,
+                                       NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__explore(void)
+{
+    PyObject *mod = PyModule_Create(&moduledef);
+    if (!mod)
+        return NULL;
+    ExploreError = PyErr_NewException("mkverify._explore.ExploreError", PyExc_ValueError, NULL);
+    if (!ExploreError || PyModule_AddObject(mod, "ExploreError", ExploreError)) {
+        Py_XDECREF(ExploreError);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    Py_INCREF(ExploreError);
+    PyModule_AddIntConstant(mod, "VERSION", VERSION);
+    PyModule_AddIntConstant(mod, "KEYLEN", KEYLEN);
+    return mod;
+}

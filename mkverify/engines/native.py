@@ -1,0 +1,516 @@
+"""The C enumerator's Python half: lowering an ir.Program to the image
+`mkverify/_explore.c` runs, and turning what it finds into a ModelResult.
+
+The layout of memory, the numbering of allocation sites and the order of
+successors all come from machine.py's `Machine`, so the two engines cannot
+drift apart on anything but the step semantics, which tests/test_native.py
+holds equal state for state. The C side reports each finding as a key and a
+path of labels; the trace is replayed here with machine.py and rendered
+exactly as the reference renders it (which also re-checks every step the C
+side took).
+
+The image is one array of int64: a header (H_* in _explore.c), then tables,
+then bytecode. Expressions are postfix; instructions are records whose first
+two words are the opcode and a location id.
+"""
+from __future__ import annotations
+
+from array import array
+import itertools
+import os
+
+from .. import ir
+from ..diag import IRError, MkverifyError, SourceLoc, UsageError
+from ..ir import ArrayT, IntT, PtrT
+from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
+from ..result import Finding, ModelResult, Stats
+from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, sort_findings
+
+MAGIC = 0x6d6b7665726679
+VERSION = 1
+(H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
+ H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
+ H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_SIZE) = range(34)
+
+KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
+         "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
+I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
+(E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
+ E_QUERY) = range(15)
+BINOPS = {op: k for k, op in enumerate(["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^",
+                                        "==", "!=", "<", "<=", ">", ">="])}
+QUERIES = {"cpu_executes": 0, "cpu_online": 1, "kref_read": 2, "refcount_read": 2, "atomic_read": 2,
+           "mutex_is_locked": 3, "cpumask_empty": 4, "list_empty": 5}
+PRIMS = {name: k for k, name in enumerate([
+    "kzalloc", "kfree", "kref_init", "kref_get", "refcount_inc", "kref_get_unless_zero", "refcount_inc_not_zero",
+    "kref_put", "refcount_dec_and_test", "@read", "@set", "atomic_cmpxchg", "atomic_add", "atomic_sub",
+    "atomic_inc_unless_negative", "atomic_inc", "atomic_dec", "atomic_dec_and_test", "@lock", "@unlock",
+    "mutex_trylock", "idr_alloc", "idr_find", "idr_remove", "list_add", "list_del_init", "list_del", "list_empty",
+    "init_list_head", "cpumask_empty", "cpumask_first", "cpumask_clear", "cpumask_set_cpu", "cpumask_clear_cpu",
+    "cpumask_test_cpu", "cpu_online", "add_cpu", "remove_cpu", "multikernel_kick_ap"])}
+for _alias, _k in (("kref_read", "@read"), ("refcount_read", "@read"), ("atomic_read", "@read"),
+                   ("refcount_set", "@set"), ("atomic_set", "@set"), ("mutex_lock", "@lock"), ("spin_lock", "@lock"),
+                   ("mutex_unlock", "@unlock"), ("spin_unlock", "@unlock")):
+    PRIMS[_alias] = PRIMS[_k]
+
+#: violation key codes (V_* in _explore.c) and the head of machine.py's key for each
+V_HEADS = ["null", "uaf", "wild", "oob", "div0", "get-after-release", "refcount-underflow", "lock-imbalance",
+           "assertion", "out-of-bounds", "invalid-free", "double-free", "self-deadlock", "illegal-transition",
+           "freed-on-list", "freed-locked", "held-at-return", "cpu-executes-freed", "deadlock", "dangling", "leak",
+           "invariant"]
+STATE_KEYS = {"cpu-executes-freed", "deadlock", "dangling", "leak", "invariant"}
+INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def _bits(n: int) -> int:
+    """Bits to hold 0..n."""
+    return max(1, int(n).bit_length())
+
+
+class Lowered:
+    """An ir.Program as the C enumerator's image, with the tables to map its answers back."""
+
+    def __init__(self, program: ir.Program, reduce_private: bool = True):
+        self.p = program
+        self.m = m = Machine(program, reduce_private=reduce_private)
+        if m.nhost > 16:
+            raise UsageError(program.bounds_loc if hasattr(program, "bounds_loc") else SourceLoc("<spec>"),
+                             f"the native engine runs at most 16 host CPUs, the spec has {m.nhost}",
+                             "use --engine python")
+        self.locs: list[SourceLoc] = []
+        self.loc_id: dict = {}
+        self.structs = sorted({s.struct for s in m.slots})
+        self.struct_id = {n: k for k, n in enumerate(self.structs)}
+        self.pool_names = [name for name, _ in program.bounds.pools]
+        self.img = array("q", [0] * H_SIZE)
+        self._build()
+
+    # ------------------------------------------------------------ helpers
+
+    def loc(self, loc: SourceLoc) -> int:
+        k = self.loc_id.get(loc)
+        if k is None:
+            k = self.loc_id[loc] = len(self.locs)
+            self.locs.append(loc)
+        return k
+
+    def here(self) -> int:
+        return len(self.img)
+
+    def table(self, values) -> int:
+        off = self.here()
+        self.img.extend(values)
+        return off
+
+    def const(self, v: int, loc: SourceLoc) -> int:
+        if not INT64[0] <= v <= INT64[1]:
+            raise UsageError(loc, f"the constant {v} does not fit in 64 bits", "use --engine python")
+        return v
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e, inv: bool = False) -> int:
+        """Emit e followed by E_END; returns its offset."""
+        off = self.here()
+        self._e(e, inv)
+        self.img.append(E_END)
+        return off
+
+    @staticmethod
+    def _wt(t):
+        """(bits, signed) of the wrap to type t: (0, 0) for no wrap."""
+        if isinstance(t, IntT):
+            return t.bits, int(t.signed)
+        return 0, 0
+
+    def _e(self, e, inv):
+        out = self.img
+        k = type(e)
+        if k is ir.Const:
+            out.extend((E_CONST, self.const(e.value, e.loc)))
+        elif k is ir.Var:
+            out.extend((E_VAR, e.index))
+        elif k is ir.GlobalAddr:
+            out.extend((E_CONST, self.m.gaddr[e.name]))
+        elif k is ir.FieldAddr:
+            self._e(e.base, inv)
+            out.extend((E_ADDC, ir.field_offset(e.struct, e.field, self.p)))
+        elif k is ir.ContainerOf:
+            self._e(e.ptr, inv)
+            out.extend((E_ADDC, -ir.field_offset(e.struct, e.field, self.p)))
+        elif k is ir.IndexAddr:
+            at = e.base.type.target if isinstance(e.base.type, PtrT) else None
+            if not isinstance(at, ArrayT):
+                raise IRError(e.loc, "internal: index of a non-array")
+            self._e(e.base, inv)
+            self._e(e.index, inv)
+            out.extend((E_INDEX, at.n, ir.sizeof(at.elem, self.p), self.loc(e.loc)))
+        elif k is ir.Bin:
+            if e.op in ("&&", "||"):
+                self._e(e.left, inv)
+                out.extend((E_JZ if e.op == "&&" else E_JNZ, 0))
+                patch = len(out) - 1
+                self._e(e.right, inv)
+                out.append(E_BOOL)
+                out[patch] = len(out)
+                return
+            self._e(e.left, inv)
+            self._e(e.right, inv)
+            bits, sg = self._wt(e.type)
+            out.extend((E_BIN, BINOPS[e.op], bits, sg, self.loc(e.loc)))
+        elif k is ir.Un:
+            self._e(e.operand, inv)
+            if e.op == "!":
+                out.append(E_NOT)
+            else:
+                out.extend((E_NEG if e.op == "-" else E_BNOT, *self._wt(e.type)))
+        elif k is ir.Cast:
+            self._e(e.operand, inv)
+            if isinstance(e.type, IntT):
+                out.extend((E_CAST, *self._wt(e.type)))
+        elif k is ir.Deref and inv:
+            self._e(e.addr, inv)
+            out.extend((E_DEREF, self.loc(e.loc)))
+        elif k is ir.Query and inv and len(e.args) == 1 and e.name in QUERIES:
+            self._e(e.args[0], inv)
+            out.extend((E_QUERY, QUERIES[e.name], 1))
+        else:
+            raise IRError(getattr(e, "loc", SourceLoc("<ir>")), f"internal: cannot lower {type(e).__name__}")
+
+    # ------------------------------------------------------------ the image
+
+    def _build(self):
+        m, p, img = self.m, self.p, self.img
+        funcs = m.funcs
+        # expressions and instruction records, function by function
+        pcoffs, locinfos, deads = [], [], []
+        for fi, f in enumerate(funcs):
+            offs = []
+            for ins in f.body:
+                offs.append(self._instr(ins, f))
+            pcoffs.append(offs)
+            locinfos.append([x for v in f.locals for x in (*self._wt(v.type), int(isinstance(v.type, PtrT)))])
+            deads.append(m.dead[fi])
+        func_recs = []
+        for fi, f in enumerate(funcs):
+            pco = self.table(pcoffs[fi])
+            li = self.table(locinfos[fi])
+            dl = [self.table([len(d), *d]) for d in deads[fi]]
+            do = self.table(dl)
+            func_recs.append((len(f.locals), f.nparams, len(f.body), pco, li, do))
+        img[H_FUNCS] = self.table(x for r in func_recs for x in r)
+        # cells, slots, pools, CPUs
+        img[H_CELLS] = self.table(x for c in m.cells for x in (KINDS[c.kind], c.owner, c.lifecycle))
+        img[H_INIT] = self.table(m.init_mem)
+        img[H_CPUCELLS] = self.table(x for c in range(m.ncpu) for x in (m.cpu_state[c], m.cpu_image[c]))
+        img[H_SLOTS] = self.table(x for s in m.slots
+                                  for x in (s.base, s.status, s.site, s.size, self.struct_id[s.struct]))
+        pools = []
+        for name in self.pool_names:
+            ids = m.pool_slots[name]
+            if ids != list(range(ids[0], ids[0] + len(ids))) if ids else False:
+                raise IRError(SourceLoc("<spec>"), "internal: pool slots are not contiguous")
+            pools.extend((ids[0] if ids else 0, len(ids)))
+        img[H_POOLS] = self.table(pools)
+        # entry choices: the arguments already converted to the parameters' types
+        choices = []
+        for ei, fi, args in m.entry_choices:
+            f = funcs[fi]
+            choices.append(self.table([fi, len(args), *(m.wrap(a, f.locals[k].type) for k, a in enumerate(args))]))
+        img[H_CHOICES] = self.table(choices)
+        img[H_LCS] = self.table([self.table([len(lc.transitions), *(x for t in lc.transitions for x in t)])
+                                 for lc in p.lifecycles])
+        invs = []
+        for inv in p.invariants:
+            pool = self.pool_names.index(inv.struct) if inv.struct in self.pool_names else -1
+            invs.append((pool, self.expr(inv.expr, inv=True), int(inv.always)))
+        img[H_INVS] = self.table(x for r in invs for x in r)
+        self._contexts()
+        h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NHOST: m.nhost,
+             H_NCPU: m.ncpu, H_NFUNCS: len(funcs), H_NSLOTS: len(m.slots), H_NPOOLS: len(self.pool_names),
+             H_NCHOICES: len(m.entry_choices), H_NLC: len(p.lifecycles), H_NINV: len(p.invariants),
+             H_NSITES: len(m.site_paths), H_MAXLOC: max((len(f.locals) for f in funcs), default=0),
+             H_ALLOCFAIL: int(p.bounds.alloc_can_fail), H_IDRCAP: p.bounds.idr_capacity, H_LEAKED: m.leaked_owner,
+             H_NLOCS: max(1, len(self.locs)), H_REDUCE: int(m.reduce_private), H_NSTRUCTS: len(self.structs)}
+        for k, v in h.items():
+            img[k] = v
+        if not self.locs:
+            self.locs.append(SourceLoc("<none>"))
+
+    def _instr(self, ins, f) -> int:
+        loc = self.loc(ins.loc)
+        k = type(ins)
+        if k is ir.Set:
+            e = self.expr(ins.expr)
+            return self.table((I_SET, loc, ins.dst, e))
+        if k is ir.Load:
+            e = self.expr(ins.addr)
+            return self.table((I_LOAD, loc, ins.dst, e))
+        if k is ir.Store:
+            a, v = self.expr(ins.addr), self.expr(ins.value)
+            return self.table((I_STORE, loc, a, v, *self._wt(ins.type)))
+        if k is ir.Prim:
+            if ins.name not in PRIMS:
+                raise IRError(ins.loc, f"internal: primitive {ins.name} has no native semantics")
+            args = [self.expr(a) for a in ins.args]
+            mask = sum(1 << j for j, a in enumerate(ins.args) if isinstance(a.type, PtrT))
+            if ins.name == "kzalloc":
+                aux = self.pool_names.index(ins.aux)
+            elif ins.name == "kref_put":
+                aux = self.m.fidx[ins.aux]
+            else:
+                aux = -1
+            return self.table((I_PRIM, loc, PRIMS[ins.name], ins.dst, aux, len(args), mask, *args))
+        if k is ir.Branch:
+            c = self.expr(ins.cond)
+            return self.table((I_BRANCH, loc, c, ins.then, ins.other))
+        if k is ir.Jump:
+            return self.table((I_JUMP, loc, ins.target))
+        if k is ir.Call:
+            args = [self.expr(a) for a in ins.args]
+            return self.table((I_CALL, loc, self.m.fidx[ins.func], ins.dst, len(args), *args))
+        if k is ir.Ret:
+            v = self.expr(ins.value) if ins.value is not None else -1
+            return self.table((I_RET, loc, v))
+        if k is ir.Check:
+            c = self.expr(ins.cond)
+            return self.table((I_CHECK, loc, int(ins.kind == "BUG_ON"), c))
+        raise IRError(ins.loc, f"internal: cannot lower {k.__name__}")
+
+    def _contexts(self):
+        """Call contexts: one per call path from an entry point to a function. A frame's context and
+        pc give the site (machine.py site_of) of a kzalloc/kfree, or the context of a callee."""
+        m, img = self.m, self.img
+        ctx_of: dict = {}
+        order: list = []
+
+        def visit(path, fi):
+            key = (path, fi)
+            if key in ctx_of:
+                return ctx_of[key]
+            c = ctx_of[key] = len(order)
+            order.append((fi, path))
+            return c
+
+        roots = [-1] * len(m.funcs)
+        stack = []
+        for fname in dict.fromkeys(e.function for e in self.p.entries):
+            fi = m.fidx[fname]
+            roots[fi] = visit((), fi)
+            stack.append(((), fi))
+        tables = {}
+        depth = 1
+        while stack:
+            path, fi = stack.pop()
+            c = ctx_of[(path, fi)]
+            if c in tables:
+                continue
+            depth = max(depth, len(path) + 1)
+            row = []
+            for pc, ins in enumerate(m.funcs[fi].body):
+                here = path + ((fi, pc),)
+                if isinstance(ins, ir.Prim) and ins.name in ("kzalloc", "kfree"):
+                    row.append(m.site_of[here])
+                elif isinstance(ins, ir.Call) or (isinstance(ins, ir.Prim) and ins.name == "kref_put"):
+                    callee = m.fidx[ins.func if isinstance(ins, ir.Call) else ins.aux]
+                    row.append(visit(here, callee))
+                    stack.append((here, callee))
+                else:
+                    row.append(-1)
+            tables[c] = row
+        recs = []
+        for c, (fi, path) in enumerate(order):
+            recs.extend((fi, self.table(tables[c])))
+        img[H_CTXS] = self.table(recs)
+        img[H_NCTX] = len(order)
+        img[H_ROOTS] = self.table(roots)
+        img[H_MAXDEPTH] = depth
+
+    # ------------------------------------------------------------ the state layout
+
+    def layout(self) -> tuple[bytes, bytes]:
+        """Initial widths and biases of every slot of the working vector; the C side widens them as values
+        outgrow them. Cells whose range is known get it; counters and locals start narrow."""
+        m = self.m
+        addr = _bits(m.base + m.ncells)
+        known = {"status": 2, "cpu-state": 2, "site": _bits(len(m.site_paths)), "ptr": addr, "idr-ptr": addr,
+                 "cpu-image": addr, "list_head": addr, "mutex": _bits(m.leaked_owner),
+                 "spinlock": _bits(m.leaked_owner)}
+        widths = []
+        for c in m.cells:
+            if c.kind in known:
+                widths.append(known[c.kind])
+            elif c.kind == "int" and isinstance(c.type, IntT) and c.type.bits == 1:
+                widths.append(1)
+            else:
+                widths.append(0)
+        maxloc = self.img[H_MAXLOC]
+        frame = [_bits(len(m.funcs)), _bits(max(len(f.body) for f in m.funcs)), 0] + [0] * maxloc
+        thread = [_bits(self.img[H_MAXDEPTH])] + frame * self.img[H_MAXDEPTH]
+        widths += thread * m.nhost
+        return bytes(widths), array("q", [0] * len(widths)).tobytes()
+
+    # ------------------------------------------------------------ mapping answers back
+
+    def label(self, code: int):
+        nlab = len(self.m.entry_choices) + 2
+        t, k = divmod(code, nlab)
+        n = len(self.m.entry_choices)
+        return (t, ("entry", k)) if k < n else (t, ("run", k - n))
+
+    def py_key(self, ck) -> tuple:
+        """machine.py's Violation.key for the C side's key."""
+        head = V_HEADS[ck[0]]
+        a, b, c = ck[1], ck[2], ck[3]
+        if head in ("cpu-executes-freed", "dangling", "leak"):
+            return (head, self.structs[a], b)
+        if head == "deadlock":
+            locs = [self.locs[x] for x in ck[2:2 + a]]
+            return (head, tuple(sorted((l.file, l.line, l.col) for l in locs)))
+        if head == "invariant":
+            return (head, self.p.invariants[a].name)
+        if head == "illegal-transition":
+            return (head, self.locs[a], b, c)
+        if head == "held-at-return":
+            return (head, self.locs[a], b)
+        return (head, self.locs[a])
+
+    def decode(self, vec) -> tuple:
+        """A C working vector as machine.py's state."""
+        m = self.m
+        mem = tuple(vec[:m.ncells])
+        maxloc = self.img[H_MAXLOC]
+        fsize = 3 + maxloc
+        tsize = 1 + self.img[H_MAXDEPTH] * fsize
+        threads = []
+        for t in range(m.nhost):
+            tb = m.ncells + t * tsize
+            frames = []
+            for lvl in range(vec[tb]):
+                o = tb + 1 + lvl * fsize
+                fi, pc, dst = vec[o], vec[o + 1], vec[o + 2]
+                frames.append((fi, pc, tuple(vec[o + 3:o + 3 + len(m.funcs[fi].locals)]), dst))
+            threads.append(tuple(frames))
+        return (mem, tuple(threads))
+
+
+def _extension():
+    try:
+        from .. import _explore
+    except ImportError as e:  # pragma: no cover - a broken install
+        raise UsageError(SourceLoc("<install>"), f"the C enumerator is not built ({e})",
+                         "reinstall with `pip install -e .`, or use --engine python") from None
+    return _explore
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class NativeExplorer:
+    """Runs the C enumerator on one program. `run()` returns a ModelResult like the reference's."""
+
+    def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
+                 reduce_private: bool = True, jobs: int = 1, fingerprint: bool = False, max_memory: int = 0,
+                 dump: bool = False):
+        self.p = program
+        self.low = Lowered(program, reduce_private)
+        self.m = self.low.m
+        self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
+        self.max_depth = depth or program.bounds.depth
+        self.progress = progress
+        self.jobs = jobs or default_jobs()
+        self.fingerprint = fingerprint
+        self.max_memory = max_memory
+        self.dump = dump
+        self.raw: dict = {}
+
+    def run(self) -> ModelResult:
+        ext = _extension()
+        low = self.low
+        widths, los = low.layout()
+        progress = None
+        if self.progress is not None:
+            def progress(states, transitions, depth, seconds, memory):
+                self.progress(states, transitions, depth, seconds)
+        r = ext.explore(low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
+                        max_depth=self.max_depth, max_memory=self.max_memory, fingerprint=self.fingerprint,
+                        progress=progress, dump=self.dump)
+        self.raw = r
+        if r["error"] is not None:
+            kind, loc, aux = r["error"]
+            if kind == "budget":
+                raise ModelRuntimeError(low.locs[loc], f"{self.m.funcs[aux].name} runs {SILENT_BUDGET} steps without "
+                                                      f"touching shared memory: a loop that never ends",
+                                        "bound the loop")
+            if kind == "u64":
+                raise UsageError(low.locs[loc], "an unsigned 64-bit value at or above 2^63: the native engine "
+                                                "computes in signed 64 bits", "use --engine python")
+            raise RuntimeError(f"the C enumerator failed ({kind} at {low.locs[loc]})")
+        notes = []
+        incomplete = ""
+        stop = r["stop"]
+        if stop == "states":
+            incomplete = f"state bound {self.max_states} reached"
+        elif stop == "idr":
+            loc = low.locs[r["stop_loc"]]
+            incomplete = f"an IDR needed more than idr_capacity = {self.p.bounds.idr_capacity} entries (at {loc})"
+            notes.append(f"raise idr_capacity in the spec's [bounds] to explore past {loc}")
+        elif stop == "memory":
+            incomplete = f"memory bound {self.max_memory:,} bytes reached"
+        elif stop == "interrupted":
+            incomplete = "interrupted"
+        elif stop == "depth":
+            incomplete = f"depth bound {self.max_depth} reached"
+        findings = [self._finding(key, path) for key, _length, path in r["findings"]]
+        sort_findings(findings)
+        verdict = "violations" if findings else ("incomplete" if incomplete else "ok")
+        notes.extend(exhausted_notes(self.p, {low.pool_names[k] for k in r["exhausted"]}))
+        states, transitions = r["states"], r["transitions"]
+        miss = None
+        if self.fingerprint:
+            miss = states * max(transitions - states, 0) / 2.0 ** 64
+            notes.append(f"fingerprint mode: {states:,} states were stored as 64-bit fingerprints; the probability "
+                         f"that a state was missed is about {miss:.1e} (n(t-n)/2^64 for n states and t transitions)")
+        taken: dict = {}
+        for lc, a, b in r["coverage"]:
+            taken.setdefault(lc, set()).add((a, b))
+        stats = Stats(states, transitions, r["depth"], r["seconds"], "native",
+                      extra={"jobs": r["jobs"], "storage": "fingerprint" if self.fingerprint else "exact",
+                             "memory_bytes": r["memory"], "state_bytes": r["state_bytes"],
+                             "bytes_per_state": round(r["memory"] / max(states, 1), 1),
+                             **({"miss_probability": miss} if miss is not None else {})})
+        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, self.m, taken))
+
+    def _finding(self, ckey, path) -> Finding:
+        low, m = self.low, self.m
+        want = low.py_key(ckey)
+        labels = [low.label(c) for c in path]
+        state = m.initial_state()
+        trace = []
+        found = None
+        is_state = want[0] in STATE_KEYS
+        for n, lab in enumerate(labels, 1):
+            trace.append(describe(m, state, lab, n))
+            ns, viols, _ = m.step(state, lab)
+            last = n == len(labels)
+            if last and not is_state:
+                found = next((v for v in viols if v.key == want), None)
+                break
+            if ns is None:
+                raise RuntimeError(f"the engines disagree: step {n} of a native trace has no successor in machine.py")
+            state = ns
+        if is_state:
+            found = next((v for v in m.check_state(state) if v.key == want), None)
+        if found is None:
+            raise RuntimeError(f"the engines disagree: machine.py does not find {want} at the end of the native trace")
+        return Finding(found.check, found.message, found.loc, trace)
+
+
+def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None, reduce_private: bool = True,
+            jobs: int = 1, fingerprint: bool = False, max_memory: int = 0) -> ModelResult:
+    return NativeExplorer(program, max_states, depth, progress, reduce_private, jobs, fingerprint,
+                          max_memory).run()
