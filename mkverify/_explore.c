@@ -1842,7 +1842,20 @@ static int table_rebuild(Run *R, Part *P, i64 cap)
     return 0;
 }
 
-/* insert a packed state with hash h; returns its local index, or -1 if already present, -2 on no memory */
+/* count one more state unless that passes the bound (all partitions share the count) */
+static int admit(Run *R)
+{
+    for (;;) {
+        i64 t = __atomic_load_n(&R->total, __ATOMIC_RELAXED);
+        if (R->max_states && t >= R->max_states)
+            return 0;
+        if (__atomic_compare_exchange_n(&R->total, &t, t + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return 1;
+    }
+}
+
+/* insert a packed state with hash h; returns its local index, or -1 if already present, -2 on no memory,
+   -3 when the state bound leaves no room for it */
 static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
 {
     if ((P->n + 1) * 10 > P->tcap * 7 && table_rebuild(R, P, P->tcap * 2))
@@ -1859,6 +1872,8 @@ static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
                 return -1;
             k = (k + 1) & mask;
         }
+        if (!admit(R))
+            return -3;
         if (grow_states(R, P))
             return -2;
         P->ftab[k] = f;
@@ -1871,6 +1886,8 @@ static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
                 return -1;
             k = (k + 1) & mask;
         }
+        if (!admit(R))
+            return -3;
         if (grow_states(R, P))
             return -2;
         P->tab[k] = (u32)(P->n + 1);
@@ -2023,6 +2040,7 @@ static void phase_b(Run *R, Part *P)
             const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)nv * KEYLEN);
             i64 li = insert(R, P, s, h);
             if (li == -2) { P->oom = 1; return; }
+            if (li == -3) { R->stop = 1; return; }
             if (li < 0)
                 continue;
             P->parent[li] = (u32)pg;
@@ -2036,8 +2054,7 @@ static void phase_b(Run *R, Part *P)
                 for (int k = 0; k < x->nviol; k++)
                     record(P, &x->viol[k], R->layer + 1, gid_of(R, P->id, li), -1);
             }
-            i64 tot = __atomic_add_fetch(&R->total, 1, __ATOMIC_RELAXED);
-            if (R->max_states && tot >= R->max_states) {
+            if (R->max_states && __atomic_load_n(&R->total, __ATOMIC_RELAXED) >= R->max_states) {
                 R->stop = 1;
                 return;
             }
@@ -2310,7 +2327,6 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             for (int k = 0; k < P->mach.nviol; k++)
                 record(P, &P->mach.viol[k], 0, gid_of(&R, p, li), -1);
         }
-        R.total = 1;
         for (int q = 0; q < R.N; q++) {
             R.parts[q].lstart = 0;
             R.parts[q].lend = R.parts[q].n;

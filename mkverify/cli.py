@@ -47,6 +47,21 @@ def _progress_printer(enabled: bool, label: str):
     return show
 
 
+def _size(text: str) -> int:
+    """'4G', '500M', '64k' or a number of bytes."""
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    num, unit = (t[:-1], t[-1]) if t and t[-1] in units else (t, "")
+    try:
+        value = float(num) * units[unit]
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise UsageError(SourceLoc("<command line>"), f"--max-memory {text!r} is not a size",
+                         "give bytes or a number with K, M, G or T, e.g. --max-memory 4G")
+    return int(value)
+
+
 def _fail(e: MkverifyError) -> None:
     click.echo(e.render(), err=True)
     sys.exit(EXIT_BAD_INPUT)
@@ -62,8 +77,8 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: gcc-style diagnostics on stderr; json: one JSON document on stdout.")
-@click.option("--engine", type=click.Choice(["python"]), default="python", show_default=True,
-              help="Exploration engine (python: the reference explorer).")
+@click.option("--engine", type=click.Choice(["native", "python"]), default="native", show_default=True,
+              help="Exploration engine (native: the C enumerator; python: the reference explorer).")
 @click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None,
               help="Use this spec instead of looking one up (only with one model).")
 @click.option("--cpus", type=click.IntRange(1, 64), default=None, help="Override bounds.cpus.")
@@ -74,11 +89,21 @@ def main():
               help="Show progress on stderr (default: on a terminal, unless CI is set).")
 @click.option("--reduce-private/--no-reduce-private", default=True, show_default=True,
               help="Fold accesses to objects only the running thread can reach into its step.")
-def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private):
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
+              help="native: threads to explore with (default: the CPUs available).")
+@click.option("--fingerprint", is_flag=True,
+              help="native: store 64-bit fingerprints instead of whole states (prints the probability of a miss).")
+@click.option("--max-memory", type=str, default=None, metavar="SIZE",
+              help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
+def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
+          max_memory):
     """Check models (default: every model under models/) and report every violation."""
     from . import frontend
-    from .engines.reference import explore
     try:
+        if engine == "python" and (jobs is not None or fingerprint or max_memory is not None):
+            raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint and --max-memory go with "
+                                                          "--engine native")
+        memory_limit = _size(max_memory) if max_memory is not None else 0
         targets = list(paths) or _default_models()
         if spec_path is not None and len(targets) != 1:
             raise UsageError(SourceLoc("<command line>"), "--spec goes with exactly one model")
@@ -90,8 +115,16 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     results = []
     for p in programs:
         try:
-            r = explore(p, max_states=max_states or 0, depth=depth or 0,
-                        progress=_progress_printer(progress, p.name), reduce_private=reduce_private)
+            show = _progress_printer(progress, p.name)
+            if engine == "python":
+                from .engines.reference import explore
+                r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
+                            reduce_private=reduce_private)
+            else:
+                from .engines.native import default_jobs, explore as native
+                r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
+                           reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
+                           max_memory=memory_limit)
         except MkverifyError as e:
             _fail(e)
         if progress:

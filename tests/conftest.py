@@ -15,9 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> "module:function" of an explore(program) -> ModelResult callable.
-#: The C enumerator joins as "native": "mkverify.engines.native:explore".
 ENGINES = {
     "python": "mkverify.engines.reference:explore",
+    "native": "mkverify.engines.native:explore",
 }
 
 

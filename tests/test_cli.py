@@ -166,7 +166,7 @@ def test_state_bound_without_violation_exits_3_and_json_says_incomplete():
     # partial statistics: what was explored before the bound, not the whole space
     assert m["stats"]["states"] == 5 < full
     assert 0 < m["stats"]["transitions"]
-    assert m["stats"]["engine"] == "python"
+    assert m["stats"]["engine"] == "native"
 
 
 def test_state_bound_in_text_mode_says_incomplete_and_never_no_violations():
@@ -229,7 +229,7 @@ def test_json_stdout_is_exactly_one_document_with_the_documented_keys():
     st = m["stats"]
     assert all(isinstance(st[k], int) for k in ("states", "transitions", "depth"))
     assert isinstance(st["seconds"], (int, float)) and st["seconds"] >= 0
-    assert st["engine"] == "python"
+    assert st["engine"] == "native"  # the default engine
     assert m["findings"]
     lengths = [len(f["trace"]) for f in m["findings"]]
     assert lengths == sorted(lengths), "findings are ordered by trace length"

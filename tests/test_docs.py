@@ -26,6 +26,8 @@ BLOCK = re.compile(r"^```console\n(.*?)^```", re.M | re.S)
 TIMINGS = [
     (re.compile(r"\b\d[\d,]*\.\d+ s, "), "<T> s, "),                 # text summary: "0.17 s, python engine"
     (re.compile(r'("seconds": )\d+(\.\d+)?'), r"\g<1><T>"),          # JSON stats
+    # the machine's figures: threads default to its CPUs, memory to its allocator
+    (re.compile(r'("(?:jobs|memory_bytes|bytes_per_state)": )\d+(\.\d+)?'), r"\g<1><N>"),
 ]
 
 
