@@ -8,9 +8,28 @@ both of its implementations the same way). An engine is a callable
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
 from pathlib import Path
+import sys
 
 import pytest
+
+if os.environ.get("MKVERIFY_EXPLORE_SO"):
+    # tests/test_sanitizers.py: run against a sanitized build of the C enumerator
+    _spec = importlib.util.spec_from_file_location("mkverify._explore", os.environ["MKVERIFY_EXPLORE_SO"])
+    _mod = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_mod)
+    sys.modules["mkverify._explore"] = _mod
+    # the runtime is loaded in this process; the preprocessor the front end starts (under a memory cap
+    # that ASan's shadow mapping would exceed) must not inherit it
+    os.environ.pop("LD_PRELOAD", None)
+
+
+def pytest_report_header(config):
+    if os.environ.get("MKVERIFY_EXPLORE_SO"):
+        return f"mkverify._explore: sanitized build {os.environ['MKVERIFY_EXPLORE_SO']}"
+    return None
 
 ROOT = Path(__file__).resolve().parent.parent
 

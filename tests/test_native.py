@@ -14,6 +14,7 @@ bounds and layouts raise ExploreError (a ValueError), never crash.
 from __future__ import annotations
 
 from array import array
+import os
 from pathlib import Path
 import random
 
@@ -203,6 +204,14 @@ def test_engines_agree_on_generated_models(tmp_path_factory, bodies, cpus, fail,
 
 
 # ---------------------------------------------------------------- the extension validates its input
+
+def test_the_extension_under_test_is_the_one_asked_for():
+    """tests/test_sanitizers.py runs this file against a sanitized build; it must really be loaded."""
+    want = os.environ.get("MKVERIFY_EXPLORE_SO")
+    if want:
+        assert Path(_explore.__file__).resolve() == Path(want).resolve()
+        print(f"\nsanitized build loaded: {_explore.__file__}")
+
 
 @pytest.fixture(scope="module")
 def lowered():
