@@ -1552,6 +1552,8 @@ typedef struct {
     unsigned char *width; /* bits per slot */
     i64 *lo;              /* bias per slot */
     i64 bits, words, sbytes;
+    i64 *bitoff;          /* per slot: offset of its bits in the packed state */
+    i64 *nz, nnz;         /* the slots that take bits (the others are always zero) */
 } Layout;
 
 static const int LADDER[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64};
@@ -1559,8 +1561,13 @@ static const int LADDER[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48
 static void layout_sizes(Layout *L)
 {
     i64 b = 0;
-    for (i64 s = 0; s < L->n; s++)
+    L->nnz = 0;
+    for (i64 s = 0; s < L->n; s++) {
+        L->bitoff[s] = b;
+        if (L->width[s])
+            L->nz[L->nnz++] = s;
         b += L->width[s];
+    }
     L->bits = b;
     L->words = (b + 63) / 64 + 1;
     L->sbytes = (b + 7) / 8;
@@ -1658,6 +1665,52 @@ static void unpack(const Layout *L, const u64 *buf, i64 *w)
     }
 }
 
+/* unpack from bytes (readable for sbytes + 8): every slot that takes no bits is zero */
+static void unpackb(const Layout *L, const unsigned char *p, i64 *w)
+{
+    memset(w, 0, sizeof(i64) * (size_t)L->n);
+    for (i64 k = 0; k < L->nnz; k++) {
+        i64 s = L->nz[k], off = L->bitoff[s];
+        int wd = L->width[s], sh = (int)(off & 7);
+        u64 v;
+        memcpy(&v, p + (off >> 3), 8);
+        v >>= sh;
+        if (wd + sh > 64)
+            v |= (u64)p[(off >> 3) + 8] << (64 - sh);
+        if (wd < 64)
+            v &= (((u64)1) << wd) - 1;
+        w[s] = (i64)(v + (u64)L->lo[s]);
+    }
+}
+
+/* write slot s (whose value fits) into packed bytes */
+static inline void patch(const Layout *L, unsigned char *p, i64 s, i64 val)
+{
+    i64 off = L->bitoff[s];
+    int wd = L->width[s], sh = (int)(off & 7);
+    u64 u = (u64)val - (u64)L->lo[s], v, mask = wd == 64 ? ~(u64)0 : (((u64)1) << wd) - 1;
+    memcpy(&v, p + (off >> 3), 8);
+    v = (v & ~(mask << sh)) | ((u & mask) << sh);
+    memcpy(p + (off >> 3), &v, 8);
+    if (wd + sh > 64) {
+        unsigned char hi = (unsigned char)((u & mask) >> (64 - sh));
+        unsigned char hm = (unsigned char)(mask >> (64 - sh));
+        p[(off >> 3) + 8] = (unsigned char)((p[(off >> 3) + 8] & ~hm) | hi);
+    }
+}
+
+static inline u64 mix64(u64 h);
+
+/* A state hashes to sum(value[s] * R[s]) over its slots (R[s] odd and random): zero slots add
+   nothing, so the hash does not depend on the layout, and a step updates it by what it changed. */
+static u64 vec_hash(const Layout *L, const i64 *w, const u64 *R)
+{
+    u64 h = 0;
+    for (i64 k = 0; k < L->n; k++)
+        h += (u64)w[k] * R[k];
+    return h;
+}
+
 static inline u64 mix64(u64 h)
 {
     h ^= h >> 33;
@@ -1666,14 +1719,6 @@ static inline u64 mix64(u64 h)
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
-}
-
-static u64 hash_words(const u64 *p, i64 n)
-{
-    u64 h = 0x9e3779b97f4a7c15ULL ^ (u64)n;
-    for (i64 k = 0; k < n; k++)
-        h = (h ^ mix64(p[k] + 0x9e3779b97f4a7c15ULL * (u64)(k + 1))) * 0x100000001b3ULL;
-    return mix64(h);
 }
 
 /* ------------------------------------------------------------------ exploration */
@@ -1714,10 +1759,11 @@ typedef struct {
     struct Run *run;
     int id;
     /* storage of this partition */
-    unsigned char *arena;    /* states [abase, n) at stride bytes */
-    i64 abase, acap;         /* acap in states */
+    unsigned char **blk;     /* states in blocks of BLK, at stride sbytes (fingerprint mode: the frontier only) */
+    i64 nblk, cblk, freed;   /* blocks allocated, block slots, blocks released */
     i64 n;                   /* states owned */
     u32 *parent;
+    u32 *hash;               /* exact: the low bits of each state's hash, for growing the table */
     uint16_t *label;
     unsigned char *dead;     /* one bit per state */
     i64 pcap;
@@ -1733,7 +1779,7 @@ typedef struct {
     unsigned char *exhausted;
     Buf *out;                /* phase A output to each partition */
     i64 *ws, *wd, *labels;
-    u64 *pbuf;
+    u64 *pbuf, *pbase;   /* a successor's and its parent's packed states */
     Mach mach;
     int ovf;
     i64 ovf_slot, ovf_val;
@@ -1758,53 +1804,65 @@ typedef struct Run {
     i64 layer;
     i64 chunk;
     i64 nw8;                /* words of a packed state */
+    i64 relayouts;          /* times the layout was widened */
+    u64 *hmul;              /* per slot: the odd multiplier of the state hash */
 } Run;
 
 static inline i64 gid_of(const Run *R, int p, i64 li) { return li * R->N + p; }
 
+#define BLK_BITS 12
+#define BLK (1 << BLK_BITS)
+
 static inline unsigned char *state_at(const Run *R, Part *P, i64 li)
 {
-    return P->arena + (size_t)(li - P->abase) * (size_t)R->L.sbytes;
+    return P->blk[li >> BLK_BITS] + (size_t)(li & (BLK - 1)) * (size_t)R->L.sbytes;
+}
+
+static inline size_t blk_bytes(const Run *R)
+{
+    return (size_t)BLK * (size_t)R->L.sbytes + 8; /* + 8: unpackb reads a word past a state's end */
 }
 
 static int grow_states(Run *R, Part *P)
 {
-    if (P->n < P->pcap && P->n - P->abase < P->acap)
+    if (P->n < P->pcap && (P->n >> BLK_BITS) < P->nblk)
         return 0;
     if (P->n >= P->pcap) {
-        i64 nc = P->pcap ? P->pcap * 2 : 1024;
+        i64 nc = P->pcap ? P->pcap + P->pcap / 2 : 1024;
         u32 *pa = realloc(P->parent, (size_t)nc * sizeof(u32));
         if (pa) P->parent = pa;
         uint16_t *la = realloc(P->label, (size_t)nc * sizeof(uint16_t));
         if (la) P->label = la;
+        u32 *ha = R->fp ? P->hash : realloc(P->hash, (size_t)nc * sizeof(u32));
+        if (ha) P->hash = ha;
         unsigned char *de = realloc(P->dead, (size_t)((nc + 7) / 8));
         if (de) P->dead = de;
-        if (!pa || !la || !de)
+        if (!pa || !la || !de || (!R->fp && !ha))
             return -1;
         memset(P->dead + (P->pcap + 7) / 8, 0, (size_t)((nc + 7) / 8 - (P->pcap + 7) / 8));
-        __atomic_add_fetch(&R->mem, (nc - P->pcap) * (i64)(sizeof(u32) + sizeof(uint16_t)) + (nc - P->pcap) / 8,
+        __atomic_add_fetch(&R->mem, (nc - P->pcap) * (i64)(sizeof(u32) * (R->fp ? 1 : 2) + sizeof(uint16_t)) +
+                           (nc - P->pcap) / 8,
                            __ATOMIC_RELAXED);
         P->pcap = nc;
     }
-    if (P->n - P->abase >= P->acap) {
-        i64 nc = P->acap ? P->acap * 2 : 1024;
-        unsigned char *a = realloc(P->arena, (size_t)nc * (size_t)R->L.sbytes + 8);
-        if (!a)
+    if ((P->n >> BLK_BITS) >= P->nblk) {
+        if (P->nblk == P->cblk) {
+            i64 nc = P->cblk ? P->cblk * 2 : 64;
+            unsigned char **nb = realloc(P->blk, (size_t)nc * sizeof(unsigned char *));
+            if (!nb)
+                return -1;
+            P->blk = nb;
+            P->cblk = nc;
+        }
+        unsigned char *b = malloc(blk_bytes(R));
+        if (!b)
             return -1;
-        __atomic_add_fetch(&R->mem, (nc - P->acap) * R->L.sbytes, __ATOMIC_RELAXED);
-        P->arena = a;
-        P->acap = nc;
+        __atomic_add_fetch(&R->mem, (i64)blk_bytes(R), __ATOMIC_RELAXED);
+        P->blk[P->nblk++] = b;
     }
     return 0;
 }
 
-static inline u64 state_hash(const Run *R, const unsigned char *s)
-{
-    u64 tmp[R->nw8 > 0 ? R->nw8 : 1];
-    memset(tmp, 0, sizeof(u64) * (size_t)R->nw8);
-    memcpy(tmp, s, (size_t)R->L.sbytes);
-    return hash_words(tmp, R->nw8);
-}
 
 static int table_rebuild(Run *R, Part *P, i64 cap)
 {
@@ -1829,7 +1887,7 @@ static int table_rebuild(Run *R, Part *P, i64 cap)
         if (!nt)
             return -1;
         for (i64 li = 0; li < P->n; li++) {
-            i64 h = (i64)(state_hash(R, state_at(R, P, li)) & (u64)(cap - 1));
+            i64 h = (i64)(P->hash[li] & (u64)(cap - 1));
             while (nt[h])
                 h = (h + 1) & (cap - 1);
             nt[h] = (u32)(li + 1);
@@ -1894,6 +1952,8 @@ static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
     }
     i64 li = P->n++;
     memcpy(state_at(R, P, li), s, (size_t)R->L.sbytes);
+    if (!R->fp)
+        P->hash[li] = (u32)h;
     return li;
 }
 
@@ -1938,12 +1998,9 @@ static void cover(Part *P, const Mach *x)
     }
 }
 
-static inline int part_of(const Run *R, const i64 *w, u64 *vh)
+static inline int part_of(const Run *R, u64 h)
 {
-    if (R->N == 1 && !R->fp)
-        return 0;
-    *vh = hash_words((const u64 *)w, R->m->nslot_total);
-    return (int)((*vh >> 40) % (u64)R->N);
+    return R->N == 1 ? 0 : (int)((h >> 40) % (u64)R->N);
 }
 
 /* phase A: expand this partition's share of the frontier into item streams */
@@ -1956,13 +2013,14 @@ static void phase_a(Run *R, Part *P)
         P->out[q].n = 0;
     i64 local_trans = 0;
     (void)local_trans;
+    const Layout *L = &R->L;
+    unsigned char *base = (unsigned char *)P->pbase;
     for (i64 li = P->cursor; li < P->chunk_end; li++) {
         if ((P->dead[li >> 3] >> (li & 7)) & 1)
             continue;
-        u64 tmp[R->nw8];
-        memset(tmp, 0, sizeof tmp);
-        memcpy(tmp, state_at(R, P, li), (size_t)R->L.sbytes);
-        unpack(&R->L, tmp, P->ws);
+        memcpy(base, state_at(R, P, li), (size_t)L->sbytes);
+        unpackb(L, base, P->ws);
+        u64 hs = vec_hash(L, P->ws, R->hmul);
         x->w = P->ws;
         int nl = enabled(x, P->ws, P->labels);
         i64 pg = gid_of(R, P->id, li);
@@ -1978,30 +2036,52 @@ static void phase_a(Run *R, Part *P)
             int dest = P->id;
             u64 h = 0;
             if (s == S_OK) {
-                u64 vh = 0;
-                dest = part_of(R, P->wd, &vh);
-                i64 slot;
-                if (pack(&R->L, P->wd, P->pbuf, &slot)) {
-                    P->ovf = 1;
-                    P->ovf_slot = slot;
-                    P->ovf_val = P->wd[slot];
-                    return;
+                /* the successor's encoding: the parent's with the slots the step changed rewritten */
+                unsigned char *out = (unsigned char *)P->pbuf;
+                memcpy(out, base, (size_t)L->sbytes + 8);
+                u64 sum = hs;
+                const i64 *ws = P->ws, *wd = P->wd;
+                for (i64 j = 0; j < L->n; j++) {
+                    if (wd[j] == ws[j])
+                        continue;
+                    if (!fits(L, j, wd[j])) {
+                        P->ovf = 1;
+                        P->ovf_slot = j;
+                        P->ovf_val = wd[j];
+                        return;
+                    }
+                    patch(L, out, j, wd[j]);
+                    sum += (u64)(wd[j] - ws[j]) * R->hmul[j];
                 }
-                h = R->fp ? vh : hash_words(P->pbuf, R->nw8);
+                h = mix64(sum);
+                dest = part_of(R, h);
             }
             if (s == S_BOUND)
                 P->bound_loc = x->bound_loc;
+            /* the step's violations, then (for a successor) the state's, then the state */
+            int nv = x->nviol, nsv = 0;
+            Key stepv[MAXVIOL];
+            if (nv)
+                memcpy(stepv, x->viol, sizeof(Key) * (size_t)nv);
+            if (s == S_OK) {
+                check_state(x, P->wd);
+                nsv = x->nviol;
+            }
             Buf *b = &P->out[dest];
-            i64 need = ITEM_HDR + (i64)x->nviol * KEYLEN + (s == S_OK ? R->nw8 : 0);
+            i64 need = ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (s == S_OK ? R->nw8 : 0);
             if (buf_need(b, need, &R->mem)) { P->oom = 1; return; }
             u64 *it = b->w + b->n;
-            it[0] = (u64)(s == S_OK ? IT_SUCC : s == S_FATAL ? IT_FATAL : IT_BOUND) | ((u64)x->nviol << 8);
+            it[0] = (u64)(s == S_OK ? IT_SUCC : s == S_FATAL ? IT_FATAL : IT_BOUND) | ((u64)nv << 8) |
+                    ((u64)nsv << 16);
             it[1] = (u64)pg;
             it[2] = (u64)lab;
             it[3] = h;
-            memcpy(it + ITEM_HDR, x->viol, sizeof(Key) * (size_t)x->nviol);
+            if (nv)
+                memcpy(it + ITEM_HDR, stepv, sizeof(Key) * (size_t)nv);
+            if (nsv)
+                memcpy(it + ITEM_HDR + (i64)nv * KEYLEN, x->viol, sizeof(Key) * (size_t)nsv);
             if (s == S_OK)
-                memcpy(it + ITEM_HDR + (i64)x->nviol * KEYLEN, P->pbuf, sizeof(u64) * (size_t)R->nw8);
+                memcpy(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN, P->pbuf, sizeof(u64) * (size_t)R->nw8);
             b->n += need;
             if (s == S_BOUND)
                 return; /* the reference explorer stops at the first bound it hits */
@@ -2012,8 +2092,6 @@ static void phase_a(Run *R, Part *P)
 /* phase B: insert the items addressed to this partition, in stream order */
 static void phase_b(Run *R, Part *P)
 {
-    const Model *m = R->m;
-    Mach *x = &P->mach;
     for (int src = 0; src < R->N; src++) {
         Buf *b = &R->parts[src].out[P->id];
         i64 pos = 0;
@@ -2022,10 +2100,10 @@ static void phase_b(Run *R, Part *P)
                 return;
             u64 *it = b->w + pos;
             int type = (int)(it[0] & 0xff);
-            int nv = (int)(it[0] >> 8);
+            int nv = (int)((it[0] >> 8) & 0xff), nsv = (int)((it[0] >> 16) & 0xff);
             i64 pg = (i64)it[1], lab = (i64)it[2];
             u64 h = it[3];
-            pos += ITEM_HDR + (i64)nv * KEYLEN + (type == IT_SUCC ? R->nw8 : 0);
+            pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->nw8 : 0);
             if (type == IT_BOUND) {
                 R->stop = 2;
                 R->stop_loc = R->parts[src].bound_loc;
@@ -2037,7 +2115,7 @@ static void phase_b(Run *R, Part *P)
                 record(P, &ks[k], R->layer + 1, pg, lab);
             if (type != IT_SUCC)
                 continue;
-            const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)nv * KEYLEN);
+            const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN);
             i64 li = insert(R, P, s, h);
             if (li == -2) { P->oom = 1; return; }
             if (li == -3) { R->stop = 1; return; }
@@ -2045,21 +2123,16 @@ static void phase_b(Run *R, Part *P)
                 continue;
             P->parent[li] = (u32)pg;
             P->label[li] = (uint16_t)lab;
-            u64 tmp[R->nw8];
-            memcpy(tmp, s, sizeof tmp);
-            unpack(&R->L, tmp, P->wd);
-            check_state(x, P->wd);
-            if (x->nviol) {
+            if (nsv) {
                 P->dead[li >> 3] |= (unsigned char)(1 << (li & 7));
-                for (int k = 0; k < x->nviol; k++)
-                    record(P, &x->viol[k], R->layer + 1, gid_of(R, P->id, li), -1);
+                for (int k = 0; k < nsv; k++)
+                    record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, li), -1);
             }
             if (R->max_states && __atomic_load_n(&R->total, __ATOMIC_RELAXED) >= R->max_states) {
                 R->stop = 1;
                 return;
             }
         }
-        (void)m;
     }
 }
 
@@ -2121,24 +2194,27 @@ static int relayout(Run *R)
     int rc = 0;
     for (int p = 0; p < R->N && w && ob && nb && !rc; p++) {
         Part *P = &R->parts[p];
-        i64 cnt = P->n - P->abase;
-        unsigned char *na = malloc((size_t)(P->acap ? P->acap : 1) * (size_t)R->L.sbytes + 8);
-        if (!na) { rc = -1; break; }
-        for (i64 k = 0; k < cnt; k++) {
-            memset(ob, 0, sizeof(u64) * (size_t)onw8);
-            memcpy(ob, P->arena + (size_t)k * (size_t)old.sbytes, (size_t)old.sbytes);
-            unpack(&old, ob, w);
-            i64 slot;
-            if (pack(&R->L, w, nb, &slot)) { rc = -1; break; }
-            memcpy(na + (size_t)k * (size_t)R->L.sbytes, nb, (size_t)R->L.sbytes);
+        for (i64 k = P->freed; k < P->nblk && !rc; k++) {
+            unsigned char *na = malloc(blk_bytes(R));
+            if (!na) { rc = -1; break; }
+            for (i64 j = 0; j < BLK && (k << BLK_BITS) + j < P->n; j++) {
+                memset(ob, 0, sizeof(u64) * (size_t)onw8);
+                memcpy(ob, P->blk[k] + (size_t)j * (size_t)old.sbytes, (size_t)old.sbytes);
+                unpack(&old, ob, w);
+                i64 slot;
+                if (pack(&R->L, w, nb, &slot)) { rc = -1; break; }
+                memcpy(na + (size_t)j * (size_t)R->L.sbytes, nb, (size_t)R->L.sbytes);
+            }
+            __atomic_add_fetch(&R->mem, (i64)BLK * (R->L.sbytes - old.sbytes), __ATOMIC_RELAXED);
+            free(P->blk[k]);
+            P->blk[k] = na;
         }
-        __atomic_add_fetch(&R->mem, P->acap * (R->L.sbytes - old.sbytes), __ATOMIC_RELAXED);
-        free(P->arena);
-        P->arena = na;
-        if (!R->fp && table_rebuild(R, P, P->tcap)) rc = -1;
+        /* hashes do not depend on the layout: the table stays as it is */
         free(P->pbuf);
+        free(P->pbase);
         P->pbuf = calloc((size_t)R->nw8 + 2, sizeof(u64));
-        if (!P->pbuf) rc = -1;
+        P->pbase = calloc((size_t)R->nw8 + 2, sizeof(u64));
+        if (!P->pbuf || !P->pbase) rc = -1;
     }
     if (!w || !ob || !nb)
         rc = -1;
@@ -2163,10 +2239,11 @@ static int setup_part(Run *R, Part *P, int id)
     P->wd = calloc((size_t)m->nslot_total, sizeof(i64));
     P->labels = calloc((size_t)(m->nhost * (m->nchoices + 2) + 1), sizeof(i64));
     P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
+    P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->exhausted = calloc((size_t)m->npools + 1, 1);
     P->mach.m = m;
     P->mach.exhausted = P->exhausted;
-    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->exhausted)
+    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->pbase || !P->exhausted)
         return -1;
     return table_rebuild(R, P, 1024);
 }
@@ -2176,8 +2253,10 @@ static void free_part(Run *R, Part *P)
     if (P->out)
         for (int q = 0; q < R->N; q++)
             free(P->out[q].w);
-    free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->exhausted);
-    free(P->arena); free(P->parent); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
+    free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->exhausted);
+    for (i64 k = 0; k < P->nblk; k++)
+        free(P->blk[k]);
+    free(P->blk); free(P->parent); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
     free(P->fnd); free(P->cov);
 }
 
@@ -2214,10 +2293,7 @@ static int any_enabled(Run *R)
         for (i64 li = P->lstart; li < P->lend; li++) {
             if ((P->dead[li >> 3] >> (li & 7)) & 1)
                 continue;
-            u64 tmp[R->nw8];
-            memset(tmp, 0, sizeof tmp);
-            memcpy(tmp, state_at(R, P, li), (size_t)R->L.sbytes);
-            unpack(&R->L, tmp, P->ws);
+            unpackb(&R->L, state_at(R, P, li), P->ws);
             P->mach.w = P->ws;
             if (enabled(&P->mach, P->ws, P->labels) > 0)
                 return 1;
@@ -2280,7 +2356,9 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     R.L.n = m.nslot_total;
     R.L.width = malloc((size_t)m.nslot_total + 1);
     R.L.lo = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
-    if (!R.L.width || !R.L.lo) { PyErr_NoMemory(); goto done; }
+    R.L.bitoff = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
+    R.L.nz = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
+    if (!R.L.width || !R.L.lo || !R.L.bitoff || !R.L.nz) { PyErr_NoMemory(); goto done; }
     memcpy(R.L.width, wid.buf, (size_t)m.nslot_total);
     memcpy(R.L.lo, los.buf, sizeof(i64) * (size_t)m.nslot_total);
     for (i64 s = 0; s < m.nslot_total; s++)
@@ -2291,6 +2369,10 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         }
     layout_sizes(&R.L);
     R.nw8 = R.L.words;
+    R.hmul = malloc(sizeof(u64) * (size_t)m.nslot_total + 8);
+    if (!R.hmul) { PyErr_NoMemory(); goto done; }
+    for (i64 k = 0; k < m.nslot_total; k++)
+        R.hmul[k] = mix64((u64)k * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL) | 1;
     R.parts = calloc((size_t)R.N, sizeof(Part));
     if (!R.parts) { PyErr_NoMemory(); goto done; }
     for (int p = 0; p < R.N; p++)
@@ -2308,15 +2390,16 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             R.nw8 = R.L.words;
             for (int p = 0; p < R.N; p++) {
                 free(R.parts[p].pbuf);
+                free(R.parts[p].pbase);
                 R.parts[p].pbuf = calloc((size_t)R.nw8 + 2, sizeof(u64));
-                if (!R.parts[p].pbuf) { PyErr_NoMemory(); goto done; }
+                R.parts[p].pbase = calloc((size_t)R.nw8 + 2, sizeof(u64));
+                if (!R.parts[p].pbuf || !R.parts[p].pbase) { PyErr_NoMemory(); goto done; }
             }
             P0 = &R.parts[0];
         }
-        u64 vh = 0;
-        int p = part_of(&R, w0, &vh);
+        u64 h = mix64(vec_hash(&R.L, w0, R.hmul));
+        int p = part_of(&R, h);
         Part *P = &R.parts[p];
-        u64 h = R.fp ? vh : hash_words(P0->pbuf, R.nw8);
         i64 li = insert(&R, P, (unsigned char *)P0->pbuf, h);
         if (li < 0) { PyErr_NoMemory(); goto done; }
         P->parent[li] = ROOT_PARENT;
@@ -2387,6 +2470,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             if (err || oom)
                 break;
             if (ovf) {
+                R.relayouts++;
                 if (relayout(&R)) { oom = 1; break; }
                 continue; /* redo the chunk with the wider layout */
             }
@@ -2435,10 +2519,11 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             Part *P = &R.parts[p];
             P->lstart = P->lend;
             P->lend = P->n;
-            if (R.fp && P->lstart > P->abase) { /* only the frontier is kept: fingerprints remember the rest */
-                i64 keep = P->n - P->lstart;
-                memmove(P->arena, state_at(&R, P, P->lstart), (size_t)keep * (size_t)R.L.sbytes);
-                P->abase = P->lstart;
+            /* fingerprint mode keeps only the frontier: the fingerprints remember the rest */
+            for (; R.fp && P->freed < (P->lstart >> BLK_BITS); P->freed++) {
+                free(P->blk[P->freed]);
+                P->blk[P->freed] = NULL;
+                R.mem -= (i64)blk_bytes(&R);
             }
         }
     }
@@ -2529,6 +2614,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         SET("memory", PyLong_FromLongLong(R.peak));
         SET("state_bytes", PyLong_FromLongLong(R.L.sbytes));
         SET("jobs", PyLong_FromLong(R.N));
+        SET("relayouts", PyLong_FromLongLong(R.relayouts));
         PyDict_SetItemString(result, "findings", fl);
         PyDict_SetItemString(result, "coverage", cov);
         PyDict_SetItemString(result, "exhausted", ex);
@@ -2542,9 +2628,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             u64 *tmp = calloc((size_t)R.nw8 + 2, sizeof(u64));
             for (int p = 0; p < R.N && w && tmp; p++)
                 for (i64 li = 0; li < R.parts[p].n; li++) {
-                    memset(tmp, 0, sizeof(u64) * (size_t)R.nw8);
-                    memcpy(tmp, state_at(&R, &R.parts[p], li), (size_t)R.L.sbytes);
-                    unpack(&R.L, tmp, w);
+                    unpackb(&R.L, state_at(&R, &R.parts[p], li), w);
                     PyObject *t = PyTuple_New(m.nslot_total);
                     if (!t) break;
                     for (i64 s = 0; s < m.nslot_total; s++)
@@ -2580,6 +2664,9 @@ done:
     free(R.parts);
     free(R.L.width);
     free(R.L.lo);
+    free(R.L.bitoff);
+    free(R.L.nz);
+    free(R.hmul);
     free_model(&m);
     free(image);
     PyBuffer_Release(&img);

@@ -319,8 +319,10 @@ class Lowered:
                     row.append(-1)
             tables[c] = row
         recs = []
+        self.level_funcs = [set() for _ in range(depth)]
         for c, (fi, path) in enumerate(order):
             recs.extend((fi, self.table(tables[c])))
+            self.level_funcs[len(path)].add(fi)
         img[H_CTXS] = self.table(recs)
         img[H_NCTX] = len(order)
         img[H_ROOTS] = self.table(roots)
@@ -329,26 +331,58 @@ class Lowered:
     # ------------------------------------------------------------ the state layout
 
     def layout(self) -> tuple[bytes, bytes]:
-        """Initial widths and biases of every slot of the working vector; the C side widens them as values
-        outgrow them. Cells whose range is known get it; counters and locals start narrow."""
+        """Initial widths and biases of every slot of the working vector. Slots get the range their
+        type suggests (pointers: every address; counters and ints: a byte; a frame's locals: those of the
+        functions that can run at that depth, nothing where none can); the C side widens any slot a value
+        outgrows, so these only need to be good guesses."""
         m = self.m
         addr = _bits(m.base + m.ncells)
-        known = {"status": 2, "cpu-state": 2, "site": _bits(len(m.site_paths)), "ptr": addr, "idr-ptr": addr,
-                 "cpu-image": addr, "list_head": addr, "mutex": _bits(m.leaked_owner),
-                 "spinlock": _bits(m.leaked_owner)}
-        widths = []
+        known = {"status": (2, 0), "cpu-state": (2, 0), "site": (_bits(len(m.site_paths)), 0), "ptr": (addr, 0),
+                 "idr-ptr": (addr, 0), "cpu-image": (addr, 0), "list_head": (addr, 0),
+                 "mutex": (_bits(m.leaked_owner), 0), "spinlock": (_bits(m.leaked_owner), 0),
+                 "kref": (4, 0), "refcount": (4, 0), "atomic": (4, 1), "cpumask": (m.ncpu, 0), "idr-key": (6, 0)}
+
+        def of_type(t):
+            if isinstance(t, PtrT):
+                return addr, 0
+            if isinstance(t, IntT):
+                if t.bits == 1:
+                    return 1, 0
+                return (8, 1) if t.signed else (8, 0)
+            return 0, 0
+
+        def join(a, b):
+            (wa, sa), (wb, sb) = a, b
+            if sa != sb:  # an unsigned range inside a signed one needs a bit more
+                w = max(wa + (1 - sa), wb + (1 - sb))
+                return min(w, 64), 1
+            return max(wa, wb), sa
+
+        slots = []
         for c in m.cells:
             if c.kind in known:
-                widths.append(known[c.kind])
-            elif c.kind == "int" and isinstance(c.type, IntT) and c.type.bits == 1:
-                widths.append(1)
+                slots.append(known[c.kind])
+            elif c.kind == "int":
+                slots.append(of_type(c.type))
             else:
-                widths.append(0)
+                slots.append((8, 1))
         maxloc = self.img[H_MAXLOC]
-        frame = [_bits(len(m.funcs)), _bits(max(len(f.body) for f in m.funcs)), 0] + [0] * maxloc
-        thread = [_bits(self.img[H_MAXDEPTH])] + frame * self.img[H_MAXDEPTH]
-        widths += thread * m.nhost
-        return bytes(widths), array("q", [0] * len(widths)).tobytes()
+        thread = [(_bits(self.img[H_MAXDEPTH]), 0)]
+        for level in range(self.img[H_MAXDEPTH]):
+            fs = [m.funcs[fi] for fi in sorted(self.level_funcs[level])]
+            frame = [(_bits(len(m.funcs)), 0), (_bits(max((len(f.body) for f in fs), default=1)), 0),
+                     (0, 0) if level == 0 else (_bits(maxloc) + 1, 1)]
+            for j in range(maxloc):
+                w = (0, 0)
+                for f in fs:
+                    if j < len(f.locals):
+                        w = join(w, of_type(f.locals[j].type))
+                frame.append(w)
+            thread += frame
+        slots += thread * m.nhost
+        widths = bytes(w for w, _ in slots)
+        los = array("q", [-(1 << (w - 1)) if sg and w else 0 for w, sg in slots])
+        return widths, los.tobytes()
 
     # ------------------------------------------------------------ mapping answers back
 
