@@ -1538,6 +1538,64 @@ static void check_state(Mach *x, const i64 *w)
     }
 }
 
+/* ------------------------------------------------------------------ symmetry of host CPUs
+ *
+ * Host threads are anonymous: nothing in a model can ask which CPU runs it,
+ * so states that differ by a renaming of threads are the same up to that
+ * renaming (the renaming applies to their stacks and to the owners of held
+ * locks). The canonical member of an orbit orders threads by their stack
+ * (the slots of the working vector, compared as signed integers), then by
+ * the lock cells they hold; threads equal in both are identical, so the
+ * order is unique. native.py's canonical() computes the same order, to
+ * replay traces.
+ */
+
+static int cmp_threads(const Model *m, const i64 *w, int a, int b)
+{
+    const i64 *x = w + TB(m, a), *y = w + TB(m, b);
+    for (i64 k = 0; k < m->tsize; k++)
+        if (x[k] != y[k])
+            return x[k] < y[k] ? -1 : 1;
+    /* the lock cells each holds, ascending; a list that is a prefix of the other comes first */
+    i64 i = 0, j = 0;
+    for (;;) {
+        while (i < m->nlockc && w[m->lock_cells[i]] != a + 1) i++;
+        while (j < m->nlockc && w[m->lock_cells[j]] != b + 1) j++;
+        if (i >= m->nlockc || j >= m->nlockc)
+            return (i >= m->nlockc) == (j >= m->nlockc) ? 0 : (i >= m->nlockc ? -1 : 1);
+        if (m->lock_cells[i] != m->lock_cells[j])
+            return m->lock_cells[i] < m->lock_cells[j] ? -1 : 1;
+        i++;
+        j++;
+    }
+}
+
+/* rename threads of w into canonical order; scratch holds nhost * tsize words */
+static void canonical_threads(const Model *m, i64 *w, i64 *scratch)
+{
+    int order[MAXHOST], n = (int)m->nhost, moved = 0;
+    for (int t = 0; t < n; t++)
+        order[t] = t;
+    for (int p = 1; p < n; p++)
+        for (int q = p; q > 0 && cmp_threads(m, w, order[q - 1], order[q]) > 0; q--) {
+            int tmp = order[q]; order[q] = order[q - 1]; order[q - 1] = tmp;
+            moved = 1;
+        }
+    if (!moved)
+        return;
+    int pos[MAXHOST];
+    for (int t = 0; t < n; t++)
+        pos[order[t]] = t;
+    memcpy(scratch, w + m->ncells, sizeof(i64) * (size_t)(n * m->tsize));
+    for (int t = 0; t < n; t++)
+        memcpy(w + TB(m, t), scratch + (i64)order[t] * m->tsize, sizeof(i64) * (size_t)m->tsize);
+    for (i64 k = 0; k < m->nlockc; k++) {
+        i64 c = m->lock_cells[k], v = w[c];
+        if (v >= 1 && v <= n)
+            w[c] = pos[v - 1] + 1;
+    }
+}
+
 /* ------------------------------------------------------------------ layout: bit-packed states
  *
  * Slot s of the working vector takes width[s] bits holding v - lo[s]. Python
@@ -1780,6 +1838,7 @@ typedef struct {
     Buf *out;                /* phase A output to each partition */
     i64 *ws, *wd, *labels;
     u64 *pbuf, *pbase;   /* a successor's and its parent's packed states */
+    i64 *scratch;        /* the threads, while they are reordered */
     Mach mach;
     int ovf;
     i64 ovf_slot, ovf_val;
@@ -1791,7 +1850,7 @@ typedef struct {
 typedef struct Run {
     Model *m;
     Layout L;
-    int N, fp;
+    int N, fp, symmetry;
     i64 max_states, max_depth, max_memory;
     i64 total;              /* states, all partitions */
     i64 mem;                /* bytes allocated by the run */
@@ -2036,6 +2095,8 @@ static void phase_a(Run *R, Part *P)
             int dest = P->id;
             u64 h = 0;
             if (s == S_OK) {
+                if (R->symmetry)
+                    canonical_threads(m, P->wd, P->scratch);
                 /* the successor's encoding: the parent's with the slots the step changed rewritten */
                 unsigned char *out = (unsigned char *)P->pbuf;
                 memcpy(out, base, (size_t)L->sbytes + 8);
@@ -2240,10 +2301,11 @@ static int setup_part(Run *R, Part *P, int id)
     P->labels = calloc((size_t)(m->nhost * (m->nchoices + 2) + 1), sizeof(i64));
     P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
+    P->scratch = calloc((size_t)m->nslot_total + 1, sizeof(i64));
     P->exhausted = calloc((size_t)m->npools + 1, 1);
     P->mach.m = m;
     P->mach.exhausted = P->exhausted;
-    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->pbase || !P->exhausted)
+    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->pbase || !P->scratch || !P->exhausted)
         return -1;
     return table_rebuild(R, P, 1024);
 }
@@ -2253,7 +2315,7 @@ static void free_part(Run *R, Part *P)
     if (P->out)
         for (int q = 0; q < R->N; q++)
             free(P->out[q].w);
-    free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->exhausted);
+    free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->scratch); free(P->exhausted);
     for (i64 k = 0; k < P->nblk; k++)
         free(P->blk[k]);
     free(P->blk); free(P->parent); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
@@ -2303,17 +2365,18 @@ static int any_enabled(Run *R)
 }
 
 static const char *kwlist[] = {"image", "widths", "los", "jobs", "max_states", "max_depth", "max_memory",
-                               "fingerprint", "progress", "dump", "chunk", NULL};
+                               "fingerprint", "progress", "dump", "chunk", "symmetry", NULL};
 
 static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     Py_buffer img = {0}, wid = {0}, los = {0};
-    int jobs = 1, fp = 0, dump = 0;
+    int jobs = 1, fp = 0, dump = 0, symmetry = 0;
     long long max_states = 0, max_depth = 0, max_memory = 0, chunk = 4096;
     PyObject *progress = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOpL", (char **)kwlist, &img, &wid, &los, &jobs,
-                                     &max_states, &max_depth, &max_memory, &fp, &progress, &dump, &chunk))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOpLp", (char **)kwlist, &img, &wid, &los, &jobs,
+                                     &max_states, &max_depth, &max_memory, &fp, &progress, &dump, &chunk,
+                                     &symmetry))
         return NULL;
     PyObject *result = NULL;
     Model m;
@@ -2349,6 +2412,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     R.m = &m;
     R.N = jobs;
     R.fp = fp;
+    R.symmetry = symmetry;
     R.max_states = max_states;
     R.max_depth = max_depth;
     R.max_memory = max_memory;

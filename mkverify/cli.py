@@ -93,10 +93,12 @@ def main():
               help="native: threads to explore with (default: the CPUs available).")
 @click.option("--fingerprint", is_flag=True,
               help="native: store 64-bit fingerprints instead of whole states (prints the probability of a miss).")
+@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+              help="native: explore one state per renaming of the host CPUs (they are interchangeable).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
-          max_memory):
+          symmetry, max_memory):
     """Check models (default: every model under models/) and report every violation."""
     from . import frontend
     try:
@@ -124,7 +126,7 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
                 from .engines.native import default_jobs, explore as native
                 r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
                            reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
-                           max_memory=memory_limit)
+                           max_memory=memory_limit, symmetry=symmetry)
         except MkverifyError as e:
             _fail(e)
         if progress:
@@ -156,6 +158,34 @@ def ir(path, spec_path, as_json):
         click.echo(json.dumps(irmod.to_json(p), indent=1, sort_keys=True))
     else:
         click.echo(irmod.print_program(p), nl=False)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--promela", is_flag=True, help="Write a Promela model for SPIN (the only format so far).")
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None)
+@click.option("--reduce-private/--no-reduce-private", default=True, show_default=True,
+              help="Fold accesses to objects only the running thread can reach into its step, as `check` does.")
+def export(path, promela, output, spec_path, reduce_private):
+    """Export a model for another model checker, step for step (docs/promela.md)."""
+    from . import frontend
+    from .export.promela import to_promela
+    try:
+        if not promela:
+            raise UsageError(SourceLoc("<command line>"), "name the format to export to",
+                             "mkverify export --promela PATH")
+        text = to_promela(frontend.load(path, spec_path), reduce_private=reduce_private)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as e:
+                raise UsageError(SourceLoc(str(output)), f"cannot write the model: {e.strerror or e}")
+    except MkverifyError as e:
+        _fail(e)
 
 
 _click_main = main.main

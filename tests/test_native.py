@@ -42,7 +42,7 @@ def figures(result):
 def agree(program, jobs=1, **kw):
     """Run both engines; assert they agree and return (reference, native)."""
     ref = reference(program, **kw)
-    nat = native.explore(program, jobs=jobs, **kw)
+    nat = native.explore(program, jobs=jobs, symmetry=False, **kw)
     if jobs > 1 and ref.incomplete_reason:
         # threads stop at a bound together: the states are the bound, what else was done by then varies
         assert (nat.stats.states, nat.incomplete_reason) == (ref.stats.states, ref.incomplete_reason)
@@ -79,15 +79,15 @@ def test_multikernel_v2_bounded_agrees_trace_for_trace():
 def test_multikernel_fixed_complete_native_one_and_two_threads_fingerprint():
     """The whole repaired model: the same space however it is stored and however many threads."""
     program = frontend.load(REPO / "models/multikernel/fixed", REPO / "specs/multikernel-fixed.toml")
-    runs = [native.explore(program, jobs=j, fingerprint=fp) for j in (1, 2) for fp in (False, True)]
+    runs = [native.explore(program, jobs=j, fingerprint=fp, symmetry=False) for j in (1, 2) for fp in (False, True)]
     assert {figures(r) for r in runs} == {figures(runs[0])}
     assert runs[0].verdict == "ok" and runs[0].stats.states > 600_000
 
 
 def test_fingerprint_mode_says_so_with_the_miss_probability():
     program = frontend.load(CORPUS[0])
-    exact = native.explore(program)
-    fp = native.explore(program, fingerprint=True)
+    exact = native.explore(program, symmetry=False)
+    fp = native.explore(program, fingerprint=True, symmetry=False)
     assert figures(fp) == figures(exact) and findings(fp) == findings(exact)
     assert fp.stats.extra["storage"] == "fingerprint" and 0 <= fp.stats.extra["miss_probability"] < 1e-6
     assert any(n.startswith("fingerprint mode:") and "probability" in n for n in fp.notes)
@@ -103,7 +103,7 @@ def test_state_bound_and_depth_bound_match_the_reference():
 
 def test_memory_bound_stops_cleanly_with_partial_statistics():
     program = frontend.load(REPO / "models/multikernel/fixed", REPO / "specs/multikernel-fixed.toml")
-    r = native.explore(program, max_memory=4 << 20)
+    r = native.explore(program, max_memory=4 << 20, symmetry=False)
     assert r.verdict == "incomplete" and r.incomplete_reason.startswith("memory bound")
     assert 0 < r.stats.states < 600_000 and r.stats.transitions > r.stats.states // 2
 
@@ -111,8 +111,8 @@ def test_memory_bound_stops_cleanly_with_partial_statistics():
 def test_memory_grows_with_states_not_transitions():
     """Bytes per state stay flat while transitions per state grow (the arena holds states only)."""
     program = frontend.load(REPO / "models/multikernel/fixed", REPO / "specs/multikernel-fixed.toml")
-    small = native.explore(program, max_states=50_000, jobs=1)
-    big = native.explore(program, jobs=1)
+    small = native.explore(program, max_states=50_000, jobs=1, symmetry=False)
+    big = native.explore(program, jobs=1, symmetry=False)
     per = [r.stats.extra["memory_bytes"] / r.stats.states for r in (small, big)]
     assert per[1] < per[0] * 1.5
     assert per[1] < big.stats.extra["state_bytes"] + 40, "beyond the packed state: parent, label, hash, table"

@@ -118,3 +118,61 @@ def test_private_reduction_agrees_on_generated_models(tmp_path_factory, bodies, 
         return  # a bound cut a search (even one that found violations): not comparable
     assert _key(reduced) == _key(full), _model(bodies)
     assert reduced.stats.states <= full.stats.states
+
+
+# ---------------------------------------------------------------- reductions of the C enumerator
+# Each is switchable, and each keeps the verdict, the findings (check and location) and the
+# length of the shortest trace of every finding; the state counts of both are printed (pytest -s).
+
+from mkverify.engines import native  # noqa: E402
+
+
+def _shortest(result):
+    out = {}
+    for f in result.findings:
+        k = (f.check, f.loc.file, f.loc.line, f.loc.col)
+        out[k] = min(out.get(k, 1 << 30), len(f.trace))
+    return out
+
+
+def _same_but_smaller(full, reduced, label):
+    assert reduced.verdict == full.verdict, label
+    assert _shortest(reduced) == _shortest(full), label
+    assert reduced.stats.states <= full.stats.states
+    assert reduced.stats.depth == full.stats.depth, "a quotient keeps every distance"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_cpu_symmetry_keeps_every_verdict_finding_and_trace_length(model):
+    program = frontend.load(model)
+    full = native.explore(program, symmetry=False)
+    reduced = native.explore(program, symmetry=True)
+    _same_but_smaller(full, reduced, model.name)
+    print(f"{model.name}: {full.stats.states} states without CPU symmetry, {reduced.stats.states} with")
+
+
+def test_cpu_symmetry_on_the_multikernel_model():
+    root = ROOT.parent
+    program = frontend.load(root / "models/multikernel/v2", root / "specs/multikernel-v2.toml")
+    full = native.explore(program, symmetry=False)
+    reduced = native.explore(program, symmetry=True)
+    _same_but_smaller(full, reduced, "multikernel v2")
+    assert reduced.stats.states < 0.6 * full.stats.states  # two host CPUs: about half
+    print(f"multikernel v2: {full.stats.states} states without CPU symmetry, {reduced.stats.states} with")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(bodies=_BODIES, fail=st.booleans(), cpus=st.integers(2, 4))
+def test_cpu_symmetry_agrees_on_generated_models(tmp_path_factory, bodies, fail, cpus):
+    d = tmp_path_factory.mktemp("gen")
+    (d / "m.c").write_text(_model(bodies))
+    entries = "\n".join(f'[[entry]]\nfunction = "entry{n}"' for n in range(len(bodies)))
+    (d / "m.toml").write_text(_SPEC.replace("cpus = 2", f"cpus = {cpus}").format(
+        fail=str(fail).lower(), entries=entries))
+    program = frontend.load(d / "m.c")
+    full = native.explore(program, symmetry=False)
+    reduced = native.explore(program, symmetry=True)
+    if full.incomplete_reason or reduced.incomplete_reason:
+        return
+    _same_but_smaller(full, reduced, _model(bodies))

@@ -409,6 +409,23 @@ class Lowered:
             return (head, self.locs[a], b)
         return (head, self.locs[a])
 
+    def thread_order(self, state) -> list[int]:
+        """The canonical order of host threads (_explore.c canonical_threads): by the thread's slots of
+        the working vector, then by the lock cells it holds. order[i] is the thread that comes i-th."""
+        m = self.m
+        maxloc, maxdepth = self.img[H_MAXLOC], self.img[H_MAXDEPTH]
+        mem, threads = state
+
+        def block(frames):
+            out = [len(frames)]
+            for fi, pc, lv, dst in frames:
+                out += [fi, pc, dst, *lv] + [0] * (maxloc - len(lv))
+            return out + [0] * ((maxdepth - len(frames)) * (3 + maxloc))
+
+        def key(t):
+            return block(threads[t]), [i for i in m.lock_cells if mem[i] == t + 1]
+        return sorted(range(len(threads)), key=key)
+
     def decode(self, vec) -> tuple:
         """A C working vector as machine.py's state."""
         m = self.m
@@ -449,7 +466,7 @@ class NativeExplorer:
 
     def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
                  reduce_private: bool = True, jobs: int = 1, fingerprint: bool = False, max_memory: int = 0,
-                 dump: bool = False):
+                 dump: bool = False, symmetry: bool = True):
         self.p = program
         self.low = Lowered(program, reduce_private)
         self.m = self.low.m
@@ -460,6 +477,7 @@ class NativeExplorer:
         self.fingerprint = fingerprint
         self.max_memory = max_memory
         self.dump = dump
+        self.symmetry = symmetry and self.m.nhost > 1
         self.raw: dict = {}
 
     def run(self) -> ModelResult:
@@ -472,7 +490,7 @@ class NativeExplorer:
                 self.progress(states, transitions, depth, seconds)
         r = ext.explore(low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
                         max_depth=self.max_depth, max_memory=self.max_memory, fingerprint=self.fingerprint,
-                        progress=progress, dump=self.dump)
+                        progress=progress, dump=self.dump, symmetry=self.symmetry)
         self.raw = r
         if r["error"] is not None:
             kind, loc, aux = r["error"]
@@ -514,7 +532,7 @@ class NativeExplorer:
             taken.setdefault(lc, set()).add((a, b))
         stats = Stats(states, transitions, r["depth"], r["seconds"], "native",
                       extra={"jobs": r["jobs"], "storage": "fingerprint" if self.fingerprint else "exact",
-                             "memory_bytes": r["memory"], "state_bytes": r["state_bytes"],
+                             "symmetry": self.symmetry, "memory_bytes": r["memory"], "state_bytes": r["state_bytes"],
                              "bytes_per_state": round(r["memory"] / max(states, 1), 1),
                              **({"miss_probability": miss} if miss is not None else {})})
         return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, self.m, taken))
@@ -528,6 +546,11 @@ class NativeExplorer:
         found = None
         is_state = want[0] in STATE_KEYS
         for n, lab in enumerate(labels, 1):
+            if self.symmetry:
+                # the label names a thread of the canonical state the C side stored; here it is the
+                # thread that comes at that place in this state's canonical order
+                t, what = lab
+                lab = (low.thread_order(state)[t], what)
             trace.append(describe(m, state, lab, n))
             ns, viols, _ = m.step(state, lab)
             last = n == len(labels)
@@ -545,6 +568,6 @@ class NativeExplorer:
 
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None, reduce_private: bool = True,
-            jobs: int = 1, fingerprint: bool = False, max_memory: int = 0) -> ModelResult:
+            jobs: int = 1, fingerprint: bool = False, max_memory: int = 0, symmetry: bool = True) -> ModelResult:
     return NativeExplorer(program, max_states, depth, progress, reduce_private, jobs, fingerprint,
-                          max_memory).run()
+                          max_memory, symmetry=symmetry).run()
