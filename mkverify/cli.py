@@ -93,8 +93,9 @@ def main():
               help="native: threads to explore with (default: the CPUs available).")
 @click.option("--fingerprint", is_flag=True,
               help="native: store 64-bit fingerprints instead of whole states (prints the probability of a miss).")
-@click.option("--symmetry/--no-symmetry", default=True, show_default=True,
-              help="native: explore one state per renaming of the host CPUs (they are interchangeable).")
+@click.option("--symmetry/--no-symmetry", default=None,
+              help="native: explore one state per renaming of the host CPUs, which are interchangeable "
+                   "(default: on).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
@@ -102,9 +103,10 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     """Check models (default: every model under models/) and report every violation."""
     from . import frontend
     try:
-        if engine == "python" and (jobs is not None or fingerprint or max_memory is not None):
-            raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint and --max-memory go with "
-                                                          "--engine native")
+        if engine == "python" and (jobs is not None or fingerprint or max_memory is not None or
+                                   symmetry is not None):
+            raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint, --symmetry and --max-memory go "
+                                                          "with --engine native")
         memory_limit = _size(max_memory) if max_memory is not None else 0
         targets = list(paths) or _default_models()
         if spec_path is not None and len(targets) != 1:
@@ -126,7 +128,7 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
                 from .engines.native import default_jobs, explore as native
                 r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
                            reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
-                           max_memory=memory_limit, symmetry=symmetry)
+                           max_memory=memory_limit, symmetry=symmetry is not False)
         except MkverifyError as e:
             _fail(e)
         if progress:

@@ -279,3 +279,44 @@ def test_random_bytes_are_refused():
         blob = bytes(rnd.randrange(256) for _ in range(8 * rnd.randrange(1, 200)))
         with pytest.raises(_explore.ExploreError):
             call(low, image=blob)
+
+
+# ---------------------------------------------------------------- the command line
+
+def cli(*args):
+    import json
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "mkverify", "check", *map(str, args)], capture_output=True,
+                          text=True, cwd=REPO, env=dict(os.environ, CI="1"), timeout=600)
+    assert "Traceback" not in proc.stderr
+    doc = json.loads(proc.stdout) if "--format" in args and proc.stdout.strip() else None
+    return proc.returncode, doc, proc.stderr
+
+
+FIXED = ("models/multikernel/fixed", "--spec", "specs/multikernel-fixed.toml")
+
+
+@pytest.mark.parametrize("args", [("--engine", "python", "-j", "2"), ("--engine", "python", "--fingerprint"),
+                                  ("--engine", "python", "--no-symmetry"), ("--max-memory", "12x"),
+                                  ("--max-memory", "0"), ("-j", "0")])
+def test_native_options_misused_exit_2_with_a_message(args):
+    code, _, err = cli("docs/examples/table-fixed.c", *args)
+    assert code == 2 and "error" in err.lower()
+
+
+def test_the_json_stats_say_how_the_native_engine_ran():
+    code, doc, _ = cli("docs/examples/table.c", "--format", "json", "-j", "2", "--fingerprint", "--no-symmetry")
+    st = doc["models"][0]["stats"]
+    assert code == 1 and st["engine"] == "native" and st["jobs"] == 2 and st["storage"] == "fingerprint"
+    assert st["symmetry"] is False and 0 <= st["miss_probability"] < 1e-9 and st["state_bytes"] > 0
+    code, doc, _ = cli("docs/examples/table.c", "--format", "json", "--engine", "python")
+    assert code == 1 and doc["models"][0]["stats"]["engine"] == "python"
+    assert "storage" not in doc["models"][0]["stats"]
+
+
+def test_a_memory_bound_exits_3_with_partial_statistics():
+    code, doc, _ = cli(*FIXED, "--format", "json", "--max-memory", "3M", "--no-symmetry")
+    m = doc["models"][0]
+    assert code == 3 and m["verdict"] == "incomplete" and m["incomplete_reason"].startswith("memory bound")
+    assert 0 < m["stats"]["states"] < 663_930
