@@ -40,7 +40,7 @@ enum {
     H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
-    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_SIZE
+    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SIZE
 };
 
 /* cell kinds */
@@ -125,8 +125,9 @@ typedef struct {
     i64 *list_cells, nlist;
     i64 *lock_cells, nlockc;
     i64 nslot_total;    /* slots of the working vector: cells + threads */
-    i64 tsize;          /* per thread: 1 + maxdepth * fsize */
-    i64 fsize;          /* per frame: fi, pc, dst, locals */
+    i64 tsize;          /* per thread: the depth, then its frames */
+    i64 foff[256];      /* per stack level: offset of its frame in the thread's slots */
+    i64 nloc[256];      /* per stack level: locals of the largest function that can run there */
 } Model;
 
 static PyObject *ExploreError; /* malformed image: a bug in the lowering, never a crash */
@@ -295,8 +296,15 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         if (k == K_LOCK)
             m->lock_cells[m->nlockc++] = i;
     }
-    m->fsize = 3 + m->maxloc;
-    m->tsize = 1 + m->maxdepth * m->fsize;
+    NEED(in_img(m, img[H_LEVELS], m->maxdepth), "levels", img[H_LEVELS], m->maxdepth);
+    m->tsize = 1;
+    for (i64 l = 0; l < m->maxdepth; l++) {
+        i64 n = img[img[H_LEVELS] + l];
+        NEED(n >= 0 && n <= m->maxloc, "level locals", l, n);
+        m->nloc[l] = n;
+        m->foff[l] = m->tsize;
+        m->tsize += 3 + n;
+    }
     m->nslot_total = m->ncells + m->nhost * m->tsize;
     NEED(m->nslot_total < (1 << 22), "state too large", m->nslot_total, 0);
 
@@ -443,9 +451,10 @@ static void free_model(Model *m)
 /* ------------------------------------------------------------------ machine: one step on an unpacked state
  *
  * The working vector: cells [0, ncells), then per host thread t at
- * TB(t) = ncells + t * tsize: the stack depth, then maxdepth frames of
- * (function, pc, return destination, locals[maxloc]). Frames above the depth
- * are all zero, so equal machine.py states are equal vectors.
+ * TB(t) = ncells + t * tsize: the stack depth, then one frame per level of
+ * the stack, (function, pc, return destination, locals), with room for the
+ * locals of the largest function that can run at that level. Frames above
+ * the depth are all zero, so equal machine.py states are equal vectors.
  */
 
 typedef struct { i64 k[KEYLEN]; } Key;
@@ -473,7 +482,7 @@ typedef struct {
 } Mach;
 
 #define TB(m, t) ((m)->ncells + (i64)(t) * (m)->tsize)
-#define FRAME(m, w, t, l) ((w) + TB(m, t) + 1 + (i64)(l) * (m)->fsize)
+#define FRAME(m, w, t, l) ((w) + TB(m, t) + (m)->foff[l])
 #define IMG(m, o) ((m)->img + (o))
 
 static inline i64 wrap(i64 v, i64 bits, i64 sgn)
@@ -754,7 +763,7 @@ static int push_frame(Mach *x, i64 fi, i64 dst)
 {
     const Model *m = x->m;
     i64 *tb = x->w + TB(m, x->t);
-    if (tb[0] >= m->maxdepth) {
+    if (tb[0] >= m->maxdepth || m->funcs[fi].nlocals > m->nloc[tb[0]]) {
         x->err = ERR_INTERNAL; /* the lowering computed too small a stack */
         return -1;
     }
@@ -770,7 +779,7 @@ static void pop_frame(Mach *x)
     const Model *m = x->m;
     i64 *tb = x->w + TB(m, x->t);
     tb[0]--;
-    memset(FRAME(m, x->w, x->t, tb[0]), 0, sizeof(i64) * m->fsize);
+    memset(FRAME(m, x->w, x->t, tb[0]), 0, sizeof(i64) * (size_t)(3 + m->nloc[tb[0]]));
 }
 
 static int lc_allowed(const Model *m, i64 lc, i64 a, i64 b)

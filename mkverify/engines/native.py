@@ -30,7 +30,8 @@ MAGIC = 0x6d6b7665726679
 VERSION = 1
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
- H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_SIZE) = range(34)
+ H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
+ H_SIZE) = range(35)
 
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
@@ -325,6 +326,9 @@ class Lowered:
             self.level_funcs[len(path)].add(fi)
         img[H_CTXS] = self.table(recs)
         img[H_NCTX] = len(order)
+        # per stack level, room for the locals of the largest function that can run there
+        self.level_locs = [max((len(m.funcs[fi].locals) for fi in fs), default=0) for fs in self.level_funcs]
+        img[H_LEVELS] = self.table(self.level_locs)
         img[H_ROOTS] = self.table(roots)
         img[H_MAXDEPTH] = depth
 
@@ -372,7 +376,7 @@ class Lowered:
             fs = [m.funcs[fi] for fi in sorted(self.level_funcs[level])]
             frame = [(_bits(len(m.funcs)), 0), (_bits(max((len(f.body) for f in fs), default=1)), 0),
                      (0, 0) if level == 0 else (_bits(maxloc) + 1, 1)]
-            for j in range(maxloc):
+            for j in range(self.level_locs[level]):
                 w = (0, 0)
                 for f in fs:
                     if j < len(f.locals):
@@ -413,14 +417,16 @@ class Lowered:
         """The canonical order of host threads (_explore.c canonical_threads): by the thread's slots of
         the working vector, then by the lock cells it holds. order[i] is the thread that comes i-th."""
         m = self.m
-        maxloc, maxdepth = self.img[H_MAXLOC], self.img[H_MAXDEPTH]
+        maxdepth = self.img[H_MAXDEPTH]
         mem, threads = state
 
         def block(frames):
             out = [len(frames)]
-            for fi, pc, lv, dst in frames:
-                out += [fi, pc, dst, *lv] + [0] * (maxloc - len(lv))
-            return out + [0] * ((maxdepth - len(frames)) * (3 + maxloc))
+            for level, (fi, pc, lv, dst) in enumerate(frames):
+                out += [fi, pc, dst, *lv] + [0] * (self.level_locs[level] - len(lv))
+            for level in range(len(frames), maxdepth):
+                out += [0] * (3 + self.level_locs[level])
+            return out
 
         def key(t):
             return block(threads[t]), [i for i in m.lock_cells if mem[i] == t + 1]
@@ -430,15 +436,16 @@ class Lowered:
         """A C working vector as machine.py's state."""
         m = self.m
         mem = tuple(vec[:m.ncells])
-        maxloc = self.img[H_MAXLOC]
-        fsize = 3 + maxloc
-        tsize = 1 + self.img[H_MAXDEPTH] * fsize
+        offs, tsize = [], 1
+        for n in self.level_locs:
+            offs.append(tsize)
+            tsize += 3 + n
         threads = []
         for t in range(m.nhost):
             tb = m.ncells + t * tsize
             frames = []
             for lvl in range(vec[tb]):
-                o = tb + 1 + lvl * fsize
+                o = tb + offs[lvl]
                 fi, pc, dst = vec[o], vec[o + 1], vec[o + 2]
                 frames.append((fi, pc, tuple(vec[o + 3:o + 3 + len(m.funcs[fi].locals)]), dst))
             threads.append(tuple(frames))
