@@ -2112,6 +2112,15 @@ static void phase_a(Run *R, Part *P)
                 u64 sum = hs;
                 const i64 *ws = P->ws, *wd = P->wd;
                 for (i64 j = 0; j < L->n; j++) {
+                    if ((j & 7) == 0) { /* skip runs of eight unchanged slots at once (the vectors are padded) */
+                        u64 d = 0;
+                        for (int q = 0; q < 8; q++)
+                            d |= (u64)(wd[j + q] ^ ws[j + q]);
+                        if (!d) {
+                            j += 7;
+                            continue;
+                        }
+                    }
                     if (wd[j] == ws[j])
                         continue;
                     if (!fits(L, j, wd[j])) {
@@ -2305,8 +2314,8 @@ static int setup_part(Run *R, Part *P, int id)
     P->run = R;
     P->id = id;
     P->out = calloc((size_t)R->N, sizeof(Buf));
-    P->ws = calloc((size_t)m->nslot_total, sizeof(i64));
-    P->wd = calloc((size_t)m->nslot_total, sizeof(i64));
+    P->ws = calloc((size_t)m->nslot_total + 8, sizeof(i64)); /* + 8: read (always zero) by the skip above */
+    P->wd = calloc((size_t)m->nslot_total + 8, sizeof(i64));
     P->labels = calloc((size_t)(m->nhost * (m->nchoices + 2) + 1), sizeof(i64));
     P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
