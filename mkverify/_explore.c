@@ -40,7 +40,7 @@ enum {
     H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
-    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SIZE
+    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_SIZE
 };
 
 /* cell kinds */
@@ -127,6 +127,8 @@ typedef struct {
     i64 nslot_total;    /* slots of the working vector: cells + threads */
     i64 tsize;          /* per thread: the depth, then its frames */
     i64 foff[256];      /* per stack level: offset of its frame in the thread's slots */
+    const i64 *sympool; /* per pool: 1 if its slots are interchangeable (native.py decides) */
+    i64 *slot_pool;     /* per slot: its pool if that pool is symmetric, else -1 */
     i64 nloc[256];      /* per stack level: locals of the largest function that can run there */
 } Model;
 
@@ -297,6 +299,30 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
             m->lock_cells[m->nlockc++] = i;
     }
     NEED(in_img(m, img[H_LEVELS], m->maxdepth), "levels", img[H_LEVELS], m->maxdepth);
+    NEED(in_img(m, img[H_SYMPOOLS], m->npools), "symmetric pools", img[H_SYMPOOLS], m->npools);
+    m->sympool = img + img[H_SYMPOOLS];
+    m->slot_pool = PyMem_Calloc((size_t)m->nslots + 1, sizeof(i64));
+    if (!m->slot_pool) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i64 s = 0; s < m->nslots; s++)
+        m->slot_pool[s] = -1;
+    {
+        i64 perms = 1;
+        for (i64 p = 0; p < m->npools; p++) {
+            NEED(m->sympool[p] == 0 || m->sympool[p] == 1, "symmetric pool flag", p, m->sympool[p]);
+            if (!m->sympool[p])
+                continue;
+            i64 k = m->pools[2 * p + 1];
+            NEED(k <= 6, "a symmetric pool has at most 6 slots", p, k);
+            for (i64 f = 2; f <= k; f++)
+                perms *= f;
+            NEED(perms <= 5040, "too many slot permutations", p, perms);
+            for (i64 r = 0; r < k; r++)
+                m->slot_pool[m->pools[2 * p] + r] = p;
+        }
+    }
     m->tsize = 1;
     for (i64 l = 0; l < m->maxdepth; l++) {
         i64 n = img[img[H_LEVELS] + l];
@@ -446,6 +472,7 @@ static void free_model(Model *m)
     PyMem_Free(m->ptr_cells);
     PyMem_Free(m->list_cells);
     PyMem_Free(m->lock_cells);
+    PyMem_Free(m->slot_pool);
 }
 
 /* ------------------------------------------------------------------ machine: one step on an unpacked state
@@ -1605,6 +1632,135 @@ static void canonical_threads(const Model *m, i64 *w, i64 *scratch)
     }
 }
 
+/* ------------------------------------------------------------------ symmetry of pool slots
+ *
+ * The slots of a pool are interchangeable when nothing orders or prints
+ * addresses (native.py checks: no relational comparison of pointers, no
+ * pointer cast to an integer). Renaming slots moves their cells (status,
+ * site, the object) and rewrites every pointer into them: pointer cells and
+ * the pointer locals of every frame. The canonical state is the least vector
+ * over every renaming of the slots of symmetric pools, each followed by the
+ * canonical order of threads; both renamings commute, so this is a canonical
+ * form of the whole group: one state per orbit.
+ */
+
+typedef struct {
+    int npools, pool[64], k[64], idx[64], nperm[64];
+    unsigned char *perm[64];  /* per symmetric pool: nperm permutations of k slots */
+} Perms;
+
+static int next_lex(unsigned char *a, int k)
+{
+    int i = k - 2;
+    while (i >= 0 && a[i] >= a[i + 1]) i--;
+    if (i < 0) return 0;
+    int j = k - 1;
+    while (a[j] <= a[i]) j--;
+    unsigned char t = a[i]; a[i] = a[j]; a[j] = t;
+    for (int l = i + 1, r = k - 1; l < r; l++, r--) { t = a[l]; a[l] = a[r]; a[r] = t; }
+    return 1;
+}
+
+static int perms_init(const Model *m, Perms *P)
+{
+    memset(P, 0, sizeof *P);
+    for (i64 p = 0; p < m->npools && P->npools < 64; p++) {
+        if (!m->sympool[p] || m->pools[2 * p + 1] < 2)
+            continue;
+        int k = (int)m->pools[2 * p + 1], n = 1;
+        for (int f = 2; f <= k; f++) n *= f;
+        unsigned char *a = malloc((size_t)n * (size_t)k);
+        if (!a) return -1;
+        unsigned char cur[8];
+        for (int r = 0; r < k; r++) cur[r] = (unsigned char)r;
+        int c = 0;
+        do { memcpy(a + (size_t)c * (size_t)k, cur, (size_t)k); c++; } while (next_lex(cur, k) && c < n);
+        int q = P->npools++;
+        P->pool[q] = (int)p; P->k[q] = k; P->nperm[q] = n; P->perm[q] = a;
+    }
+    return 0;
+}
+
+static void perms_free(Perms *P)
+{
+    for (int q = 0; q < P->npools; q++) free(P->perm[q]);
+}
+
+static inline int lexcmp(const i64 *a, const i64 *b, i64 n)
+{
+    for (i64 k = 0; k < n; k++)
+        if (a[k] != b[k]) return a[k] < b[k] ? -1 : 1;
+    return 0;
+}
+
+/* v = w with slots renamed by the current permutation of each symmetric pool */
+static void apply_slots(const Model *m, const Perms *P, const i64 *w, i64 *v)
+{
+    memcpy(v, w, sizeof(i64) * (size_t)m->nslot_total);
+    i64 to[1 << 12];
+    int big = m->nslots > (1 << 12);
+    for (i64 s = 0; s < m->nslots && !big; s++) to[s] = s;
+    for (int q = 0; q < P->npools; q++) {
+        const unsigned char *pm = P->perm[q] + (size_t)P->idx[q] * (size_t)P->k[q];
+        i64 first = m->pools[2 * P->pool[q]];
+        for (int r = 0; r < P->k[q]; r++) {
+            const Slot *a = &m->slots[first + r], *b = &m->slots[first + pm[r]];
+            if (!big) to[first + r] = first + pm[r];
+            v[b->status] = w[a->status];
+            v[b->site] = w[a->site];
+            memcpy(v + (b->base - m->base), w + (a->base - m->base), sizeof(i64) * (size_t)a->size);
+        }
+    }
+    if (big)
+        return;
+#define REN(x) do { i64 _v = (x), _s = -1, _i; \
+        if (region(m, _v, &_s, &_i) == R_SLOT && m->slot_pool[_s] >= 0 && to[_s] != _s) \
+            (x) = m->slots[to[_s]].base + (_v - m->slots[_s].base); } while (0)
+    for (i64 k = 0; k < m->nptr; k++)
+        REN(v[m->ptr_cells[k]]);
+    for (int t = 0; t < m->nhost; t++) {
+        i64 depth = v[TB(m, t)];
+        for (i64 l = 0; l < depth; l++) {
+            i64 *f = FRAME(m, v, t, l);
+            const Func *fn = &m->funcs[f[0]];
+            for (i64 j = 0; j < fn->nlocals; j++)
+                if (fn->locinfo[3 * j + 2])
+                    REN(f[3 + j]);
+        }
+    }
+#undef REN
+}
+
+/* the canonical member of w's orbit, in place; best and cand are scratch vectors */
+static void canonical(const Model *m, Perms *P, i64 *w, int threads, i64 *best, i64 *cand, i64 *scratch)
+{
+    if (!P->npools) {
+        if (threads)
+            canonical_threads(m, w, scratch);
+        return;
+    }
+    memcpy(best, w, sizeof(i64) * (size_t)m->nslot_total);
+    if (threads)
+        canonical_threads(m, best, scratch);
+    for (int q = 0; q < P->npools; q++)
+        P->idx[q] = 0;
+    for (;;) {
+        int q = 0;
+        while (q < P->npools && ++P->idx[q] == P->nperm[q]) {
+            P->idx[q] = 0;
+            q++;
+        }
+        if (q == P->npools)
+            break;
+        apply_slots(m, P, w, cand);
+        if (threads)
+            canonical_threads(m, cand, scratch);
+        if (lexcmp(cand, best, m->nslot_total) < 0)
+            memcpy(best, cand, sizeof(i64) * (size_t)m->nslot_total);
+    }
+    memcpy(w, best, sizeof(i64) * (size_t)m->nslot_total);
+}
+
 /* ------------------------------------------------------------------ layout: bit-packed states
  *
  * Slot s of the working vector takes width[s] bits holding v - lo[s]. Python
@@ -1848,6 +2004,8 @@ typedef struct {
     i64 *ws, *wd, *labels;
     u64 *pbuf, *pbase;   /* a successor's and its parent's packed states */
     i64 *scratch;        /* the threads, while they are reordered */
+    i64 *best, *cand;    /* candidates for the canonical state */
+    Perms perms;
     Mach mach;
     int ovf;
     i64 ovf_slot, ovf_val;
@@ -2105,7 +2263,7 @@ static void phase_a(Run *R, Part *P)
             u64 h = 0;
             if (s == S_OK) {
                 if (R->symmetry)
-                    canonical_threads(m, P->wd, P->scratch);
+                    canonical(m, &P->perms, P->wd, 1, P->best, P->cand, P->scratch);
                 /* the successor's encoding: the parent's with the slots the step changed rewritten */
                 unsigned char *out = (unsigned char *)P->pbuf;
                 memcpy(out, base, (size_t)L->sbytes + 8);
@@ -2320,6 +2478,10 @@ static int setup_part(Run *R, Part *P, int id)
     P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->scratch = calloc((size_t)m->nslot_total + 1, sizeof(i64));
+    P->best = calloc((size_t)m->nslot_total + 8, sizeof(i64));
+    P->cand = calloc((size_t)m->nslot_total + 8, sizeof(i64));
+    if (!P->best || !P->cand || perms_init(m, &P->perms))
+        return -1;
     P->exhausted = calloc((size_t)m->npools + 1, 1);
     P->mach.m = m;
     P->mach.exhausted = P->exhausted;
@@ -2334,6 +2496,7 @@ static void free_part(Run *R, Part *P)
         for (int q = 0; q < R->N; q++)
             free(P->out[q].w);
     free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->scratch); free(P->exhausted);
+    free(P->best); free(P->cand); perms_free(&P->perms);
     for (i64 k = 0; k < P->nblk; k++)
         free(P->blk[k]);
     free(P->blk); free(P->parent); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
@@ -2757,7 +2920,76 @@ done:
     return result;
 }
 
+static PyObject *py_canonical(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer img = {0};
+    PyObject *vec;
+    Model m;
+    memset(&m, 0, sizeof m);
+    if (!PyArg_ParseTuple(args, "y*O", &img, &vec))
+        return NULL;
+    PyObject *out = NULL;
+    i64 *image = NULL, *w = NULL, *best = NULL, *cand = NULL, *scratch = NULL;
+    Perms P;
+    memset(&P, 0, sizeof P);
+    PyObject *seq = PySequence_Fast(vec, "a vector is a sequence of ints");
+    if (!seq)
+        goto done;
+    if (img.len % 8) {
+        PyErr_SetString(ExploreError, "the image is an array of int64");
+        goto done;
+    }
+    image = malloc((size_t)img.len + 8);
+    if (!image) { PyErr_NoMemory(); goto done; }
+    memcpy(image, img.buf, (size_t)img.len);
+    if (load_model(&m, image, img.len / 8))
+        goto done;
+    if (PySequence_Fast_GET_SIZE(seq) != m.nslot_total) {
+        PyErr_Format(ExploreError, "a vector of %zd slots for a model of %lld", PySequence_Fast_GET_SIZE(seq),
+                     (long long)m.nslot_total);
+        goto done;
+    }
+    size_t bytes = sizeof(i64) * (size_t)(m.nslot_total + 8);
+    w = calloc(1, bytes); best = calloc(1, bytes); cand = calloc(1, bytes); scratch = calloc(1, bytes);
+    if (!w || !best || !cand || !scratch || perms_init(&m, &P)) { PyErr_NoMemory(); goto done; }
+    for (i64 k = 0; k < m.nslot_total; k++) {
+        w[k] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, k));
+        if (w[k] == -1 && PyErr_Occurred())
+            goto done;
+    }
+    /* a vector from outside: its frames must name functions and stay inside their levels */
+    for (int t = 0; t < m.nhost; t++) {
+        i64 depth = w[TB(&m, t)];
+        if (depth < 0 || depth > m.maxdepth) { PyErr_SetString(ExploreError, "stack depth"); goto done; }
+        for (i64 l = 0; l < depth; l++) {
+            i64 fi = FRAME(&m, w, t, l)[0];
+            if (fi < 0 || fi >= m.nfuncs || m.funcs[fi].nlocals > m.nloc[l]) {
+                PyErr_SetString(ExploreError, "frame");
+                goto done;
+            }
+        }
+    }
+    canonical(&m, &P, w, 1, best, cand, scratch);
+    out = PyTuple_New(m.nslot_total);
+    if (!out)
+        goto done;
+    for (i64 k = 0; k < m.nslot_total; k++)
+        PyTuple_SET_ITEM(out, k, PyLong_FromLongLong(w[k]));
+done:
+    Py_XDECREF(seq);
+    perms_free(&P);
+    free(w); free(best); free(cand); free(scratch);
+    free_model(&m);
+    free(image);
+    PyBuffer_Release(&img);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"canonical", py_canonical, METH_VARARGS,
+     "canonical(image, vector) -> tuple\n\nThe canonical member of the vector's orbit under the renaming of host "
+     "threads and of the slots of symmetric pools (what the enumerator stores with symmetry on)."},
     {"explore", (PyCFunction)(void (*)(void))py_explore, METH_VARARGS | METH_KEYWORDS,
      "explore(image, widths, los, jobs=1, max_states=0, max_depth=0, max_memory=0, fingerprint=False, "
      "progress=None, dump=False, chunk=4096) -> dict\n\nBreadth-first exploration of a lowered program "

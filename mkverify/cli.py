@@ -94,8 +94,8 @@ def main():
 @click.option("--fingerprint", is_flag=True,
               help="native: store 64-bit fingerprints instead of whole states (prints the probability of a miss).")
 @click.option("--symmetry/--no-symmetry", default=None,
-              help="native: explore one state per renaming of the host CPUs, which are interchangeable "
-                   "(default: on).")
+              help="native: explore one state per renaming of the host CPUs and of the slots of each pool, "
+                   "which are interchangeable (default: on).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,

@@ -139,32 +139,35 @@ def _same_but_smaller(full, reduced, label):
     assert reduced.verdict == full.verdict, label
     assert _shortest(reduced) == _shortest(full), label
     assert reduced.stats.states <= full.stats.states
-    assert reduced.stats.depth == full.stats.depth, "a quotient keeps every distance"
+    # a state's orbit is reached as early as its closest member: the deepest layer can only get
+    # shallower (kzalloc takes the first free slot, so some slot renamings of a state lie deeper)
+    assert reduced.stats.depth <= full.stats.depth
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_cpu_symmetry_keeps_every_verdict_finding_and_trace_length(model):
+def test_symmetry_keeps_every_verdict_finding_and_trace_length(model):
     program = frontend.load(model)
     full = native.explore(program, symmetry=False)
     reduced = native.explore(program, symmetry=True)
     _same_but_smaller(full, reduced, model.name)
-    print(f"{model.name}: {full.stats.states} states without CPU symmetry, {reduced.stats.states} with")
+    print(f"{model.name}: {full.stats.states} states without symmetry (CPUs and pool slots), "
+          f"{reduced.stats.states} with")
 
 
-def test_cpu_symmetry_on_the_multikernel_model():
+def test_symmetry_on_the_multikernel_model():
     root = ROOT.parent
     program = frontend.load(root / "models/multikernel/v2", root / "specs/multikernel-v2.toml")
     full = native.explore(program, symmetry=False)
     reduced = native.explore(program, symmetry=True)
     _same_but_smaller(full, reduced, "multikernel v2")
-    assert reduced.stats.states < 0.6 * full.stats.states  # two host CPUs: about half
-    print(f"multikernel v2: {full.stats.states} states without CPU symmetry, {reduced.stats.states} with")
+    assert reduced.stats.states < 0.5 * full.stats.states  # two host CPUs, three pools of two slots
+    print(f"multikernel v2: {full.stats.states} states without symmetry, {reduced.stats.states} with")
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bodies=_BODIES, fail=st.booleans(), cpus=st.integers(2, 4))
-def test_cpu_symmetry_agrees_on_generated_models(tmp_path_factory, bodies, fail, cpus):
+def test_symmetry_agrees_on_generated_models(tmp_path_factory, bodies, fail, cpus):
     d = tmp_path_factory.mktemp("gen")
     (d / "m.c").write_text(_model(bodies))
     entries = "\n".join(f'[[entry]]\nfunction = "entry{n}"' for n in range(len(bodies)))

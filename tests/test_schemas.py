@@ -214,7 +214,7 @@ RUNS = (
         ("docs/examples/table.c", "docs/examples/table-fixed.c"),   # several models: overall verdict
         ("docs/examples/table-fixed.c", "--max-states", "200"),      # incomplete: state bound
         ("docs/examples/table-fixed.c", "--depth", "3"),             # incomplete: depth bound
-        ("docs/examples/table.c", "--max-states", "2000"),           # violations found before the bound
+        ("docs/examples/table.c", "--max-states", "1000"),           # violations found before the bound
         ("docs/examples/table.c", "--cpus", "1"),                    # a bound override
         ("docs/examples/table-fixed.c", "--spec", "docs/examples/table.toml"),  # an explicit spec
     ]
@@ -267,5 +267,5 @@ def test_output_fixtures_exercise_every_optional_part_of_the_schema():
                     "not_in_spec": ["CONN_OPEN -> CONN_CLOSED"]}]
     _, several, _ = _check_json(("docs/examples/table.c", "docs/examples/table-fixed.c"))
     assert [m["verdict"] for m in several["models"]] == ["violations", "ok"]
-    _, found, _ = _check_json(("docs/examples/table.c", "--max-states", "2000"))
+    _, found, _ = _check_json(("docs/examples/table.c", "--max-states", "1000"))
     assert found["verdict"] == "violations" and found["models"][0]["incomplete_reason"]

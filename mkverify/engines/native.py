@@ -31,7 +31,7 @@ VERSION = 1
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
- H_SIZE) = range(35)
+ H_SYMPOOLS, H_SIZE) = range(36)
 
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
@@ -71,8 +71,9 @@ def _bits(n: int) -> int:
 class Lowered:
     """An ir.Program as the C enumerator's image, with the tables to map its answers back."""
 
-    def __init__(self, program: ir.Program, reduce_private: bool = True):
+    def __init__(self, program: ir.Program, reduce_private: bool = True, symmetry: bool = True):
         self.p = program
+        self.symmetry = symmetry
         self.m = m = Machine(program, reduce_private=reduce_private)
         if m.nhost > 16:
             raise UsageError(program.bounds_loc if hasattr(program, "bounds_loc") else SourceLoc("<spec>"),
@@ -227,6 +228,8 @@ class Lowered:
             invs.append((pool, self.expr(inv.expr, inv=True), int(inv.always)))
         img[H_INVS] = self.table(x for r in invs for x in r)
         self._contexts()
+        self.sym_pools, self.slot_symmetry_note = self._symmetric_pools()
+        img[H_SYMPOOLS] = self.table(int(name in self.sym_pools) for name in self.pool_names)
         h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NHOST: m.nhost,
              H_NCPU: m.ncpu, H_NFUNCS: len(funcs), H_NSLOTS: len(m.slots), H_NPOOLS: len(self.pool_names),
              H_NCHOICES: len(m.entry_choices), H_NLC: len(p.lifecycles), H_NINV: len(p.invariants),
@@ -237,6 +240,55 @@ class Lowered:
             img[k] = v
         if not self.locs:
             self.locs.append(SourceLoc("<none>"))
+
+    def _symmetric_pools(self) -> tuple[set, str]:
+        """The pools whose slots the enumerator may treat as interchangeable, and why not, if none.
+        Renaming slots keeps every behaviour only if the model never orders addresses (`<` on pointers,
+        pointer differences) and never turns a pointer into an integer."""
+        if not self.symmetry:
+            return set(), ""
+        why = []
+
+        def walk(e):
+            if isinstance(e, ir.Bin):
+                if isinstance(e.left.type, PtrT) and isinstance(e.right.type, PtrT) and \
+                        e.op in ("<", "<=", ">", ">=", "-"):
+                    why.append(f"{e.loc}: compares or subtracts addresses")
+                walk(e.left)
+                walk(e.right)
+            elif isinstance(e, ir.Cast):
+                if isinstance(e.type, IntT) and isinstance(e.operand.type, PtrT):
+                    why.append(f"{e.loc}: turns a pointer into an integer")
+                walk(e.operand)
+            else:
+                for name in ("base", "index", "ptr", "operand", "addr"):
+                    sub = getattr(e, name, None)
+                    if isinstance(sub, ir.EXPR_NODES):
+                        walk(sub)
+                for a in getattr(e, "args", ()) or ():
+                    walk(a)
+
+        for f in self.m.funcs:
+            for ins in f.body:
+                for name in ("expr", "addr", "value", "cond"):
+                    sub = getattr(ins, name, None)
+                    if isinstance(sub, ir.EXPR_NODES):
+                        walk(sub)
+                for a in getattr(ins, "args", ()) or ():
+                    walk(a)
+        for inv in self.p.invariants:
+            walk(inv.expr)
+        if why:
+            return set(), f"slots of a pool are not interchangeable here: {why[0]}"
+        pools, perms = set(), 1
+        for name, n in sorted(self.p.bounds.pools, key=lambda x: x[1]):
+            f = 1
+            for k in range(2, n + 1):
+                f *= k
+            if 2 <= n <= 6 and perms * f <= 5040:
+                pools.add(name)
+                perms *= f
+        return pools, ""
 
     def _instr(self, ins, f) -> int:
         loc = self.loc(ins.loc)
@@ -432,6 +484,24 @@ class Lowered:
             return block(threads[t]), [i for i in m.lock_cells if mem[i] == t + 1]
         return sorted(range(len(threads)), key=key)
 
+    def encode(self, state) -> list[int]:
+        """machine.py's state as the C working vector (decode's inverse)."""
+        mem, threads = state
+        vec = list(mem)
+        for frames in threads:
+            vec.append(len(frames))
+            for level, n in enumerate(self.level_locs):
+                if level < len(frames):
+                    fi, pc, lv, dst = frames[level]
+                    vec += [fi, pc, dst, *lv] + [0] * (n - len(lv))
+                else:
+                    vec += [0] * (3 + n)
+        return vec
+
+    def canonical(self, state) -> tuple:
+        """The vector the enumerator stores for `state` with symmetry on."""
+        return _extension().canonical(self.img.tobytes(), self.encode(state))
+
     def decode(self, vec) -> tuple:
         """A C working vector as machine.py's state."""
         m = self.m
@@ -475,7 +545,7 @@ class NativeExplorer:
                  reduce_private: bool = True, jobs: int = 1, fingerprint: bool = False, max_memory: int = 0,
                  dump: bool = False, symmetry: bool = True):
         self.p = program
-        self.low = Lowered(program, reduce_private)
+        self.low = Lowered(program, reduce_private, symmetry)
         self.m = self.low.m
         self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
         self.max_depth = depth or program.bounds.depth
@@ -484,7 +554,7 @@ class NativeExplorer:
         self.fingerprint = fingerprint
         self.max_memory = max_memory
         self.dump = dump
-        self.symmetry = symmetry and self.m.nhost > 1
+        self.symmetry = symmetry and (self.m.nhost > 1 or bool(self.low.sym_pools))
         self.raw: dict = {}
 
     def run(self) -> ModelResult:
@@ -553,14 +623,11 @@ class NativeExplorer:
         found = None
         is_state = want[0] in STATE_KEYS
         for n, lab in enumerate(labels, 1):
+            last = n == len(labels)
             if self.symmetry:
-                # the label names a thread of the canonical state the C side stored; here it is the
-                # thread that comes at that place in this state's canonical order
-                t, what = lab
-                lab = (low.thread_order(state)[t], what)
+                lab = self._actual_label(state, lab, want if last and not is_state else None)
             trace.append(describe(m, state, lab, n))
             ns, viols, _ = m.step(state, lab)
-            last = n == len(labels)
             if last and not is_state:
                 found = next((v for v in viols if v.key == want), None)
                 break
@@ -572,6 +639,26 @@ class NativeExplorer:
         if found is None:
             raise RuntimeError(f"the engines disagree: machine.py does not find {want} at the end of the native trace")
         return Finding(found.check, found.message, found.loc, trace)
+
+    def _actual_label(self, state, lab, want):
+        """With symmetry the C side stores one state per orbit and its labels name steps of that state:
+        the step of `state` (a member of the same orbit) that leads to the same orbit (or, at the end
+        of a trace, to the same violation)."""
+        low, m = self.low, self.m
+        canon = low.canonical(state)
+        rep = low.decode(canon)
+        ns, viols, _ = m.step(rep, lab)
+        target = low.canonical(ns) if ns is not None else None
+        for cand in m.enabled(state):
+            if cand[1][0] != lab[1][0]:
+                continue
+            cs, cv, _ = m.step(state, cand)
+            if want is not None:
+                if any(v.key == want for v in cv):
+                    return cand
+            elif cs is not None and low.canonical(cs) == target:
+                return cand
+        raise RuntimeError("the engines disagree: no step of the trace's state leads where the native trace goes")
 
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None, reduce_private: bool = True,
