@@ -1664,6 +1664,8 @@ static int next_lex(unsigned char *a, int k)
 static int perms_init(const Model *m, Perms *P)
 {
     memset(P, 0, sizeof *P);
+    if (m->nslots > (1 << 12))
+        return 0; /* apply_slots keeps its renaming on the stack: no slot symmetry for more slots */
     for (i64 p = 0; p < m->npools && P->npools < 64; p++) {
         if (!m->sympool[p] || m->pools[2 * p + 1] < 2)
             continue;
@@ -1697,22 +1699,19 @@ static inline int lexcmp(const i64 *a, const i64 *b, i64 n)
 static void apply_slots(const Model *m, const Perms *P, const i64 *w, i64 *v)
 {
     memcpy(v, w, sizeof(i64) * (size_t)m->nslot_total);
-    i64 to[1 << 12];
-    int big = m->nslots > (1 << 12);
-    for (i64 s = 0; s < m->nslots && !big; s++) to[s] = s;
+    i64 to[1 << 12]; /* perms_init allows slot symmetry only up to this many slots */
+    for (i64 s = 0; s < m->nslots; s++) to[s] = s;
     for (int q = 0; q < P->npools; q++) {
         const unsigned char *pm = P->perm[q] + (size_t)P->idx[q] * (size_t)P->k[q];
         i64 first = m->pools[2 * P->pool[q]];
         for (int r = 0; r < P->k[q]; r++) {
             const Slot *a = &m->slots[first + r], *b = &m->slots[first + pm[r]];
-            if (!big) to[first + r] = first + pm[r];
+            to[first + r] = first + pm[r];
             v[b->status] = w[a->status];
             v[b->site] = w[a->site];
             memcpy(v + (b->base - m->base), w + (a->base - m->base), sizeof(i64) * (size_t)a->size);
         }
     }
-    if (big)
-        return;
 #define REN(x) do { i64 _v = (x), _s = -1, _i; \
         if (region(m, _v, &_s, &_i) == R_SLOT && m->slot_pool[_s] >= 0 && to[_s] != _s) \
             (x) = m->slots[to[_s]].base + (_v - m->slots[_s].base); } while (0)

@@ -84,6 +84,21 @@ def test_multikernel_fixed_complete_native_one_and_two_threads_fingerprint():
     assert runs[0].verdict == "ok" and runs[0].stats.states > 600_000
 
 
+@pytest.mark.parametrize("model", CORPUS[::2], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_symmetric_runs_keep_findings_with_threads_and_fingerprints(model):
+    """Symmetry (CPUs and pool slots) with 1 and 2 threads, exact and fingerprints: the findings and
+    their shortest-trace lengths of the unreduced run. (tests/test_reductions.py holds the rest.)"""
+    program = frontend.load(model)
+    full = native.explore(program, symmetry=False)
+    want = findings(full, messages=False)
+    for jobs in (1, 2):
+        for fp in (False, True):
+            r = native.explore(program, jobs=jobs, fingerprint=fp, symmetry=True)
+            assert r.verdict == full.verdict and r.stats.states <= full.stats.states
+            assert sorted({(c, l, n) for c, l, n, _ in findings(r, messages=False)}) == \
+                sorted({(c, l, n) for c, l, n, _ in want})
+
+
 def test_fingerprint_mode_says_so_with_the_miss_probability():
     program = frontend.load(CORPUS[0])
     exact = native.explore(program, symmetry=False)
@@ -266,7 +281,8 @@ def test_corrupted_images_raise_or_run_but_never_crash(data):
         img[k] = data.draw(st.sampled_from([0, 1, -1, 2, 7, 64, 65, 1 << 20, -(1 << 40), (1 << 62), img[k] + 1,
                                             img[k] - 1]))
     try:
-        r = call(low, image=img.tobytes(), max_states=2000, jobs=data.draw(st.integers(1, 2)))
+        r = call(low, image=img.tobytes(), max_states=2000, jobs=data.draw(st.integers(1, 2)),
+                 symmetry=data.draw(st.booleans()))
     except (_explore.ExploreError, MemoryError):
         return
     assert r["states"] <= 2000
