@@ -1977,7 +1977,7 @@ enum { IT_SUCC = 1, IT_FATAL = 2, IT_BOUND = 3 };
 
 struct Run;
 
-typedef struct {
+typedef struct __attribute__((aligned(64))) { /* one per thread: no cache line shared with another */
     struct Run *run;
     int id;
     /* storage of this partition */
@@ -2018,8 +2018,6 @@ typedef struct Run {
     Layout L;
     int N, fp, symmetry;
     i64 max_states, max_depth, max_memory;
-    i64 total;              /* states, all partitions */
-    i64 mem;                /* bytes allocated by the run */
     i64 peak;
     Part *parts;
     pthread_barrier_t b1, b2;
@@ -2031,6 +2029,11 @@ typedef struct Run {
     i64 nw8;                /* words of a packed state */
     i64 relayouts;          /* times the layout was widened */
     u64 *hmul;              /* per slot: the odd multiplier of the state hash */
+    /* written by every thread: each on a cache line of its own, away from what they all read */
+    i64 total __attribute__((aligned(64)));   /* states, all partitions */
+    char pad1[56];
+    i64 mem __attribute__((aligned(64)));     /* bytes allocated by the run */
+    char pad2[56];
 } Run;
 
 static inline i64 gid_of(const Run *R, int p, i64 li) { return li * R->N + p; }
@@ -2617,8 +2620,9 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     if (!R.hmul) { PyErr_NoMemory(); goto done; }
     for (i64 k = 0; k < m.nslot_total; k++)
         R.hmul[k] = mix64((u64)k * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL) | 1;
-    R.parts = calloc((size_t)R.N, sizeof(Part));
+    R.parts = aligned_alloc(64, (size_t)R.N * sizeof(Part));
     if (!R.parts) { PyErr_NoMemory(); goto done; }
+    memset(R.parts, 0, (size_t)R.N * sizeof(Part));
     for (int p = 0; p < R.N; p++)
         if (setup_part(&R, &R.parts[p], p)) { PyErr_NoMemory(); goto done; }
 
