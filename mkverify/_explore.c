@@ -31,6 +31,8 @@ typedef int64_t i64;
 typedef uint64_t u64;
 typedef uint32_t u32;
 
+static inline u64 mix64(u64 h);
+
 /* ------------------------------------------------------------------ codes shared with native.py */
 
 #define MAGIC 0x6d6b7665726679LL /* "mkverify" */
@@ -308,20 +310,14 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     }
     for (i64 s = 0; s < m->nslots; s++)
         m->slot_pool[s] = -1;
-    {
-        i64 perms = 1;
-        for (i64 p = 0; p < m->npools; p++) {
-            NEED(m->sympool[p] == 0 || m->sympool[p] == 1, "symmetric pool flag", p, m->sympool[p]);
-            if (!m->sympool[p])
-                continue;
-            i64 k = m->pools[2 * p + 1];
-            NEED(k <= 6, "a symmetric pool has at most 6 slots", p, k);
-            for (i64 f = 2; f <= k; f++)
-                perms *= f;
-            NEED(perms <= 5040, "too many slot permutations", p, perms);
-            for (i64 r = 0; r < k; r++)
-                m->slot_pool[m->pools[2 * p] + r] = p;
-        }
+    for (i64 p = 0; p < m->npools; p++) {
+        NEED(m->sympool[p] == 0 || m->sympool[p] == 1, "symmetric pool flag", p, m->sympool[p]);
+        if (!m->sympool[p])
+            continue;
+        i64 k = m->pools[2 * p + 1];
+        NEED(k <= 8, "a symmetric pool has at most 8 slots", p, k);
+        for (i64 r = 0; r < k; r++)
+            m->slot_pool[m->pools[2 * p] + r] = p;
     }
     m->tsize = 1;
     for (i64 l = 0; l < m->maxdepth; l++) {
@@ -1645,8 +1641,7 @@ static void canonical_threads(const Model *m, i64 *w, i64 *scratch)
  */
 
 typedef struct {
-    int npools, pool[64], k[64], idx[64], nperm[64];
-    unsigned char *perm[64];  /* per symmetric pool: nperm permutations of k slots */
+    int npools, pool[64], k[64]; /* the symmetric pools (at most 64, of at most 8 slots) and their sizes */
 } Perms;
 
 static int next_lex(unsigned char *a, int k)
@@ -1665,27 +1660,20 @@ static int perms_init(const Model *m, Perms *P)
 {
     memset(P, 0, sizeof *P);
     if (m->nslots > (1 << 12))
-        return 0; /* apply_slots keeps its renaming on the stack: no slot symmetry for more slots */
+        return 0; /* canonical() keeps its renaming on the stack: no slot symmetry for more slots */
     for (i64 p = 0; p < m->npools && P->npools < 64; p++) {
         if (!m->sympool[p] || m->pools[2 * p + 1] < 2)
             continue;
-        int k = (int)m->pools[2 * p + 1], n = 1;
-        for (int f = 2; f <= k; f++) n *= f;
-        unsigned char *a = malloc((size_t)n * (size_t)k);
-        if (!a) return -1;
-        unsigned char cur[8];
-        for (int r = 0; r < k; r++) cur[r] = (unsigned char)r;
-        int c = 0;
-        do { memcpy(a + (size_t)c * (size_t)k, cur, (size_t)k); c++; } while (next_lex(cur, k) && c < n);
         int q = P->npools++;
-        P->pool[q] = (int)p; P->k[q] = k; P->nperm[q] = n; P->perm[q] = a;
+        P->pool[q] = (int)p;
+        P->k[q] = (int)m->pools[2 * p + 1];
     }
     return 0;
 }
 
 static void perms_free(Perms *P)
 {
-    for (int q = 0; q < P->npools; q++) free(P->perm[q]);
+    (void)P;
 }
 
 static inline int lexcmp(const i64 *a, const i64 *b, i64 n)
@@ -1695,25 +1683,20 @@ static inline int lexcmp(const i64 *a, const i64 *b, i64 n)
     return 0;
 }
 
-/* v = w with slots renamed by the current permutation of each symmetric pool */
-static void apply_slots(const Model *m, const Perms *P, const i64 *w, i64 *v)
+/* v = w with slot s renamed to to[s] (every slot of the model; identity outside symmetric pools) */
+static void apply_slots(const Model *m, const i64 *to, const i64 *w, i64 *v)
 {
     memcpy(v, w, sizeof(i64) * (size_t)m->nslot_total);
-    i64 to[1 << 12]; /* perms_init allows slot symmetry only up to this many slots */
-    for (i64 s = 0; s < m->nslots; s++) to[s] = s;
-    for (int q = 0; q < P->npools; q++) {
-        const unsigned char *pm = P->perm[q] + (size_t)P->idx[q] * (size_t)P->k[q];
-        i64 first = m->pools[2 * P->pool[q]];
-        for (int r = 0; r < P->k[q]; r++) {
-            const Slot *a = &m->slots[first + r], *b = &m->slots[first + pm[r]];
-            to[first + r] = first + pm[r];
-            v[b->status] = w[a->status];
-            v[b->site] = w[a->site];
-            memcpy(v + (b->base - m->base), w + (a->base - m->base), sizeof(i64) * (size_t)a->size);
-        }
+    for (i64 s = 0; s < m->nslots; s++) {
+        if (to[s] == s)
+            continue;
+        const Slot *a = &m->slots[s], *b = &m->slots[to[s]];
+        v[b->status] = w[a->status];
+        v[b->site] = w[a->site];
+        memcpy(v + (b->base - m->base), w + (a->base - m->base), sizeof(i64) * (size_t)a->size);
     }
 #define REN(x) do { i64 _v = (x), _s = -1, _i; \
-        if (region(m, _v, &_s, &_i) == R_SLOT && m->slot_pool[_s] >= 0 && to[_s] != _s) \
+        if (region(m, _v, &_s, &_i) == R_SLOT && to[_s] != _s) \
             (x) = m->slots[to[_s]].base + (_v - m->slots[_s].base); } while (0)
     for (i64 k = 0; k < m->nptr; k++)
         REN(v[m->ptr_cells[k]]);
@@ -1730,7 +1713,26 @@ static void apply_slots(const Model *m, const Perms *P, const i64 *w, i64 *v)
 #undef REN
 }
 
-/* the canonical member of w's orbit, in place; best and cand are scratch vectors */
+/* What a slot looks like without its name: status, site, and its cells, with a pointer into a
+   symmetric slot reduced to "some slot" (which one depends on names). */
+static u64 slot_key(const Model *m, const i64 *w, i64 s)
+{
+    const Slot *sl = &m->slots[s];
+    u64 h = mix64((u64)w[sl->status] * 0x9e3779b97f4a7c15ULL + (u64)w[sl->site]);
+    for (i64 c = 0; c < sl->size; c++) {
+        i64 j = sl->base - m->base + c, v = w[j], k = m->cells[3 * j], sid = -1, i;
+        if ((k == K_PTR || k == K_IDRPTR || k == K_LIST) && region(m, v, &sid, &i) == R_SLOT && m->slot_pool[sid] >= 0)
+            v = -0x5eed; /* into a symmetric slot */
+        h = mix64(h ^ ((u64)v + 0x632be59bd9b4e019ULL * (u64)(c + 1)));
+    }
+    return h;
+}
+
+/* The canonical member of w's orbit, in place. Slots are ordered by slot_key, which names do not
+   change; only slots that tie (and are not free: free slots are all zero and nothing points into
+   them, so their order changes nothing) are tried in every order. The least vector over those
+   arrangements, each followed by the canonical order of threads, is the same for every member of
+   an orbit: a canonical form, one state per orbit. best and cand are scratch vectors. */
 static void canonical(const Model *m, Perms *P, i64 *w, int threads, i64 *best, i64 *cand, i64 *scratch)
 {
     if (!P->npools) {
@@ -1738,24 +1740,70 @@ static void canonical(const Model *m, Perms *P, i64 *w, int threads, i64 *best, 
             canonical_threads(m, w, scratch);
         return;
     }
-    memcpy(best, w, sizeof(i64) * (size_t)m->nslot_total);
-    if (threads)
-        canonical_threads(m, best, scratch);
-    for (int q = 0; q < P->npools; q++)
-        P->idx[q] = 0;
-    for (;;) {
-        int q = 0;
-        while (q < P->npools && ++P->idx[q] == P->nperm[q]) {
-            P->idx[q] = 0;
-            q++;
+    i64 to[1 << 12]; /* perms_init allows slot symmetry only up to this many slots */
+    for (i64 s = 0; s < m->nslots; s++)
+        to[s] = s;
+    /* per symmetric pool: slots sorted by key; groups of tied live slots to permute */
+    int ord[64][8], gstart[64][8], glen[64][8], ng[64], cur[64][8][8];
+    for (int q = 0; q < P->npools; q++) {
+        int k = P->k[q];
+        i64 first = m->pools[2 * P->pool[q]];
+        u64 key[8];
+        for (int r = 0; r < k; r++) {
+            ord[q][r] = r;
+            key[r] = slot_key(m, w, first + r);
         }
-        if (q == P->npools)
-            break;
-        apply_slots(m, P, w, cand);
+        for (int x = 1; x < k; x++)
+            for (int y = x; y > 0 && key[ord[q][y - 1]] > key[ord[q][y]]; y--) {
+                int t = ord[q][y]; ord[q][y] = ord[q][y - 1]; ord[q][y - 1] = t;
+            }
+        ng[q] = 0;
+        for (int x = 0; x < k;) {
+            int y = x + 1;
+            while (y < k && key[ord[q][y]] == key[ord[q][x]]) y++;
+            if (y - x > 1 && w[m->slots[first + ord[q][x]].status] != FREE) {
+                int g = ng[q]++;
+                gstart[q][g] = x;
+                glen[q][g] = y - x;
+                for (int z = 0; z < y - x; z++) cur[q][g][z] = z;
+            }
+            x = y;
+        }
+    }
+    int first_round = 1;
+    for (;;) {
+        /* the arrangement: position x of pool q holds slot ord[q][x], tied groups in order cur */
+        for (int q = 0; q < P->npools; q++) {
+            i64 first = m->pools[2 * P->pool[q]];
+            int pos[8];
+            for (int x = 0; x < P->k[q]; x++) pos[x] = ord[q][x];
+            for (int g = 0; g < ng[q]; g++)
+                for (int z = 0; z < glen[q][g]; z++)
+                    pos[gstart[q][g] + z] = ord[q][gstart[q][g] + cur[q][g][z]];
+            for (int x = 0; x < P->k[q]; x++)
+                to[first + pos[x]] = first + x;
+        }
+        apply_slots(m, to, w, cand);
         if (threads)
             canonical_threads(m, cand, scratch);
-        if (lexcmp(cand, best, m->nslot_total) < 0)
+        if (first_round || lexcmp(cand, best, m->nslot_total) < 0)
             memcpy(best, cand, sizeof(i64) * (size_t)m->nslot_total);
+        first_round = 0;
+        /* next combination of orders of the tied groups */
+        int q = 0, g = 0, more = 0;
+        for (q = 0; q < P->npools && !more; q++)
+            for (g = 0; g < ng[q] && !more; g++) {
+                unsigned char a[8];
+                for (int z = 0; z < glen[q][g]; z++) a[z] = (unsigned char)cur[q][g][z];
+                if (next_lex(a, glen[q][g])) {
+                    more = 1;
+                } else {
+                    for (int z = 0; z < glen[q][g]; z++) a[z] = (unsigned char)z; /* wrap, carry on */
+                }
+                for (int z = 0; z < glen[q][g]; z++) cur[q][g][z] = a[z];
+            }
+        if (!more)
+            break;
     }
     memcpy(w, best, sizeof(i64) * (size_t)m->nslot_total);
 }
@@ -1920,8 +1968,6 @@ static inline void patch(const Layout *L, unsigned char *p, i64 s, i64 val)
         p[(off >> 3) + 8] = (unsigned char)((p[(off >> 3) + 8] & ~hm) | hi);
     }
 }
-
-static inline u64 mix64(u64 h);
 
 /* A state hashes to sum(value[s] * R[s]) over its slots (R[s] odd and random): zero slots add
    nothing, so the hash does not depend on the layout, and a step updates it by what it changed. */

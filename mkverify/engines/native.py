@@ -280,15 +280,7 @@ class Lowered:
             walk(inv.expr)
         if why:
             return set(), f"slots of a pool are not interchangeable here: {why[0]}"
-        pools, perms = set(), 1
-        for name, n in sorted(self.p.bounds.pools, key=lambda x: x[1]):
-            f = 1
-            for k in range(2, n + 1):
-                f *= k
-            if 2 <= n <= 6 and perms * f <= 5040:
-                pools.add(name)
-                perms *= f
-        return pools, ""
+        return {name for name, n in self.p.bounds.pools if 2 <= n <= 8}, ""
 
     def _instr(self, ins, f) -> int:
         loc = self.loc(ins.loc)
