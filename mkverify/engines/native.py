@@ -16,11 +16,10 @@ two words are the opcode and a location id.
 from __future__ import annotations
 
 from array import array
-import itertools
 import os
 
 from .. import ir
-from ..diag import IRError, MkverifyError, SourceLoc, UsageError
+from ..diag import IRError, SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
 from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
 from ..result import Finding, ModelResult, Stats
@@ -553,13 +552,12 @@ class NativeExplorer:
         ext = _extension()
         low = self.low
         widths, los = low.layout()
-        progress = None
-        if self.progress is not None:
-            def progress(states, transitions, depth, seconds, memory):
-                self.progress(states, transitions, depth, seconds)
+        def progress(states, transitions, depth, seconds, memory):
+            self.progress(states, transitions, depth, seconds)
         r = ext.explore(low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
                         max_depth=self.max_depth, max_memory=self.max_memory, fingerprint=self.fingerprint,
-                        progress=progress, dump=self.dump, symmetry=self.symmetry)
+                        progress=progress if self.progress is not None else None, dump=self.dump,
+                        symmetry=self.symmetry)
         self.raw = r
         if r["error"] is not None:
             kind, loc, aux = r["error"]
