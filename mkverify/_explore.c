@@ -42,7 +42,7 @@ enum {
     H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
-    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_SIZE
+    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_ATOMIC, H_SIZE
 };
 
 /* cell kinds */
@@ -101,6 +101,7 @@ typedef struct {
     const i64 *pcoff;   /* body_len offsets of instruction records */
     const i64 *locinfo; /* per local: bits, signed, isptr */
     const i64 *dead;    /* per pc: offset of a list (n, indices...) */
+    const i64 *movers;  /* per pc: 1 a lock-protected access, 2 an unlock: a left mover (analysis.py) */
 } Func;
 
 typedef struct {
@@ -111,7 +112,7 @@ typedef struct {
     const i64 *img;
     Py_ssize_t n;
     i64 ncells, base, nhost, ncpu, nfuncs, nslots, npools, nchoices, nlc, ninv, nctx, nsites;
-    i64 maxdepth, maxloc, allocfail, idrcap, leaked, nlocs, reduce, nstructs;
+    i64 maxdepth, maxloc, allocfail, idrcap, leaked, nlocs, reduce, nstructs, atomic;
     Func *funcs;
     Slot *slots;
     const i64 *pools;   /* first slot, count */
@@ -220,6 +221,8 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->nsites = img[H_NSITES]; m->maxdepth = img[H_MAXDEPTH]; m->maxloc = img[H_MAXLOC];
     m->allocfail = img[H_ALLOCFAIL]; m->idrcap = img[H_IDRCAP]; m->leaked = img[H_LEAKED];
     m->nlocs = img[H_NLOCS]; m->reduce = img[H_REDUCE]; m->nstructs = img[H_NSTRUCTS];
+    m->atomic = img[H_ATOMIC];
+    NEED(m->atomic == 0 || m->atomic == 1, "atomic sections flag", m->atomic, 0);
     NEED(m->ncells > 0 && m->ncells < (1 << 24), "cell count", m->ncells, 0);
     NEED(m->base > 0 && m->base < (1 << 24), "base", m->base, 0);
     NEED(m->nhost >= 1 && m->nhost <= MAXHOST, "host CPUs (1..16)", m->nhost, MAXHOST);
@@ -239,7 +242,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(in_img(m, img[H_CPUCELLS], 2 * m->ncpu), "cpu cells", img[H_CPUCELLS], m->ncpu);
     NEED(in_img(m, img[H_SLOTS], 5 * m->nslots), "slots", img[H_SLOTS], m->nslots);
     NEED(in_img(m, img[H_POOLS], 2 * m->npools), "pools", img[H_POOLS], m->npools);
-    NEED(in_img(m, img[H_FUNCS], 6 * m->nfuncs), "functions", img[H_FUNCS], m->nfuncs);
+    NEED(in_img(m, img[H_FUNCS], 7 * m->nfuncs), "functions", img[H_FUNCS], m->nfuncs);
     NEED(in_img(m, img[H_CHOICES], m->nchoices), "choices", img[H_CHOICES], m->nchoices);
     NEED(in_img(m, img[H_LCS], m->nlc), "lifecycles", img[H_LCS], m->nlc);
     NEED(in_img(m, img[H_INVS], 3 * m->ninv), "invariants", img[H_INVS], m->ninv);
@@ -331,19 +334,21 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(m->nslot_total < (1 << 22), "state too large", m->nslot_total, 0);
 
     for (i64 f = 0; f < m->nfuncs; f++) {
-        const i64 *r = img + img[H_FUNCS] + 6 * f;
+        const i64 *r = img + img[H_FUNCS] + 7 * f;
         Func *fn = &m->funcs[f];
         fn->nlocals = r[0]; fn->nparams = r[1]; fn->body_len = r[2];
         NEED(fn->nlocals >= 0 && fn->nlocals <= m->maxloc && fn->nparams >= 0 && fn->nparams <= fn->nlocals,
              "function locals", f, fn->nlocals);
         NEED(fn->body_len >= 1 && in_img(m, r[3], fn->body_len) && in_img(m, r[4], 3 * fn->nlocals) &&
-             in_img(m, r[5], fn->body_len), "function tables", f, fn->body_len);
+             in_img(m, r[5], fn->body_len) && in_img(m, r[6], fn->body_len), "function tables", f, fn->body_len);
         fn->pcoff = img + r[3];
         fn->locinfo = img + r[4];
         fn->dead = img + r[5];
+        fn->movers = img + r[6];
         for (i64 j = 0; j < fn->nlocals; j++)
             NEED(fn->locinfo[3 * j] >= 0 && fn->locinfo[3 * j] <= 64, "local width", f, j);
         for (i64 pc = 0; pc < fn->body_len; pc++) {
+            NEED(fn->movers[pc] >= 0 && fn->movers[pc] <= 2, "mover flag", f, pc);
             i64 d = fn->dead[pc];
             NEED(in_img(m, d, 1) && in_img(m, d + 1, img[d]), "dead list", f, pc);
             for (i64 j = 0; j < img[d]; j++)
@@ -1243,7 +1248,9 @@ static int run_silent(Mach *x)
         }
         switch (r[0]) {
         case I_LOAD: case I_STORE: case I_PRIM:
-            if (m->reduce && private_access(x, r)) {
+            /* the step goes on through accesses to private objects, and (atomic sections) through left
+               movers: an access to data a held lock protects everywhere, or an unlock */
+            if ((m->atomic && fn->movers[f[1]]) || (m->reduce && private_access(x, r))) {
                 e = execute(x, r, 0);
                 if (e == EV_STOP) return S_FATAL;
                 if (e == EV_FAULT) return x->err ? S_ERR : S_BOUND;
@@ -2023,6 +2030,57 @@ enum { IT_SUCC = 1, IT_FATAL = 2, IT_BOUND = 3 };
 
 struct Run;
 
+/* A barrier whose number of parties can shrink (when a thread fails to start): pthread's cannot. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n, waiting;
+    unsigned gen;
+} Barrier;
+
+static void bar_init(Barrier *b, int n)
+{
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->n = n;
+    b->waiting = 0;
+    b->gen = 0;
+}
+
+static void bar_trip(Barrier *b)
+{
+    b->waiting = 0;
+    b->gen++;
+    pthread_cond_broadcast(&b->cv);
+}
+
+static void bar_wait(Barrier *b)
+{
+    pthread_mutex_lock(&b->mu);
+    unsigned g = b->gen;
+    if (++b->waiting >= b->n)
+        bar_trip(b);
+    else
+        while (g == b->gen)
+            pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void bar_resize(Barrier *b, int n)
+{
+    pthread_mutex_lock(&b->mu);
+    b->n = n;
+    if (b->waiting && b->waiting >= n)
+        bar_trip(b);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void bar_destroy(Barrier *b)
+{
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
+}
+
 typedef struct __attribute__((aligned(64))) { /* one per thread: no cache line shared with another */
     struct Run *run;
     int id;
@@ -2066,7 +2124,7 @@ typedef struct Run {
     i64 max_states, max_depth, max_memory;
     i64 peak;
     Part *parts;
-    pthread_barrier_t b1, b2;
+    Barrier b1, b2;
     int cmd;                /* 0 phase A, 1 phase B, 2 exit */
     volatile int stop;      /* 1 max states, 2 IDR bound, 3 memory, 4 interrupted */
     i64 stop_loc;
@@ -2426,14 +2484,14 @@ static void *worker(void *arg)
     Part *P = arg;
     Run *R = P->run;
     for (;;) {
-        pthread_barrier_wait(&R->b1);
+        bar_wait(&R->b1);
         if (R->cmd == 2)
             break;
         if (R->cmd == 0)
             phase_a(R, P);
         else
             phase_b(R, P);
-        pthread_barrier_wait(&R->b2);
+        bar_wait(&R->b2);
     }
     return NULL;
 }
@@ -2446,12 +2504,12 @@ static void run_phase(Run *R, int cmd)
         else if (cmd == 1) phase_b(R, &R->parts[0]);
         return;
     }
-    pthread_barrier_wait(&R->b1);
+    bar_wait(&R->b1);
     if (cmd == 2)
         return;
     if (cmd == 0) phase_a(R, &R->parts[0]);
     else phase_b(R, &R->parts[0]);
-    pthread_barrier_wait(&R->b2);
+    bar_wait(&R->b2);
 }
 
 /* widen the layout and repack every stored state (all threads are parked) */
@@ -2593,6 +2651,26 @@ static int any_enabled(Run *R)
     return 0;
 }
 
+/* a private copy of the image Python passed, validated into m; NULL with an exception set */
+static i64 *load_image(const Py_buffer *img, Model *m)
+{
+    if (img->len % 8) {
+        PyErr_SetString(ExploreError, "the image is an array of int64");
+        return NULL;
+    }
+    i64 *image = malloc((size_t)img->len + 8);
+    if (!image) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(image, img->buf, (size_t)img->len);
+    if (load_model(m, image, img->len / 8)) {
+        free(image);
+        return NULL;
+    }
+    return image;
+}
+
 static const char *kwlist[] = {"image", "widths", "los", "jobs", "max_states", "max_depth", "max_memory",
                                "fingerprint", "progress", "dump", "chunk", "symmetry", NULL};
 
@@ -2615,8 +2693,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     int threads_started = 0;
     pthread_t *tids = NULL;
     i64 *image = NULL;
-    if (img.len % 8 || los.len % 8) {
-        PyErr_SetString(ExploreError, "image and biases must be arrays of int64");
+    if (los.len % 8) {
+        PyErr_SetString(ExploreError, "the biases are an array of int64");
         goto done;
     }
     if (jobs < 1 || jobs > 256 || max_states < 0 || max_depth < 0 || max_memory < 0 || chunk < 1 ||
@@ -2624,10 +2702,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         PyErr_SetString(ExploreError, "invalid bounds: jobs 1..256, non-negative limits, callable progress");
         goto done;
     }
-    image = malloc((size_t)img.len + 8);
-    if (!image) { PyErr_NoMemory(); goto done; }
-    memcpy(image, img.buf, (size_t)img.len);
-    if (load_model(&m, image, img.len / 8))
+    if (!(image = load_image(&img, &m)))
         goto done;
     if (m.nhost * (m.nchoices + 2) > 65535) {
         PyErr_SetString(ExploreError, "too many entry choices for the label encoding");
@@ -2713,14 +2788,15 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     }
 
     if (R.N > 1) {
-        pthread_barrier_init(&R.b1, NULL, (unsigned)R.N);
-        pthread_barrier_init(&R.b2, NULL, (unsigned)R.N);
         tids = calloc((size_t)R.N, sizeof(pthread_t));
         if (!tids) { PyErr_NoMemory(); goto done; }
+        bar_init(&R.b1, R.N);
+        bar_init(&R.b2, R.N);
         for (int p = 1; p < R.N; p++) {
             if (pthread_create(&tids[p], NULL, worker, &R.parts[p])) {
-                PyErr_SetString(ExploreError, "cannot start a thread");
-                R.N = p; /* not reached: threads started so far are stopped below */
+                PyErr_Format(ExploreError, "cannot start thread %d of %d", p + 1, R.N);
+                bar_resize(&R.b1, p); /* the threads started so far and this one: they stop below */
+                bar_resize(&R.b2, p);
                 goto done;
             }
             threads_started = p;
@@ -2948,8 +3024,8 @@ done:
             pthread_join(tids[p], NULL);
     }
     if (R.N > 1 && tids) {
-        pthread_barrier_destroy(&R.b1);
-        pthread_barrier_destroy(&R.b2);
+        bar_destroy(&R.b1);
+        bar_destroy(&R.b2);
     }
     free(tids);
     if (R.parts)
@@ -2985,14 +3061,7 @@ static PyObject *py_canonical(PyObject *self, PyObject *args)
     PyObject *seq = PySequence_Fast(vec, "a vector is a sequence of ints");
     if (!seq)
         goto done;
-    if (img.len % 8) {
-        PyErr_SetString(ExploreError, "the image is an array of int64");
-        goto done;
-    }
-    image = malloc((size_t)img.len + 8);
-    if (!image) { PyErr_NoMemory(); goto done; }
-    memcpy(image, img.buf, (size_t)img.len);
-    if (load_model(&m, image, img.len / 8))
+    if (!(image = load_image(&img, &m)))
         goto done;
     if (PySequence_Fast_GET_SIZE(seq) != m.nslot_total) {
         PyErr_Format(ExploreError, "a vector of %zd slots for a model of %lld", PySequence_Fast_GET_SIZE(seq),

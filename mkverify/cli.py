@@ -96,10 +96,13 @@ def main():
 @click.option("--symmetry/--no-symmetry", default=None,
               help="native: explore one state per renaming of the host CPUs and of the slots of each pool, "
                    "which are interchangeable (default: on).")
+@click.option("--atomic-sections/--no-atomic-sections", "atomic", default=None,
+              help="Let a step go on through accesses to data a held lock protects everywhere, and through "
+                   "unlocks (default: on with the native engine, off with the reference).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
-          symmetry, max_memory):
+          symmetry, atomic, max_memory):
     """Check models (default: every model under models/) and report every violation."""
     from . import frontend
     try:
@@ -123,12 +126,12 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
             if engine == "python":
                 from .engines.reference import explore
                 r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
-                            reduce_private=reduce_private)
+                            reduce_private=reduce_private, atomic=bool(atomic))
             else:
                 from .engines.native import default_jobs, explore as native
                 r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
                            reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
-                           max_memory=memory_limit, symmetry=symmetry is not False)
+                           max_memory=memory_limit, symmetry=symmetry is not False, atomic=atomic is not False)
         except MkverifyError as e:
             _fail(e)
         if progress:

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import itertools
 
 from . import ir
-from .analysis import dead_locals
+from .analysis import atomic_movers, dead_locals
 from .diag import MkverifyError, SourceLoc, NOWHERE
 from .ir import IntT, PtrT, StructT, ArrayT, OpaqueT
 
@@ -121,9 +121,10 @@ class Slot:
 class Machine:
     """Executable semantics of an ir.Program."""
 
-    def __init__(self, program: ir.Program, reduce_private: bool = True):
+    def __init__(self, program: ir.Program, reduce_private: bool = True, atomic: bool = False):
         self.p = program
         self.reduce_private = reduce_private
+        self.atomic = atomic
         self.exhausted: set = set()  # structs whose pool was found full at a kzalloc (for the notes)
         b = program.bounds
         self.ncpu = b.cpus
@@ -135,6 +136,8 @@ class Machine:
         self.ptr_locals = [tuple(k for k, v in enumerate(f.locals) if isinstance(v.type, PtrT)) for f in self.funcs]
         self._layout()
         self._number_sites()
+        #: per function, per pc: a left mover the step may go on through (atomic sections, analysis.py)
+        self.movers = atomic_movers(program, self.gaddr, self.fidx) if atomic else None
         self.entry_choices = []
         for ei, e in enumerate(program.entries):
             for args in itertools.product(*e.domains):
@@ -1094,7 +1097,7 @@ class _Exec:
                 raise ModelRuntimeError(ins.loc, f"{fn.name} runs {SILENT_BUDGET} steps without touching shared "
                                                  f"memory: a loop that never ends", "bound the loop")
             if k in (ir.Load, ir.Store, ir.Prim):
-                if m.reduce_private and self.private_access(ins):
+                if (m.atomic and m.movers[fr[0]][fr[1]]) or (m.reduce_private and self.private_access(ins)):
                     if self.action:
                         self.action += "; " + (ins.text or ir.instr_str(ins, fn))
                     self.execute(ins, 0)

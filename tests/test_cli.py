@@ -192,17 +192,17 @@ def test_depth_bound_exits_3():
 
 
 def test_violations_found_before_the_state_bound_exit_1_and_still_say_incomplete():
-    code, doc = check_json("--max-states", 300, BUGGY)  # the whole space is 426 states (with symmetry)
+    code, doc = check_json("--max-states", 150, BUGGY)  # the whole space is 184 states (symmetry, atomic sections)
     assert code == EXIT_VIOLATIONS
     assert doc["verdict"] == "violations"
     (m,) = doc["models"]
     assert m["verdict"] == "violations" and m["findings"]
-    assert m["incomplete_reason"] == "state bound 300 reached"
-    text = mkverify("check", "--max-states", 300, BUGGY)
+    assert m["incomplete_reason"] == "state bound 150 reached"
+    text = mkverify("check", "--max-states", 150, BUGGY)
     assert text.returncode == EXIT_VIOLATIONS
     lines = text.stderr.splitlines()
-    assert lines[-2].startswith(f"mkverify: buggy.c: {len(m['findings'])} violations (300 states, ")
-    assert lines[-1] == "mkverify: buggy.c: incomplete: state bound 300 reached; the verdict covers only what was explored"
+    assert lines[-2].startswith(f"mkverify: buggy.c: {len(m['findings'])} violations (150 states, ")
+    assert lines[-1] == "mkverify: buggy.c: incomplete: state bound 150 reached; the verdict covers only what was explored"
 
 
 # ---------------------------------------------------------------- JSON document

@@ -41,6 +41,7 @@ def figures(result):
 
 def agree(program, jobs=1, **kw):
     """Run both engines; assert they agree and return (reference, native)."""
+    kw.setdefault("atomic", False)
     ref = reference(program, **kw)
     nat = native.explore(program, jobs=jobs, symmetry=False, **kw)
     if jobs > 1 and ref.incomplete_reason:
@@ -60,6 +61,7 @@ def test_native_equals_reference_on_the_corpus(model):
     program = frontend.load(model)
     agree(program)
     agree(program, reduce_private=False)
+    agree(program, atomic=True)  # machine.py implements the atomic sections too (Machine(atomic=True))
 
 
 @pytest.mark.parametrize("model", CORPUS[::3], ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -79,7 +81,8 @@ def test_multikernel_v2_bounded_agrees_trace_for_trace():
 def test_multikernel_fixed_complete_native_one_and_two_threads_fingerprint():
     """The whole repaired model: the same space however it is stored and however many threads."""
     program = frontend.load(REPO / "models/multikernel/fixed", REPO / "specs/multikernel-fixed.toml")
-    runs = [native.explore(program, jobs=j, fingerprint=fp, symmetry=False) for j in (1, 2) for fp in (False, True)]
+    runs = [native.explore(program, jobs=j, fingerprint=fp, symmetry=False, atomic=False) for j in (1, 2)
+            for fp in (False, True)]
     assert {figures(r) for r in runs} == {figures(runs[0])}
     assert runs[0].verdict == "ok" and runs[0].stats.states > 600_000
 
@@ -139,21 +142,9 @@ def test_memory_grows_with_states_not_transitions():
 # (leak, double put, use after free, deadlock, unlock of an unheld lock, ...),
 # the two engines must agree on everything.
 
-STATEMENTS = (
-    "o = kzalloc(sizeof(*o), GFP_KERNEL);\n\tif (o) {\n\t\tkref_init(&o->ref);\n\t\to->v = 1;\n\t}",
-    "mutex_lock(&lock);\n\tif (o && !g)\n\t\tg = o;\n\tmutex_unlock(&lock);",
-    "if (o)\n\t\tg = o;",
-    "mutex_lock(&lock);\n\to = g;\n\tif (o)\n\t\tkref_get(&o->ref);\n\tmutex_unlock(&lock);",
-    "mutex_lock(&lock);\n\to = g;\n\tif (o && !kref_get_unless_zero(&o->ref))\n\t\to = NULL;\n\tmutex_unlock(&lock);",
-    "o = g;",
-    "mutex_lock(&lock);\n\tif (o && g == o)\n\t\tg = NULL;\n\tmutex_unlock(&lock);",
-    "if (o)\n\t\tkref_put(&o->ref, obj_release);",
-    "if (o && o->v == 1)\n\t\to->v = 2;",
-    "if (o) {\n\t\tspin_lock(&o->lock);\n\t\to->v = 3;\n\t\tspin_unlock(&o->lock);\n\t}",
-    "if (o)\n\t\tkfree(o);",
-    "if (o)\n\t\tlist_add(&o->node, &objs);",
-    "if (o)\n\t\tlist_del_init(&o->node);",
-    "o = NULL;",
+from test_reductions import _PRELUDE, _STATEMENTS  # noqa: E402  (the lifecycle statements both generators use)
+
+STATEMENTS = _STATEMENTS + (
     "spin_lock(&slock);\n\tif (o)\n\t\tid = idr_alloc(&ids, o, 1, 3, GFP_KERNEL);\n\tspin_unlock(&slock);",
     "spin_lock(&slock);\n\to = idr_find(&ids, 1);\n\tspin_unlock(&slock);",
     "spin_lock(&slock);\n\tidr_remove(&ids, 1);\n\tspin_unlock(&slock);",
@@ -164,23 +155,10 @@ STATEMENTS = (
 )
 
 PRELUDE = """
-struct obj { int v; struct kref ref; spinlock_t lock; struct list_head node; };
-static struct obj *g;
-static DEFINE_MUTEX(lock);
 static DEFINE_SPINLOCK(slock);
-static LIST_HEAD(objs);
 static DEFINE_IDR(ids);
 static atomic_t hits;
-
-static void obj_release(struct kref *ref)
-{
-	struct obj *o = container_of(ref, struct obj, ref);
-
-	if (g == o)
-		g = NULL;
-	kfree(o);
-}
-"""
+""" + _PRELUDE
 
 SPEC = """
 [bounds]
@@ -215,6 +193,7 @@ BODIES = st.lists(st.lists(st.integers(0, len(STATEMENTS) - 1), min_size=1, max_
 def test_engines_agree_on_generated_models(tmp_path_factory, bodies, cpus, fail, reduce):
     program = generated(tmp_path_factory, bodies, cpus, fail)
     agree(program, reduce_private=reduce)
+    agree(program, reduce_private=reduce, atomic=True)
     if program.bounds.host_cpus > 1:
         agree(program, jobs=2, reduce_private=reduce)
 

@@ -73,7 +73,7 @@ def run_spin(text: str, opt: str = "-O0", pan=("-m1000000", "-w20")) -> tuple:
 
 def cross(program, reduce_private: bool = True, opt: str = "-O0", max_states: int = 100_000, pan=None) -> Cross:
     mk = native_explore(program, max_states=program.bounds.max_states or max_states, reduce_private=reduce_private,
-                        jobs=1, symmetry=False)
+                        jobs=1, symmetry=False, atomic=False)
     if mk.incomplete_reason and not mk.incomplete_reason.startswith("an IDR"):
         return Cross(mk, None, None, "")  # a state or depth bound: SPIN would explore past it
     states, errors, out = run_spin(to_promela(program, reduce_private), opt, *([pan] if pan else []))

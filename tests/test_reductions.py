@@ -179,3 +179,51 @@ def test_symmetry_agrees_on_generated_models(tmp_path_factory, bodies, fail, cpu
     if full.incomplete_reason or reduced.incomplete_reason:
         return
     _same_but_smaller(full, reduced, _model(bodies))
+
+
+# ---------------------------------------------------------------- atomic sections
+# A step goes on through left movers (an access every access of which holds a lock held
+# here, or an unlock): the same verdicts and findings, traces no longer (steps merge).
+
+
+def _same_findings_shorter_traces(full, reduced, label):
+    assert reduced.verdict == full.verdict, label
+    a, b = _shortest(full), _shortest(reduced)
+    assert set(a) == set(b), label
+    assert all(b[k] <= a[k] for k in a), label
+    assert reduced.stats.states <= full.stats.states
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_atomic_sections_keep_every_verdict_and_finding(model):
+    program = frontend.load(model)
+    full = native.explore(program, atomic=False, symmetry=False)
+    reduced = native.explore(program, atomic=True, symmetry=False)
+    _same_findings_shorter_traces(full, reduced, model.name)
+    print(f"{model.name}: {full.stats.states} states without atomic sections, {reduced.stats.states} with")
+
+
+def test_atomic_sections_on_the_multikernel_model():
+    root = ROOT.parent
+    program = frontend.load(root / "models/multikernel/v2", root / "specs/multikernel-v2.toml")
+    full = native.explore(program, atomic=False, symmetry=False)
+    reduced = native.explore(program, atomic=True, symmetry=False)
+    _same_findings_shorter_traces(full, reduced, "multikernel v2")
+    print(f"multikernel v2: {full.stats.states} states without atomic sections, {reduced.stats.states} with")
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(bodies=_BODIES, fail=st.booleans(), cpus=st.integers(2, 3))
+def test_atomic_sections_agree_on_generated_models(tmp_path_factory, bodies, fail, cpus):
+    d = tmp_path_factory.mktemp("gen")
+    (d / "m.c").write_text(_model(bodies))
+    entries = "\n".join(f'[[entry]]\nfunction = "entry{n}"' for n in range(len(bodies)))
+    (d / "m.toml").write_text(_SPEC.replace("cpus = 2", f"cpus = {cpus}").format(
+        fail=str(fail).lower(), entries=entries))
+    program = frontend.load(d / "m.c")
+    full = native.explore(program, atomic=False, symmetry=False)
+    reduced = native.explore(program, atomic=True, symmetry=False)
+    if full.incomplete_reason or reduced.incomplete_reason:
+        return
+    _same_findings_shorter_traces(full, reduced, _model(bodies))

@@ -21,6 +21,7 @@ import os
 from .. import ir
 from ..diag import IRError, SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
+from ..analysis import atomic_movers
 from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
 from ..result import Finding, ModelResult, Stats
 from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, sort_findings
@@ -30,7 +31,7 @@ VERSION = 1
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
- H_SYMPOOLS, H_SIZE) = range(36)
+ H_SYMPOOLS, H_ATOMIC, H_SIZE) = range(37)
 
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
@@ -70,10 +71,12 @@ def _bits(n: int) -> int:
 class Lowered:
     """An ir.Program as the C enumerator's image, with the tables to map its answers back."""
 
-    def __init__(self, program: ir.Program, reduce_private: bool = True, symmetry: bool = True):
+    def __init__(self, program: ir.Program, reduce_private: bool = True, symmetry: bool = True,
+                 atomic: bool = False):
         self.p = program
         self.symmetry = symmetry
-        self.m = m = Machine(program, reduce_private=reduce_private)
+        self.atomic = atomic
+        self.m = m = Machine(program, reduce_private=reduce_private, atomic=atomic)
         if m.nhost > 16:
             raise UsageError(program.bounds_loc if hasattr(program, "bounds_loc") else SourceLoc("<spec>"),
                              f"the native engine runs at most 16 host CPUs, the spec has {m.nhost}",
@@ -185,6 +188,7 @@ class Lowered:
         funcs = m.funcs
         # expressions and instruction records, function by function
         pcoffs, locinfos, deads = [], [], []
+        movers = atomic_movers(self.p, m.gaddr, m.fidx)
         for fi, f in enumerate(funcs):
             offs = []
             for ins in f.body:
@@ -198,7 +202,8 @@ class Lowered:
             li = self.table(locinfos[fi])
             dl = [self.table([len(d), *d]) for d in deads[fi]]
             do = self.table(dl)
-            func_recs.append((len(f.locals), f.nparams, len(f.body), pco, li, do))
+            mv = self.table(movers[fi])
+            func_recs.append((len(f.locals), f.nparams, len(f.body), pco, li, do, mv))
         img[H_FUNCS] = self.table(x for r in func_recs for x in r)
         # cells, slots, pools, CPUs
         img[H_CELLS] = self.table(x for c in m.cells for x in (KINDS[c.kind], c.owner, c.lifecycle))
@@ -234,7 +239,8 @@ class Lowered:
              H_NCHOICES: len(m.entry_choices), H_NLC: len(p.lifecycles), H_NINV: len(p.invariants),
              H_NSITES: len(m.site_paths), H_MAXLOC: max((len(f.locals) for f in funcs), default=0),
              H_ALLOCFAIL: int(p.bounds.alloc_can_fail), H_IDRCAP: p.bounds.idr_capacity, H_LEAKED: m.leaked_owner,
-             H_NLOCS: max(1, len(self.locs)), H_REDUCE: int(m.reduce_private), H_NSTRUCTS: len(self.structs)}
+             H_NLOCS: max(1, len(self.locs)), H_REDUCE: int(m.reduce_private), H_NSTRUCTS: len(self.structs),
+             H_ATOMIC: int(self.atomic)}
         for k, v in h.items():
             img[k] = v
         if not self.locs:
@@ -534,9 +540,9 @@ class NativeExplorer:
 
     def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
                  reduce_private: bool = True, jobs: int = 1, fingerprint: bool = False, max_memory: int = 0,
-                 dump: bool = False, symmetry: bool = True):
+                 dump: bool = False, symmetry: bool = True, atomic: bool = False):
         self.p = program
-        self.low = Lowered(program, reduce_private, symmetry)
+        self.low = Lowered(program, reduce_private, symmetry, atomic)
         self.m = self.low.m
         self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
         self.max_depth = depth or program.bounds.depth
@@ -652,6 +658,7 @@ class NativeExplorer:
 
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None, reduce_private: bool = True,
-            jobs: int = 1, fingerprint: bool = False, max_memory: int = 0, symmetry: bool = True) -> ModelResult:
+            jobs: int = 1, fingerprint: bool = False, max_memory: int = 0, symmetry: bool = True,
+            atomic: bool = True) -> ModelResult:
     return NativeExplorer(program, max_states, depth, progress, reduce_private, jobs, fingerprint,
-                          max_memory, symmetry=symmetry).run()
+                          max_memory, symmetry=symmetry, atomic=atomic).run()

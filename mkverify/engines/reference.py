@@ -22,9 +22,9 @@ class Explorer:
     """BFS over one program. `run()` returns a ModelResult."""
 
     def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
-                 reduce_private: bool = True):
+                 reduce_private: bool = True, atomic: bool = False):
         self.p = program
-        self.m = Machine(program, reduce_private=reduce_private)
+        self.m = Machine(program, reduce_private=reduce_private, atomic=atomic)
         self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
         self.max_depth = depth or program.bounds.depth
         self.progress = progress
@@ -172,5 +172,5 @@ def coverage(program: ir.Program, m: Machine, taken: dict) -> list[dict]:
 
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
-            reduce_private: bool = True) -> ModelResult:
-    return Explorer(program, max_states, depth, progress, reduce_private).run()
+            reduce_private: bool = True, atomic: bool = False) -> ModelResult:
+    return Explorer(program, max_states, depth, progress, reduce_private, atomic).run()
