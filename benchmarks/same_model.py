@@ -5,13 +5,14 @@
 
 For each model, `mkverify export --promela` writes it for SPIN with mkverify's
 own step granularity, so SPIN (depth-first, -DNOREDUCE, -c0) stores exactly
-the states mkverify explores without symmetry reduction (tests/test_promela.py
+the states mkverify explores without symmetry reduction and atomic sections (tests/test_promela.py
 asserts the equality). On that one state space it measures, as whole
 processes (median of --repeat runs; peak resident memory from
 `/usr/bin/time`):
 
-- the C enumerator: 1 and 2 threads, exact and fingerprint storage, symmetry
-  off (the space SPIN explores) and on (mkverify's default);
+- the C enumerator: 1 and 2 threads, exact and fingerprint storage, on the
+  space SPIN explores (`--no-symmetry --no-atomic-sections`), and with its
+  reductions on (the default);
 - the Python reference explorer (the repaired model only: 45 s);
 - SPIN's pan on the export (compile time reported apart);
 - instructions under `valgrind --tool=callgrind` of the C enumerator on the
@@ -40,13 +41,16 @@ MODELS = [
     ("multikernel/fixed", "models/multikernel/fixed", "specs/multikernel-fixed.toml"),
     ("multikernel/v2", "models/multikernel/v2", "specs/multikernel-v2.toml"),
 ]
+#: the first four explore exactly SPIN's space: no symmetry, no atomic sections
+FULL = ["--no-symmetry", "--no-atomic-sections"]
 NATIVE = [
-    ("native -j1", ["-j", "1", "--no-symmetry"]),
-    ("native -j2", ["-j", "2", "--no-symmetry"]),
-    ("native -j1 --fingerprint", ["-j", "1", "--no-symmetry", "--fingerprint"]),
-    ("native -j2 --fingerprint", ["-j", "2", "--no-symmetry", "--fingerprint"]),
-    ("native -j1 symmetry", ["-j", "1"]),
-    ("native -j2 symmetry", ["-j", "2"]),
+    ("native -j1", ["-j", "1", *FULL]),
+    ("native -j2", ["-j", "2", *FULL]),
+    ("native -j1 --fingerprint", ["-j", "1", *FULL, "--fingerprint"]),
+    ("native -j2 --fingerprint", ["-j", "2", *FULL, "--fingerprint"]),
+    ("native -j1, atomic sections", ["-j", "1", "--no-symmetry"]),
+    ("native -j1, symmetry and atomic sections (the default)", ["-j", "1"]),
+    ("native -j2, symmetry and atomic sections", ["-j", "2"]),
 ]
 
 
@@ -165,7 +169,7 @@ def main(argv=None):
             args.out.write_text(json.dumps(data, indent=1))
     if not args.no_callgrind and shutil.which("valgrind"):
         model, spec = MODELS[0][1], MODELS[0][2]
-        for label, flags in (("native -j1, multikernel/fixed, no symmetry", ["-j", "1", "--no-symmetry"]),
+        for label, flags in (("native -j1, multikernel/fixed, no reductions but private", ["-j", "1", *FULL]),
                              ("native startup only (--max-states 1)", ["-j", "1", "--max-states", "1"])):
             ins = callgrind([sys.executable, "-m", "mkverify", "check", model, "--spec", spec, "--no-progress", *flags])
             data["callgrind"][label] = (ins, 1 if "--max-states" in flags else 663_930)
