@@ -144,6 +144,16 @@ def _same_but_smaller(full, reduced, label):
     assert reduced.stats.depth <= full.stats.depth
 
 
+def _generated(tmp_path_factory, bodies, fail, cpus=2):
+    """A generated model (the statements above) as a program, with `cpus` host CPUs."""
+    d = tmp_path_factory.mktemp("gen")
+    (d / "m.c").write_text(_model(bodies))
+    entries = "\n".join(f'[[entry]]\nfunction = "entry{n}"' for n in range(len(bodies)))
+    (d / "m.toml").write_text(_SPEC.replace("cpus = 2", f"cpus = {cpus}").format(
+        fail=str(fail).lower(), entries=entries))
+    return frontend.load(d / "m.c")
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_symmetry_keeps_every_verdict_finding_and_trace_length(model):
     program = frontend.load(model)
@@ -168,12 +178,7 @@ def test_symmetry_on_the_multikernel_model():
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bodies=_BODIES, fail=st.booleans(), cpus=st.integers(2, 4))
 def test_symmetry_agrees_on_generated_models(tmp_path_factory, bodies, fail, cpus):
-    d = tmp_path_factory.mktemp("gen")
-    (d / "m.c").write_text(_model(bodies))
-    entries = "\n".join(f'[[entry]]\nfunction = "entry{n}"' for n in range(len(bodies)))
-    (d / "m.toml").write_text(_SPEC.replace("cpus = 2", f"cpus = {cpus}").format(
-        fail=str(fail).lower(), entries=entries))
-    program = frontend.load(d / "m.c")
+    program = _generated(tmp_path_factory, bodies, fail, cpus)
     full = native.explore(program, symmetry=False)
     reduced = native.explore(program, symmetry=True)
     if full.incomplete_reason or reduced.incomplete_reason:
@@ -216,12 +221,7 @@ def test_atomic_sections_on_the_multikernel_model():
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bodies=_BODIES, fail=st.booleans(), cpus=st.integers(2, 3))
 def test_atomic_sections_agree_on_generated_models(tmp_path_factory, bodies, fail, cpus):
-    d = tmp_path_factory.mktemp("gen")
-    (d / "m.c").write_text(_model(bodies))
-    entries = "\n".join(f'[[entry]]\nfunction = "entry{n}"' for n in range(len(bodies)))
-    (d / "m.toml").write_text(_SPEC.replace("cpus = 2", f"cpus = {cpus}").format(
-        fail=str(fail).lower(), entries=entries))
-    program = frontend.load(d / "m.c")
+    program = _generated(tmp_path_factory, bodies, fail, cpus)
     full = native.explore(program, atomic=False, symmetry=False)
     reduced = native.explore(program, atomic=True, symmetry=False)
     if full.incomplete_reason or reduced.incomplete_reason:
