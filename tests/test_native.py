@@ -315,3 +315,28 @@ def test_a_memory_bound_exits_3_with_partial_statistics():
     m = doc["models"][0]
     assert code == 3 and m["verdict"] == "incomplete" and m["incomplete_reason"].startswith("memory bound")
     assert 0 < m["stats"]["states"] < 663_930
+
+
+def test_ctrl_c_stops_cleanly_with_partial_statistics():
+    """SIGINT during a native run: verdict incomplete ("interrupted"), the statistics so far, a JSON
+    document, exit 3 (1 when violations were already found), never a traceback."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "mkverify", "check", "models/multikernel/v2", "--spec",
+                             "specs/multikernel-v2.toml", "--no-symmetry", "--no-atomic-sections", "-j", "1",
+                             "--progress", "--format", "json"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, CI="1"))
+    seen = ""
+    while "states," not in seen:  # the progress line: the exploration is under way
+        ch = proc.stderr.read(1)
+        assert ch, f"no progress before the end: {seen}"
+        seen += ch
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err
+    m = json.loads(out)["models"][0]
+    assert m["incomplete_reason"] == "interrupted"
+    assert 0 < m["stats"]["states"] < 4_042_688
+    assert proc.returncode == (1 if m["findings"] else 3)
