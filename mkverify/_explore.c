@@ -1585,8 +1585,7 @@ static void check_state(Mach *x, const i64 *w)
  * locks). The canonical member of an orbit orders threads by their stack
  * (the slots of the working vector, compared as signed integers), then by
  * the lock cells they hold; threads equal in both are identical, so the
- * order is unique. native.py's canonical() computes the same order, to
- * replay traces.
+ * order is unique. native.py replays traces through _explore.canonical().
  */
 
 static int cmp_threads(const Model *m, const i64 *w, int a, int b)
@@ -1676,11 +1675,6 @@ static int perms_init(const Model *m, Perms *P)
         P->k[q] = (int)m->pools[2 * p + 1];
     }
     return 0;
-}
-
-static void perms_free(Perms *P)
-{
-    (void)P;
 }
 
 static inline int lexcmp(const i64 *a, const i64 *b, i64 n)
@@ -1915,33 +1909,6 @@ static int pack(const Layout *L, const i64 *w, u64 *buf, i64 *ovf)
     return 0;
 }
 
-static void unpack(const Layout *L, const u64 *buf, i64 *w)
-{
-    int nb = 0;
-    i64 o = 0;
-    u64 cur = buf[0];
-    for (i64 s = 0; s < L->n; s++) {
-        int wd = L->width[s];
-        if (!wd) {
-            w[s] = L->lo[s];
-            continue;
-        }
-        u64 u = cur >> nb;
-        if (nb + wd >= 64) {
-            int got = 64 - nb;
-            cur = buf[++o];
-            if (got < wd)
-                u |= cur << got;
-            nb = nb + wd - 64;
-        } else {
-            nb += wd;
-        }
-        if (wd < 64)
-            u &= (((u64)1) << wd) - 1;
-        w[s] = (i64)(u + (u64)L->lo[s]);
-    }
-}
-
 /* unpack from bytes (readable for sbytes + 8): every slot that takes no bits is zero */
 static void unpackb(const Layout *L, const unsigned char *p, i64 *w)
 {
@@ -2130,7 +2097,6 @@ typedef struct Run {
     i64 stop_loc;
     i64 layer;
     i64 chunk;
-    i64 nw8;                /* words of a packed state */
     i64 relayouts;          /* times the layout was widened */
     u64 *hmul;              /* per slot: the odd multiplier of the state hash */
     /* written by every thread: each on a cache line of its own, away from what they all read */
@@ -2343,8 +2309,6 @@ static void phase_a(Run *R, Part *P)
     i64 nlab = m->nchoices + 2;
     for (int q = 0; q < R->N; q++)
         P->out[q].n = 0;
-    i64 local_trans = 0;
-    (void)local_trans;
     const Layout *L = &R->L;
     unsigned char *base = (unsigned char *)P->pbase;
     for (i64 li = P->cursor; li < P->chunk_end; li++) {
@@ -2411,7 +2375,7 @@ static void phase_a(Run *R, Part *P)
                 nsv = x->nviol;
             }
             Buf *b = &P->out[dest];
-            i64 need = ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (s == S_OK ? R->nw8 : 0);
+            i64 need = ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (s == S_OK ? R->L.words : 0);
             if (buf_need(b, need, &R->mem)) { P->oom = 1; return; }
             u64 *it = b->w + b->n;
             it[0] = (u64)(s == S_OK ? IT_SUCC : s == S_FATAL ? IT_FATAL : IT_BOUND) | ((u64)nv << 8) |
@@ -2424,7 +2388,7 @@ static void phase_a(Run *R, Part *P)
             if (nsv)
                 memcpy(it + ITEM_HDR + (i64)nv * KEYLEN, x->viol, sizeof(Key) * (size_t)nsv);
             if (s == S_OK)
-                memcpy(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN, P->pbuf, sizeof(u64) * (size_t)R->nw8);
+                memcpy(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN, P->pbuf, sizeof(u64) * (size_t)R->L.words);
             b->n += need;
             if (s == S_BOUND)
                 return; /* the reference explorer stops at the first bound it hits */
@@ -2446,7 +2410,7 @@ static void phase_b(Run *R, Part *P)
             int nv = (int)((it[0] >> 8) & 0xff), nsv = (int)((it[0] >> 16) & 0xff);
             i64 pg = (i64)it[1], lab = (i64)it[2];
             u64 h = it[3];
-            pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->nw8 : 0);
+            pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
             if (type == IT_BOUND) {
                 R->stop = 2;
                 R->stop_loc = R->parts[src].bound_loc;
@@ -2515,53 +2479,56 @@ static void run_phase(Run *R, int cmd)
 /* widen the layout and repack every stored state (all threads are parked) */
 static int relayout(Run *R)
 {
-    Layout old = R->L;
-    old.width = malloc((size_t)R->L.n);
-    old.lo = malloc(sizeof(i64) * (size_t)R->L.n);
-    if (!old.width || !old.lo) { free(old.width); free(old.lo); return -1; }
-    memcpy(old.width, R->L.width, (size_t)R->L.n);
-    memcpy(old.lo, R->L.lo, sizeof(i64) * (size_t)R->L.n);
+    i64 n = R->L.n;
+    Layout old = R->L; /* its own arrays: widen() rewrites R->L's */
+    old.width = malloc((size_t)n);
+    old.lo = malloc(sizeof(i64) * (size_t)n);
+    old.bitoff = malloc(sizeof(i64) * (size_t)n);
+    old.nz = malloc(sizeof(i64) * (size_t)n);
+    i64 *w = malloc(sizeof(i64) * (size_t)R->m->nslot_total);
+    int rc = -1;
+    if (!old.width || !old.lo || !old.bitoff || !old.nz || !w)
+        goto out;
+    memcpy(old.width, R->L.width, (size_t)n);
+    memcpy(old.lo, R->L.lo, sizeof(i64) * (size_t)n);
+    layout_sizes(&old);
     for (int p = 0; p < R->N; p++) {
         Part *P = &R->parts[p];
         if (P->ovf)
             widen(&R->L, P->ovf_slot, P->ovf_val);
         P->ovf = 0;
     }
-    i64 onw8 = R->nw8;
-    R->nw8 = (R->L.sbytes + 7) / 8;
-    if (R->nw8 < R->L.words)
-        R->nw8 = R->L.words;
-    i64 *w = malloc(sizeof(i64) * (size_t)R->m->nslot_total);
-    u64 *ob = calloc((size_t)onw8 + 2, sizeof(u64));
-    u64 *nb = calloc((size_t)R->nw8 + 2, sizeof(u64));
-    int rc = 0;
-    for (int p = 0; p < R->N && w && ob && nb && !rc; p++) {
+    for (int p = 0; p < R->N; p++) {
         Part *P = &R->parts[p];
-        for (i64 k = P->freed; k < P->nblk && !rc; k++) {
+        /* pack writes whole words: the successor buffers grow with the layout */
+        free(P->pbuf);
+        free(P->pbase);
+        P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
+        P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
+        if (!P->pbuf || !P->pbase)
+            goto out;
+        for (i64 k = P->freed; k < P->nblk; k++) {
             unsigned char *na = malloc(blk_bytes(R));
-            if (!na) { rc = -1; break; }
+            if (!na)
+                goto out;
             for (i64 j = 0; j < BLK && (k << BLK_BITS) + j < P->n; j++) {
-                memset(ob, 0, sizeof(u64) * (size_t)onw8);
-                memcpy(ob, P->blk[k] + (size_t)j * (size_t)old.sbytes, (size_t)old.sbytes);
-                unpack(&old, ob, w);
+                unpackb(&old, P->blk[k] + (size_t)j * (size_t)old.sbytes, w);
                 i64 slot;
-                if (pack(&R->L, w, nb, &slot)) { rc = -1; break; }
-                memcpy(na + (size_t)j * (size_t)R->L.sbytes, nb, (size_t)R->L.sbytes);
+                if (pack(&R->L, w, P->pbuf, &slot)) {
+                    free(na);
+                    goto out;
+                }
+                memcpy(na + (size_t)j * (size_t)R->L.sbytes, P->pbuf, (size_t)R->L.sbytes);
             }
             __atomic_add_fetch(&R->mem, (i64)BLK * (R->L.sbytes - old.sbytes), __ATOMIC_RELAXED);
             free(P->blk[k]);
             P->blk[k] = na;
         }
         /* hashes do not depend on the layout: the table stays as it is */
-        free(P->pbuf);
-        free(P->pbase);
-        P->pbuf = calloc((size_t)R->nw8 + 2, sizeof(u64));
-        P->pbase = calloc((size_t)R->nw8 + 2, sizeof(u64));
-        if (!P->pbuf || !P->pbase) rc = -1;
     }
-    if (!w || !ob || !nb)
-        rc = -1;
-    free(w); free(ob); free(nb); free(old.width); free(old.lo);
+    rc = 0;
+out:
+    free(w); free(old.width); free(old.lo); free(old.bitoff); free(old.nz);
     return rc;
 }
 
@@ -2602,7 +2569,7 @@ static void free_part(Run *R, Part *P)
         for (int q = 0; q < R->N; q++)
             free(P->out[q].w);
     free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->scratch); free(P->exhausted);
-    free(P->best); free(P->cand); perms_free(&P->perms);
+    free(P->best); free(P->cand);
     for (i64 k = 0; k < P->nblk; k++)
         free(P->blk[k]);
     free(P->blk); free(P->parent); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
@@ -2672,17 +2639,17 @@ static i64 *load_image(const Py_buffer *img, Model *m)
 }
 
 static const char *kwlist[] = {"image", "widths", "los", "jobs", "max_states", "max_depth", "max_memory",
-                               "fingerprint", "progress", "dump", "chunk", "symmetry", NULL};
+                               "fingerprint", "progress", "chunk", "symmetry", NULL};
 
 static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     Py_buffer img = {0}, wid = {0}, los = {0};
-    int jobs = 1, fp = 0, dump = 0, symmetry = 0;
+    int jobs = 1, fp = 0, symmetry = 0;
     long long max_states = 0, max_depth = 0, max_memory = 0, chunk = 4096;
     PyObject *progress = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOpLp", (char **)kwlist, &img, &wid, &los, &jobs,
-                                     &max_states, &max_depth, &max_memory, &fp, &progress, &dump, &chunk,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOLp", (char **)kwlist, &img, &wid, &los, &jobs,
+                                     &max_states, &max_depth, &max_memory, &fp, &progress, &chunk,
                                      &symmetry))
         return NULL;
     PyObject *result = NULL;
@@ -2736,7 +2703,6 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             goto done;
         }
     layout_sizes(&R.L);
-    R.nw8 = R.L.words;
     R.hmul = malloc(sizeof(u64) * (size_t)m.nslot_total + 8);
     if (!R.hmul) { PyErr_NoMemory(); goto done; }
     for (i64 k = 0; k < m.nslot_total; k++)
@@ -2756,12 +2722,11 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         i64 slot;
         while (pack(&R.L, w0, P0->pbuf, &slot)) {
             widen(&R.L, slot, w0[slot]);
-            R.nw8 = R.L.words;
             for (int p = 0; p < R.N; p++) {
                 free(R.parts[p].pbuf);
                 free(R.parts[p].pbase);
-                R.parts[p].pbuf = calloc((size_t)R.nw8 + 2, sizeof(u64));
-                R.parts[p].pbase = calloc((size_t)R.nw8 + 2, sizeof(u64));
+                R.parts[p].pbuf = calloc((size_t)R.L.words + 2, sizeof(u64));
+                R.parts[p].pbase = calloc((size_t)R.L.words + 2, sizeof(u64));
                 if (!R.parts[p].pbuf || !R.parts[p].pbase) { PyErr_NoMemory(); goto done; }
             }
             P0 = &R.parts[0];
@@ -2991,26 +2956,6 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         PyDict_SetItemString(result, "widths", wl);
         Py_DECREF(fl); Py_DECREF(cov); Py_DECREF(ex); Py_DECREF(wl);
         fl = cov = ex = wl = NULL;
-        if (dump && !R.fp) {
-            PyObject *dl = PyList_New(0);
-            if (!dl) goto fail;
-            i64 *w = malloc(sizeof(i64) * (size_t)m.nslot_total);
-            u64 *tmp = calloc((size_t)R.nw8 + 2, sizeof(u64));
-            for (int p = 0; p < R.N && w && tmp; p++)
-                for (i64 li = 0; li < R.parts[p].n; li++) {
-                    unpackb(&R.L, state_at(&R, &R.parts[p], li), w);
-                    PyObject *t = PyTuple_New(m.nslot_total);
-                    if (!t) break;
-                    for (i64 s = 0; s < m.nslot_total; s++)
-                        PyTuple_SET_ITEM(t, s, PyLong_FromLongLong(w[s]));
-                    PyList_Append(dl, t);
-                    Py_DECREF(t);
-                }
-            free(w);
-            free(tmp);
-            PyDict_SetItemString(result, "dump", dl);
-            Py_DECREF(dl);
-        }
 #undef SET
         goto done;
     fail:
@@ -3096,7 +3041,6 @@ static PyObject *py_canonical(PyObject *self, PyObject *args)
         PyTuple_SET_ITEM(out, k, PyLong_FromLongLong(w[k]));
 done:
     Py_XDECREF(seq);
-    perms_free(&P);
     free(w); free(best); free(cand); free(scratch);
     free_model(&m);
     free(image);
@@ -3110,7 +3054,7 @@ static PyMethodDef methods[] = {
      "threads and of the slots of symmetric pools (what the enumerator stores with symmetry on)."},
     {"explore", (PyCFunction)(void (*)(void))py_explore, METH_VARARGS | METH_KEYWORDS,
      "explore(image, widths, los, jobs=1, max_states=0, max_depth=0, max_memory=0, fingerprint=False, "
-     "progress=None, dump=False, chunk=4096) -> dict\n\nBreadth-first exploration of a lowered program "
+     "progress=None, chunk=4096, symmetry=False) -> dict\n\nBreadth-first exploration of a lowered program "
      "(mkverify/engines/native.py builds the image)."},
     {NULL, NULL, 0, NULL}};
 

@@ -21,7 +21,6 @@ import os
 from .. import ir
 from ..diag import IRError, SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
-from ..analysis import atomic_movers
 from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
 from ..result import Finding, ModelResult, Stats
 from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, sort_findings
@@ -188,7 +187,7 @@ class Lowered:
         funcs = m.funcs
         # expressions and instruction records, function by function
         pcoffs, locinfos, deads = [], [], []
-        movers = atomic_movers(self.p, m.gaddr, m.fidx)
+        movers = m.movers or [[0] * len(f.body) for f in funcs]  # read by the C side only with H_ATOMIC
         for fi, f in enumerate(funcs):
             offs = []
             for ins in f.body:
@@ -232,7 +231,7 @@ class Lowered:
             invs.append((pool, self.expr(inv.expr, inv=True), int(inv.always)))
         img[H_INVS] = self.table(x for r in invs for x in r)
         self._contexts()
-        self.sym_pools, self.slot_symmetry_note = self._symmetric_pools()
+        self.sym_pools = self._symmetric_pools()
         img[H_SYMPOOLS] = self.table(int(name in self.sym_pools) for name in self.pool_names)
         h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NHOST: m.nhost,
              H_NCPU: m.ncpu, H_NFUNCS: len(funcs), H_NSLOTS: len(m.slots), H_NPOOLS: len(self.pool_names),
@@ -246,12 +245,12 @@ class Lowered:
         if not self.locs:
             self.locs.append(SourceLoc("<none>"))
 
-    def _symmetric_pools(self) -> tuple[set, str]:
-        """The pools whose slots the enumerator may treat as interchangeable, and why not, if none.
+    def _symmetric_pools(self) -> set:
+        """The pools whose slots the enumerator may treat as interchangeable.
         Renaming slots keeps every behaviour only if the model never orders addresses (`<` on pointers,
         pointer differences) and never turns a pointer into an integer."""
         if not self.symmetry:
-            return set(), ""
+            return set()
         why = []
 
         def walk(e):
@@ -284,8 +283,8 @@ class Lowered:
         for inv in self.p.invariants:
             walk(inv.expr)
         if why:
-            return set(), f"slots of a pool are not interchangeable here: {why[0]}"
-        return {name for name, n in self.p.bounds.pools if 2 <= n <= 8}, ""
+            return set()
+        return {name for name, n in self.p.bounds.pools if 2 <= n <= 8}
 
     def _instr(self, ins, f) -> int:
         loc = self.loc(ins.loc)
@@ -462,25 +461,6 @@ class Lowered:
             return (head, self.locs[a], b)
         return (head, self.locs[a])
 
-    def thread_order(self, state) -> list[int]:
-        """The canonical order of host threads (_explore.c canonical_threads): by the thread's slots of
-        the working vector, then by the lock cells it holds. order[i] is the thread that comes i-th."""
-        m = self.m
-        maxdepth = self.img[H_MAXDEPTH]
-        mem, threads = state
-
-        def block(frames):
-            out = [len(frames)]
-            for level, (fi, pc, lv, dst) in enumerate(frames):
-                out += [fi, pc, dst, *lv] + [0] * (self.level_locs[level] - len(lv))
-            for level in range(len(frames), maxdepth):
-                out += [0] * (3 + self.level_locs[level])
-            return out
-
-        def key(t):
-            return block(threads[t]), [i for i in m.lock_cells if mem[i] == t + 1]
-        return sorted(range(len(threads)), key=key)
-
     def encode(self, state) -> list[int]:
         """machine.py's state as the C working vector (decode's inverse)."""
         mem, threads = state
@@ -540,7 +520,7 @@ class NativeExplorer:
 
     def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
                  reduce_private: bool = True, jobs: int = 1, fingerprint: bool = False, max_memory: int = 0,
-                 dump: bool = False, symmetry: bool = True, atomic: bool = False):
+                 symmetry: bool = True, atomic: bool = False):
         self.p = program
         self.low = Lowered(program, reduce_private, symmetry, atomic)
         self.m = self.low.m
@@ -550,7 +530,6 @@ class NativeExplorer:
         self.jobs = jobs or default_jobs()
         self.fingerprint = fingerprint
         self.max_memory = max_memory
-        self.dump = dump
         self.symmetry = symmetry and (self.m.nhost > 1 or bool(self.low.sym_pools))
         self.raw: dict = {}
 
@@ -562,8 +541,7 @@ class NativeExplorer:
             self.progress(states, transitions, depth, seconds)
         r = ext.explore(low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
                         max_depth=self.max_depth, max_memory=self.max_memory, fingerprint=self.fingerprint,
-                        progress=progress if self.progress is not None else None, dump=self.dump,
-                        symmetry=self.symmetry)
+                        progress=progress if self.progress is not None else None, symmetry=self.symmetry)
         self.raw = r
         if r["error"] is not None:
             kind, loc, aux = r["error"]
