@@ -62,4 +62,22 @@ CHECKS = {c.id: c for c in (
     CheckInfo("invariant", "invariant violated",
               "A user invariant from the spec is false for a live object.",
               "The trace ends in the first state where the invariant fails."),
+    # the flag checks (mkverify flags, and mkverify check with a [flags] spec): no trace, a counterexample
+    CheckInfo("flag-alias", "flag field aliasing",
+              "Two distinct values of a field's range (or of its allocator's ids) encode to the same bits.",
+              "Widen the field's mask to hold every value, or reject values the field cannot hold where they "
+              "are made (the allocator)."),
+    CheckInfo("flag-roundtrip", "flag field round trip",
+              "Decoding an encoded value does not give the value back.",
+              "Make the decoder the inverse of the encoder: the same mask and shift."),
+    CheckInfo("flag-overlap", "overlapping flags",
+              "Two flags or fields that are combined in one word share bits.",
+              "Give each flag its own bit, and keep fields clear of the flags they are combined with."),
+    CheckInfo("flag-rejected", "encodable value rejected",
+              "A flag or an encoded field value of a set is refused by the set's validation (its accept mask "
+              "or expression).",
+              "Add the flag and the field's mask to the validation mask."),
+    CheckInfo("flag-range", "allocator range not encodable",
+              "The allocator hands out ids that the field cannot encode.",
+              "Bound the allocator by the field (e.g. idr_alloc(..., 1, FIELD_MAX + 1, ...)), or widen the field."),
 )}

@@ -61,6 +61,10 @@ class IRError(MkverifyError):
     """The IR validator rejected a program (front-end bug or hand-made IR)."""
 
 
+class HeaderError(MkverifyError):
+    """A header or patch (mkverify flags) holds a macro that cannot be read, or lacks one that is needed."""
+
+
 class UsageError(MkverifyError):
     """The command line names something that does not exist or cannot work."""
 

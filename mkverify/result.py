@@ -40,10 +40,15 @@ class Finding:
     loc: SourceLoc
     trace: list
     state: int = -1  # index of the last state of the trace in the engine's numbering
+    counterexample: dict | None = None  # flag checks: the concrete values (docs/output.md); None for the others
+    notes: list = field(default_factory=list)  # (SourceLoc, text): related places, printed as note: lines
 
     def to_json(self) -> dict:
-        return {"check": self.check, "message": self.message, "location": self.loc.to_json(),
-                "trace": [s.to_json() for s in self.trace]}
+        out = {"check": self.check, "message": self.message, "location": self.loc.to_json(),
+               "trace": [s.to_json() for s in self.trace]}
+        if self.counterexample is not None:
+            out["counterexample"] = self.counterexample
+        return out
 
 
 @dataclass

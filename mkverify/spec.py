@@ -192,6 +192,63 @@ class InvariantSpec:
 
 
 @dataclass
+class FieldSpec:
+    """A [[flags.field]]: a bit field of the flags word and the macros that encode and decode it."""
+    # the encoder macro (one argument), or the field's name when it has none
+    name: Located
+    # the mask macro; None: NAME_MASK
+    mask: Located | None
+    # the decoder macro (one argument); None: inferred
+    decode: Located | None
+    # the shift: an integer or a macro name; None: NAME_SHIFT, else the mask's lowest set bit
+    shift: Located | None
+    # the C type of the encoder's argument (a CType)
+    type: Located
+    # the flag that announces an encoded value (KEXEC_MULTIKERNEL), or None
+    with_: Located | None
+    # (lo, hi): the ids the model's allocator hands out, or None
+    allocator: Located | None
+    # (lo, hi): the values callers encode, or None
+    range: Located | None
+    # macros whose values live inside the field
+    values: list
+    # where the table starts
+    loc: SourceLoc
+
+
+@dataclass
+class SetSpec:
+    """A [[flags.set]]: flags and fields meant to be combined, and how a syscall validates them."""
+    # a name for messages (the syscall)
+    name: Located
+    # flag macros of the set
+    flags: list
+    # fields of the set (by field name or mask macro)
+    fields: list
+    # accepted iff (flags & ~mask) == 0; None if not given
+    accept_mask: Located | None
+    # a C expression over `flags`, accepted iff non-zero; None if not given
+    accept: Located | None
+    # where the table starts
+    loc: SourceLoc
+
+
+@dataclass
+class FlagsSpec:
+    """The [flags] section: which headers hold the encoding, its fields and its sets."""
+    # header paths (Located strings), relative to the model directory; [] = every .h of the model
+    headers: list
+    # the C type of the flags word (a CType)
+    type: Located
+    # [[flags.field]] tables
+    fields: list
+    # [[flags.set]] tables
+    sets: list
+    # where [flags] starts
+    loc: SourceLoc
+
+
+@dataclass
 class Spec:
     """A parsed, shape-checked spec; names are resolved by the front end."""
     path: Path
@@ -202,7 +259,7 @@ class Spec:
     entries: list = field(default_factory=list)
     lifecycles: list = field(default_factory=list)
     invariants: list = field(default_factory=list)
-    flags: dict = field(default_factory=dict)           # kept for the flags engine
+    flags: FlagsSpec | None = None                      # the [flags] section, if any
     text: str = ""
     model_loc: SourceLoc | None = None                  # where `model = "..."` is written
 
@@ -333,7 +390,7 @@ def load_spec(path: Path) -> Spec:
         return items
 
     entries = array_of_tables("entry")
-    if not entries:
+    if not entries and "flags" not in data:
         err(("entry",) if "entry" in data else (), "the spec declares no entry point",
             'add an [[entry]] table: function = "my_syscall", args = { id = [1, 2] }')
     for n, e in enumerate(entries):
@@ -387,7 +444,8 @@ def load_spec(path: Path) -> Spec:
                                              Located(inv["struct"], spec.value_loc(*where, "struct")),
                                              Located(inv["expr"], spec.value_loc(*where, "expr")),
                                              when == "always", spec.loc(*where)))
-    spec.flags = data.get("flags", {})
+    if "flags" in data:
+        spec.flags = _flags_section(data["flags"], spec, err, bad_value, unknown_keys)
     return spec
 
 
@@ -430,3 +488,127 @@ def _domain(dom, where, spec, err) -> list:
             err(where + (k,), f"domain value {v!r} must be an integer or a C constant expression string")
         out.append(Located(v, spec.loc(*where, k)))
     return out
+
+
+FLAGS_KEYS = {"headers", "type", "field", "set"}
+FIELD_KEYS = {"name", "mask", "decode", "shift", "type", "with", "allocator", "range", "values"}
+SET_KEYS = {"name", "flags", "fields", "accept_mask", "accept"}
+_INT_RANGE = re.compile(r"^\s*(-?(?:0[xX][0-9a-fA-F]+|\d+))\s*\.\.\s*(-?(?:0[xX][0-9a-fA-F]+|\d+))\s*$")
+
+
+def _flags_section(data, spec: Spec, err, bad_value, unknown_keys) -> FlagsSpec:
+    """The [flags] section, shape-checked; macro names are resolved by mkverify.flags."""
+    from .flags.ctype import ULONG
+    if not isinstance(data, dict):
+        err(("flags",), "[flags] must be a table", "write [flags], then [[flags.field]] and [[flags.set]] tables")
+    unknown_keys(data, FLAGS_KEYS, ("flags",))
+    headers = data.get("headers", [])
+    if not isinstance(headers, list) or not all(isinstance(h, str) and h.strip() for h in headers):
+        bad_value(("flags", "headers"), "headers must be a list of header paths (strings)",
+                  'e.g. headers = ["uapi_kexec.h"], relative to the model directory')
+    word = _ctype(data, ("flags",), spec, bad_value, ULONG)
+    fields = [_field_spec(f, ("flags", "field", n), spec, err, bad_value, unknown_keys)
+              for n, f in enumerate(_tables(data, "field", spec, err))]
+    sets = [_set_spec(s, ("flags", "set", n), spec, bad_value, unknown_keys)
+            for n, s in enumerate(_tables(data, "set", spec, err))]
+    return FlagsSpec([Located(h, spec.value_loc("flags", "headers", k)) for k, h in enumerate(headers)],
+                     word, fields, sets, spec.loc("flags"))
+
+
+def _tables(data: dict, key: str, spec: Spec, err) -> list:
+    items = data.get(key, [])
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        err(("flags", key), f"'flags.{key}' must be written as [[flags.{key}]] tables",
+            f"start each one with a [[flags.{key}]] line")
+    return items
+
+
+def _ctype(table: dict, where: tuple, spec: Spec, bad_value, default) -> Located:
+    """The C integer type named by table["type"], or `default`."""
+    from .flags.ctype import parse_type
+    if "type" not in table:
+        return Located(default, spec.loc(*where))
+    t = parse_type(table["type"]) if isinstance(table["type"], str) else None
+    if t is None:
+        bad_value(where + ("type",), f"type {table['type']!r} is not a C integer type",
+                  'e.g. "int", "unsigned int", "unsigned long", "u32", "__u64"')
+    return Located(t, spec.value_loc(*where, "type"))
+
+
+def _name(table: dict, key: str, where: tuple, spec: Spec, bad_value, required: bool = False) -> Located | None:
+    """A macro name (an identifier) at table[key]."""
+    if key not in table:
+        if required:
+            bad_value(where, f"a [[{'.'.join(w for w in where if isinstance(w, str))}]] needs {key} = \"NAME\"")
+        return None
+    v = table[key]
+    if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z_]\w*", v.strip()):
+        bad_value(where + (key,), f"{key} must be a macro name, not {v!r}")
+    return Located(v.strip(), spec.value_loc(*where, key))
+
+
+def _names(table: dict, key: str, where: tuple, spec: Spec, bad_value) -> list:
+    v = table.get(key, [])
+    if not isinstance(v, list):
+        bad_value(where + (key,), f"{key} must be a list of macro names")
+    for k, x in enumerate(v):
+        if not isinstance(x, str) or not re.fullmatch(r"[A-Za-z_]\w*", x.strip()):
+            bad_value(where + (key, k), f"{key} must be a list of macro names, not {x!r}")
+    return [Located(x.strip(), spec.value_loc(*where, key, k)) for k, x in enumerate(v)]
+
+
+def _int_range(table: dict, key: str, where: tuple, spec: Spec, bad_value, t) -> Located | None:
+    """table[key] as "lo..hi" (decimal or hex), non-empty and inside the C type `t`."""
+    if key not in table:
+        return None
+    v = table[key]
+    m = _INT_RANGE.match(v) if isinstance(v, str) else None
+    if not m:
+        bad_value(where + (key,), f"{key} must be a range \"lo..hi\", not {v!r}", 'e.g. "1..2047" or "0..0x7ff"')
+    lo, hi = int(m.group(1), 0), int(m.group(2), 0)
+    if lo > hi:
+        bad_value(where + (key,), f"{key} {v!r} is empty (lo > hi)", f"write \"{m.group(2)}..{m.group(1)}\"")
+    if not (t.holds(lo) and t.holds(hi)):
+        bad_value(where + (key,), f"{key} {v!r} does not fit the field's type {t.name} ({t.min}..{t.max})",
+                  'declare the encoder\'s argument type with type = "..." or narrow the range')
+    return Located((lo, hi), spec.value_loc(*where, key))
+
+
+def _field_spec(f: dict, where: tuple, spec: Spec, err, bad_value, unknown_keys) -> FieldSpec:
+    from .flags.ctype import INT
+    unknown_keys(f, FIELD_KEYS, where)
+    t = _ctype(f, where, spec, bad_value, INT)
+    shift = f.get("shift")
+    if shift is not None and not (isinstance(shift, str) or (isinstance(shift, int) and not isinstance(shift, bool))):
+        bad_value(where + ("shift",), "shift must be an integer or a macro name")
+    if isinstance(shift, int) and not 0 <= shift < 64:
+        bad_value(where + ("shift",), f"shift {shift} is not in 0..63")
+    shift_loc = None
+    if isinstance(shift, int):
+        shift_loc = Located(shift, spec.value_loc(*where, "shift"))
+    elif shift is not None:
+        shift_loc = _name(f, "shift", where, spec, bad_value)
+    return FieldSpec(_name(f, "name", where, spec, bad_value, required=True), _name(f, "mask", where, spec, bad_value),
+                     _name(f, "decode", where, spec, bad_value), shift_loc, t,
+                     _name(f, "with", where, spec, bad_value),
+                     _int_range(f, "allocator", where, spec, bad_value, t.value),
+                     _int_range(f, "range", where, spec, bad_value, t.value),
+                     _names(f, "values", where, spec, bad_value), spec.loc(*where))
+
+
+def _set_spec(s: dict, where: tuple, spec: Spec, bad_value, unknown_keys) -> SetSpec:
+    unknown_keys(s, SET_KEYS, where)
+    if not isinstance(s.get("name"), str) or not s["name"].strip():
+        bad_value(where + ("name",) if "name" in s else where, 'a [[flags.set]] needs name = "..." (the syscall)')
+    accept = s.get("accept")
+    if accept is not None and (not isinstance(accept, str) or not accept.strip()):
+        bad_value(where + ("accept",), "accept must be a C expression over flags (a string)")
+    if accept is not None and "accept_mask" in s:
+        bad_value(where + ("accept",), "give accept_mask or accept, not both")
+    flags, fields = _names(s, "flags", where, spec, bad_value), _names(s, "fields", where, spec, bad_value)
+    if not flags and not fields:
+        bad_value(where, "a [[flags.set]] needs flags = [...] or fields = [...]")
+    return SetSpec(Located(s["name"], spec.value_loc(*where, "name")), flags, fields,
+                   _name(s, "accept_mask", where, spec, bad_value),
+                   Located(accept, spec.value_loc(*where, "accept")) if accept is not None else None,
+                   spec.loc(*where))

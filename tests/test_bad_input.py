@@ -8,11 +8,20 @@ parsed as TOML (never eval):
     // mkverify: where = "unknown-identifier.c:12:11"         the whole location
     // mkverify: hint = "did you mean 'instance'?"            a fragment of the hint, or false
 
+    // mkverify: commands = ["check", "flags"]                the commands to run (optional)
+
 `where` is `file:line:col`; whole-file problems say `file:1:1`, and only a
 directory, which has no lines, says just its path. A case is a `.c` file (its
 spec is the `.toml` beside it), a `.toml` spec with no `.c` of the same stem
-(it names its model), or a directory (the directives sit in its spec.toml).
-Paths in messages are relative to the case's folder, where mkverify runs.
+(it names its model), a directory (the directives sit in its spec.toml), or a
+header (`.h`) or patch (`.patch`) for `mkverify flags` that starts with
+directives. Paths in messages are relative to the case's folder, where
+mkverify runs.
+
+`commands` defaults to `mkverify check` and `mkverify ir` (which must report
+the same), and to `mkverify flags` alone for a header or patch. `mkverify
+flags` is given a header or patch as FILE, and a directory or spec as
+`--spec` (the directory's spec.toml).
 
 Two cases are written at run time into a temporary folder, since they are too
 big to commit: a 10,000-deep nested expression and a 5 MB source file.
@@ -44,6 +53,17 @@ class Case:
     arg: str     # what `mkverify check` is given
     expect: dict
 
+    @property
+    def commands(self) -> list[str]:
+        default = ["flags"] if Path(self.arg).suffix in (".h", ".patch") else ["check", "ir"]
+        return self.expect.get("commands", default)
+
+    def argv(self, command: str) -> list[str]:
+        """The arguments of `command` for this case."""
+        if command != "flags" or Path(self.arg).suffix in (".h", ".patch"):
+            return [self.arg]
+        return ["--spec", self.arg if self.arg.endswith(".toml") else f"{self.arg}/spec.toml"]
+
 
 def directives(path: Path) -> dict:
     """The leading `// mkverify:` (or `# mkverify:` in TOML) lines of a file, as TOML."""
@@ -62,6 +82,8 @@ def cases_in(folder: Path) -> list[Case]:
         if p.is_dir():
             out.append(Case(p.name, folder, p.name, directives(p / "spec.toml")))
         elif p.suffix == ".c" or (p.suffix == ".toml" and not p.with_suffix(".c").exists()):
+            out.append(Case(p.name, folder, p.name, directives(p)))
+        elif p.suffix in (".h", ".patch") and p.read_bytes().startswith(b"// mkverify:"):
             out.append(Case(p.name, folder, p.name, directives(p)))
     return out
 
@@ -110,7 +132,7 @@ class Run:
 
 def mkverify(case: Case, command: str) -> Run:
     try:
-        p = subprocess.run([sys.executable, "-m", "mkverify", command, case.arg], cwd=case.cwd,
+        p = subprocess.run([sys.executable, "-m", "mkverify", command, *case.argv(command)], cwd=case.cwd,
                            capture_output=True, text=True, errors="replace", timeout=TIMEOUT,
                            env={**os.environ, "CI": "1", "COLUMNS": "200"})
     except subprocess.TimeoutExpired:
@@ -120,13 +142,13 @@ def mkverify(case: Case, command: str) -> Run:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """name -> (case, future of (check run, ir run)), every case started at once."""
+    """name -> (case, future of {command: run}), every case started at once."""
     generated = tmp_path_factory.mktemp("bad")
     for write in GENERATED.values():
         write(generated)
     cases = cases_in(BAD) + cases_in(generated)
     with ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 2))) as pool:
-        yield {c.name: (c, pool.submit(lambda c=c: (mkverify(c, "check"), mkverify(c, "ir")))) for c in cases}
+        yield {c.name: (c, pool.submit(lambda c=c: {cmd: mkverify(c, cmd) for cmd in c.commands})) for c in cases}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -134,13 +156,14 @@ def test_bad_input_is_reported_at_its_place_with_exit_2(name, runs):
     case, future = runs[name]
     exp = case.expect
     assert {"error", "where", "hint"} <= exp.keys(), f"{name} must state error, where and hint"
-    check, ir = future.result()
-    for command, r in (("check", check), ("ir", ir)):
+    done = future.result()
+    for command, r in done.items():
         assert r.returncode is not None, f"mkverify {command} {name} did not finish in {TIMEOUT} s"
         assert "Traceback" not in r.stdout + r.stderr, r.stderr
         assert r.returncode == 2, f"mkverify {command} {name} exited {r.returncode}:\n{r.stderr}"
+    first, check = next(iter(done.items()))
     lines = check.stderr.splitlines()
-    assert lines, f"mkverify check {name} printed nothing on stderr"
+    assert lines, f"mkverify {first} {name} printed nothing on stderr"
     where = exp["where"]
     assert re.match(rf"^{re.escape(where)}: error: [a-z\[']", lines[0]), \
         f"expected an error at {where}, got:\n{check.stderr}"
@@ -150,4 +173,5 @@ def test_bad_input_is_reported_at_its_place_with_exit_2(name, runs):
         assert len(lines) > 1 and lines[1].startswith(f"{where}: note: hint: "), \
             f"expected a hint at {where}, got:\n{check.stderr}"
         assert exp["hint"] in lines[1], check.stderr
-    assert ir.stderr == check.stderr, "mkverify ir reports bad input differently from mkverify check"
+    for command, r in done.items():
+        assert r.stderr == check.stderr, f"mkverify {command} reports bad input differently from mkverify {first}"

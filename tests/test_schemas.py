@@ -105,7 +105,10 @@ AGREE = [
                   '[bounds.pools]\na = 0\nb = 64\n' + ENTRY + 'args = { x = [1, "A | B"], y = "-2..2" }\n'
                   '[[lifecycle]]\nstruct = "s"\nfield = "f"\ntransitions = ["A -> B", "B->C"]\n'
                   '[[invariant]]\nname = "n"\nstruct = "s"\nexpr = "self->f"\nwhen = "always"\n'
-                  '[flags]\nanything = { goes = [1] }\n', True),
+                  '[flags]\nheaders = ["u.h"]\ntype = "unsigned long"\n[[flags.field]]\nname = "F"\nmask = "F_MASK"\n'
+                  'decode = "F_GET"\nshift = 4\ntype = "u32"\nwith = "W"\nallocator = "0..0xff"\nrange = "1..2"\n'
+                  'values = ["F_A"]\n[[flags.set]]\nname = "s"\nflags = ["W"]\nfields = ["F"]\n'
+                  'accept_mask = "M"\n', True),
     ("unknown-top-key", 'bound = 1\n' + ENTRY, False),
     ("no-entry", '[bounds]\ncpus = 1\n', False),
     ("empty-entry-array", 'entry = []\n', False),
@@ -166,6 +169,26 @@ AGREE = [
     ("invariant-quiescent", ENTRY + '[[invariant]]\nstruct = "s"\nexpr = "1"\nwhen = "quiescent"\n', True),
     ("invariant-name-not-string", ENTRY + '[[invariant]]\nname = 5\nstruct = "s"\nexpr = "1"\n', False),
     ("invariant-unknown-key", ENTRY + '[[invariant]]\nstruct = "s"\nexpr = "1"\nhow = 1\n', False),
+    ("flags-only", '[flags]\n', True),
+    ("flags-not-table", 'flags = 1\n' + ENTRY, False),
+    ("flags-unknown-key", '[flags]\nheader = ["u.h"]\n', False),
+    ("flags-headers-not-list", '[flags]\nheaders = "u.h"\n', False),
+    ("flags-bad-type", '[flags]\ntype = "float"\n', False),
+    ("flags-field-no-name", '[[flags.field]]\nmask = "M"\n', False),
+    ("flags-field-name-not-identifier", '[[flags.field]]\nname = "A B"\n', False),
+    ("flags-field-unknown-key", '[[flags.field]]\nname = "F"\nrnage = "1..2"\n', False),
+    ("flags-field-range-not-range", '[[flags.field]]\nname = "F"\nrange = "1...2"\n', False),
+    ("flags-field-range-hex", '[[flags.field]]\nname = "F"\nrange = " 0x1 .. 0xFF "\n', True),
+    ("flags-field-shift-64", '[[flags.field]]\nname = "F"\nshift = 64\n', False),
+    ("flags-field-shift-macro", '[[flags.field]]\nname = "F"\nshift = "F_SHIFT"\n', True),
+    ("flags-field-shift-bool", '[[flags.field]]\nname = "F"\nshift = true\n', False),
+    ("flags-set-empty", '[[flags.set]]\nname = "s"\n', False),
+    ("flags-set-empty-lists", '[[flags.set]]\nname = "s"\nflags = []\nfields = []\n', False),
+    ("flags-set-no-name", '[[flags.set]]\nflags = ["A"]\n', False),
+    ("flags-set-both-accepts", '[[flags.set]]\nname = "s"\nflags = ["A"]\naccept_mask = "M"\naccept = "flags"\n',
+     False),
+    ("flags-set-accept", '[[flags.set]]\nname = "s"\nfields = ["F"]\naccept = "(flags & M) == flags"\n', True),
+    ("flags-set-flag-not-name", '[[flags.set]]\nname = "s"\nflags = [1]\n', False),
 ]
 
 #: rules only the reader checks: a JSON Schema cannot compare two values or count a range
@@ -175,6 +198,9 @@ READER_ONLY = [
     ("cpus-online-too-high", '[bounds]\ncpus = 3\ncpus_online = [3]\n' + ENTRY),
     ("range-inverted", ENTRY + 'args = { x = "3..1" }\n'),
     ("range-too-long", ENTRY + 'args = { x = "0..4096" }\n'),
+    ("flags-range-inverted", '[[flags.field]]\nname = "F"\nrange = "5..1"\n'),
+    ("flags-range-outside-int", '[[flags.field]]\nname = "F"\nrange = "0..4294967295"\n'),
+    ("flags-allocator-outside-u8", '[[flags.field]]\nname = "F"\ntype = "u8"\nallocator = "1..256"\n'),
 ]
 
 

@@ -139,6 +139,9 @@ def load(path: Path, spec_path: Path | None = None, overrides: dict | None = Non
 
 def build(model: Model, overrides: dict) -> ir.Program:
     spec = model.spec
+    if not spec.entries:  # a spec with only [flags] is enough for `mkverify flags`, not for a model
+        raise SpecError(spec.loc("entry"), "the spec declares no entry point",
+                        'add an [[entry]] table: function = "my_syscall", args = { id = [1, 2] }')
     for f in model.files:
         _read_checked(f)
     # the spec's C expressions go at the end of the unit, behind #line directives

@@ -6,6 +6,7 @@ from ..result import ModelResult
 
 def render_finding(f, verbose_changes: bool = True) -> list[str]:
     lines = [f"{f.loc}: error: [{f.check}] {f.message}"]
+    lines.extend(f"{loc}: note: {text}" for loc, text in f.notes)
     for s in f.trace:
         where = f"{s.loc.file}:{s.loc.line}:{s.loc.col}" if s.loc.line else s.loc.file
         text = f"{where}: note: step {s.step}: CPU{s.cpu} {s.function}: {s.action}"
@@ -22,6 +23,8 @@ def summary(r: ModelResult) -> str:
             "incomplete": "incomplete"}[r.verdict]
     def n(k, word):
         return f"{k:,} {word}" + ("" if k == 1 else "s")
+    if "proofs" in st.extra:  # mkverify flags: no exploration
+        return f"mkverify: {r.model}: {what} ({n(st.extra['proofs'], 'proof')}, {st.seconds:.2f} s, {st.engine})"
     text = (f"mkverify: {r.model}: {what} ({n(st.states, 'state')}, {n(st.transitions, 'transition')}, "
             f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine)")
     if r.incomplete_reason:

@@ -1,0 +1,6 @@
+static int loads;
+
+void load(void)
+{
+	loads++;
+}
