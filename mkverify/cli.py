@@ -114,7 +114,10 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
         targets = list(paths) or _default_models()
         if spec_path is not None and len(targets) != 1:
             raise UsageError(SourceLoc("<command line>"), "--spec goes with exactly one model")
-        programs = [frontend.load(t, spec_path, {"cpus": cpus}) for t in targets]
+        models = [frontend.open_model(t, spec_path) for t in targets]
+        programs = [frontend.build(m, {"cpus": cpus}) for m in models]
+        # the flag proofs take well under a second: run them first, so a bad [flags] stops before exploring
+        flag_outcomes = [_model_flags(m) for m in models]
     except MkverifyError as e:
         _fail(e)
     if progress is None:
@@ -136,15 +139,69 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
             _fail(e)
         if progress:
             click.echo(" " * 79 + "\r", err=True, nl=False)
+        if flag_outcomes[len(results)] is not None:
+            from .flags import merge
+            merge(r, *flag_outcomes[len(results)])
         results.append(r)
+    _print_results(results, fmt)
+    sys.exit(exit_code(overall_verdict(results)))
+
+
+def _model_flags(model):
+    """(Outcome, header names) of a model's flag proofs, or None when its spec has no [flags]."""
+    if model.spec.flags is None:
+        return None
+    from . import flags
+    headers = flags.spec_headers(model.spec, flags.model_dir(model.spec, model.path))
+    return flags.prove(headers, model.spec.flags, {}), ", ".join(h.name for h in headers)
+
+
+def _print_results(results, fmt: str) -> None:
+    """The report of `check` and `flags`: JSON on stdout, or gcc-style text on stderr."""
     if fmt == "json":
         click.echo(json.dumps(run_to_json(results), indent=2))
+        return
+    from .report.text import render, print_styled
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        print_styled(render(results))
     else:
-        from .report.text import render, print_styled
-        if sys.stderr.isatty() and not os.environ.get("CI"):
-            print_styled(render(results))
+        click.echo(render(results), err=True, nl=False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None,
+              help="A spec with a [flags] section: fields, ranges, sets and their validation.")
+@click.option("--range", "ranges", multiple=True, metavar="MACRO=LO..HI",
+              help="The values callers encode with the field MACRO (overrides the spec's range).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: gcc-style diagnostics on stderr; json: one JSON document on stdout.")
+def flags(files, spec_path, ranges, fmt):
+    """Prove the flag encodings of C headers or patches (docs/flags.md).
+
+    FILE is a header, a patch (the post-image of its *.h hunks is read) or a
+    directory (its .h files). Without FILE, the spec's headers are read."""
+    from . import flags as fl
+    from .spec import display_path, load_spec
+    try:
+        bounds = {}
+        for text in ranges:
+            name, rng, loc = fl.parse_range(text)
+            bounds[name] = (rng, loc)
+        spec = load_spec(spec_path) if spec_path is not None else None
+        if files:
+            paths = [h for f in files for h in fl.headers_of(f)]
+        elif spec is not None:
+            paths = fl.spec_headers(spec, fl.model_dir(spec, None))
         else:
-            click.echo(render(results), err=True, nl=False)
+            raise UsageError(SourceLoc("<command line>"), "no header given",
+                             "mkverify flags FILE... (headers or patches), or --spec SPEC with a model")
+        outcome = fl.prove(paths, spec.flags if spec is not None else None, bounds)
+    except MkverifyError as e:
+        _fail(e)
+    name = ", ".join(dict.fromkeys(display_path(Path(f)) for f in (files or paths)))
+    results = [fl.result(name, outcome)]
+    _print_results(results, fmt)
     sys.exit(exit_code(overall_verdict(results)))
 
 
