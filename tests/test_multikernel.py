@@ -108,6 +108,9 @@ def test_v2_finds_the_pool_leaked_by_a_duplicate_id(v2):
 def test_every_v2_trace_is_consistent(v2):
     _, model = v2
     for f in model["findings"]:
+        if f["check"].startswith("flag-"):  # proved from the header: no trace, a counterexample
+            assert f["trace"] == [] and f["counterexample"]
+            continue
         assert f["trace"], f["message"]
         assert [s["step"] for s in f["trace"]] == list(range(1, len(f["trace"]) + 1))
         assert all(s["cpu"] in (0, 1) for s in f["trace"])
@@ -129,7 +132,58 @@ def test_the_models_flag_values_are_the_seeds():
     seed = SEED.read_text(encoding="utf-8", errors="replace")
     defines = dict(re.findall(r"^\+#define (KEXEC_MK_ID_(?:MASK|SHIFT))\s+(\S+)", seed, re.M))
     assert set(defines) == {"KEXEC_MK_ID_MASK", "KEXEC_MK_ID_SHIFT"}
-    for model in (V2, FIXED):
-        header = (model / "uapi_kexec.h").read_text()
-        for name, value in defines.items():
-            assert re.search(rf"#define {name}\s+{re.escape(value)}\b", header), (model, name)
+    header = (V2 / "uapi_kexec.h").read_text()
+    for name, value in defines.items():
+        assert re.search(rf"#define {name}\s+{re.escape(value)}\b", header), name
+    # the repaired model moves the field (FIX(7))
+    assert not re.search(r"#define KEXEC_MK_ID_MASK\s+0x0000ffe0\b", (FIXED / "uapi_kexec.h").read_text())
+
+
+def _flag(model, check):
+    return [f for f in model["findings"] if f["check"] == check]
+
+
+def test_v2_finds_the_id_aliasing_against_the_allocators_range(v2):
+    _, model = v2
+    (alias,) = _flag(model, "flag-alias")
+    assert alias["counterexample"]["pairs"] == [{"values": [2048, 0], "encoding": 0},
+                                                {"values": [2049, 1], "encoding": 0x20}]
+    assert alias["location"]["file"].endswith("v2/uapi_kexec.h")
+    (rng,) = _flag(model, "flag-range")
+    assert (rng["counterexample"]["first"], rng["counterexample"]["same_as"]) == (2048, 0)
+    assert rng["counterexample"]["count"] == 2**31 - 2048
+
+
+def test_v2_finds_the_flag_and_the_id_field_on_kexec_file_load_flags(v2):
+    _, model = v2
+    overlaps = {tuple(f["counterexample"]["members"]): f for f in _flag(model, "flag-overlap")}
+    assert set(overlaps) == {("KEXEC_MULTIKERNEL", "KEXEC_FILE_NO_CMA"), ("KEXEC_MK_ID", "KEXEC_FILE_FORCE_DTB")}
+    assert overlaps["KEXEC_MULTIKERNEL", "KEXEC_FILE_NO_CMA"]["counterexample"]["bits"] == 0x10
+    dtb = overlaps["KEXEC_MK_ID", "KEXEC_FILE_FORCE_DTB"]["counterexample"]
+    # the id field's lowest bit: KEXEC_MK_ID(1) is KEXEC_FILE_FORCE_DTB
+    assert (dtb["bits"], dtb["values"]) == (0x20, {"KEXEC_MK_ID": 1})
+
+
+def test_v2_finds_the_validation_masks_rejecting_the_ids(v2):
+    _, model = v2
+    rejected = {f["counterexample"]["set"]: f["counterexample"] for f in _flag(model, "flag-rejected")}
+    file_load = rejected["kexec_file_load"]
+    assert file_load["accepted"] == [1] and file_load["accepted_complete"]
+    assert (file_load["value"], file_load["flags"], file_load["rejected_bits"]) == (2, 0x50, 0x40)
+    assert file_load["domain"] == [1, 2047] and file_load["rejected_count"] == 2046
+    legacy = rejected["kexec_load"]
+    assert legacy["accepted"] == [] and legacy["rejected_count"] == 2047
+    assert (legacy["value"], legacy["flags"], legacy["rejected_bits"]) == (1, 0x30, 0x20)
+
+
+def test_the_exploration_stats_are_the_explorations(v2, fixed):
+    # the flag proofs add findings and a note, never states
+    for _, model in (v2, fixed):
+        assert any(n.startswith("flag encoding (uapi_kexec.h): ") for n in model["notes"])
+    assert fixed[1]["stats"]["states"] == 40_460
+
+
+def test_fixed_has_a_repaired_encoding(fixed):
+    _, model = fixed
+    assert not [f for f in model["findings"] if f["check"].startswith("flag-")]
+    assert "flag encoding (uapi_kexec.h): " in " ".join(model["notes"]) and "0 findings" in " ".join(model["notes"])

@@ -131,6 +131,9 @@ int mk_dtb_write(int id, int cpu)
 	struct mk_instance *instance;
 	int ret;
 
+	/* FIX(7): only ids the kexec flags can carry; 0 names the host kernel */
+	if (id < 1 || id > KEXEC_MK_ID_MAX)
+		return -EINVAL;
 	if (id < 0 || id >= MK_MODEL_IDS)	/* the model's kernfs array only */
 		return -EINVAL;
 	mutex_lock(&mk_instance_mutex);

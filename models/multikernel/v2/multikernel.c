@@ -1,5 +1,5 @@
 // mkverify: expect = "violations"
-// mkverify: checks = ["assertion", "dangling-reference", "invariant", "leak", "use-after-free"]
+// mkverify: checks = ["assertion", "dangling-reference", "flag-alias", "flag-overlap", "flag-range", "flag-rejected", "invariant", "leak", "use-after-free"]
 /*
  * Model of kernel/multikernel/core.c of the multikernel RFC v2 (patch 08):
  * instance create (a DTB written to /sys/fs/multikernel/device_tree),
