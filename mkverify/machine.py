@@ -172,6 +172,15 @@ class Machine:
         self.sites: list[SourceLoc] = [NOWHERE] + [self.funcs[p[-1][0]].body[p[-1][1]].loc
                                                    for p in self.site_paths[1:]]
 
+    def site_at(self, frames) -> int:
+        """The site of the kzalloc/kfree a thread with these frames is executing (each frame's pc is past
+        its instruction): its whole call path."""
+        path = tuple((f[0], f[1] - 1) for f in frames)
+        site = self.site_of.get(path)
+        if site is None:
+            raise ModelRuntimeError(NOWHERE, f"internal: call path {path} was not numbered")
+        return site
+
     def site_text(self, site: int) -> str:
         """`file:line:col (entry:line > caller:line > function)`: each caller with the line of its call."""
         if site <= 0:
@@ -954,12 +963,7 @@ class _Exec:
             self.ret_to(ins.dst, res)
 
     def site_here(self) -> int:
-        """The site of the kzalloc/kfree being executed: its whole call path."""
-        path = tuple((f[0], f[1] - 1) for f in self.frames)
-        site = self.m.site_of.get(path)
-        if site is None:
-            raise ModelRuntimeError(NOWHERE, f"internal: call path {path} was not numbered")
-        return site
+        return self.m.site_at(self.frames)
 
     def kfree(self, p: int, ins):
         m = self.m
