@@ -47,6 +47,19 @@ def _progress_printer(enabled: bool, label: str):
     return show
 
 
+def _depth_printer(enabled: bool, label: str):
+    """The z3 engine's progress: the depth it has reached, and the findings so far."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    console = Console(stderr=True)
+
+    def show(found, depth, bound, seconds):
+        console.print(f"[dim]{label}: depth {depth}/{bound}, {found} finding{'s' if found != 1 else ''}, "
+                      f"{seconds:,.1f} s[/dim]", end="\r", highlight=False)
+    return show
+
+
 def _size(text: str) -> int:
     """'4G', '500M', '64k' or a number of bytes."""
     units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -77,8 +90,9 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: gcc-style diagnostics on stderr; json: one JSON document on stdout.")
-@click.option("--engine", type=click.Choice(["native", "python"]), default="native", show_default=True,
-              help="Exploration engine (native: the C enumerator; python: the reference explorer).")
+@click.option("--engine", type=click.Choice(["native", "python", "z3"]), default="native", show_default=True,
+              help="Exploration engine (native: the C enumerator; python: the reference explorer; z3: bounded "
+                   "model checking to --depth, with k-induction for the spec's invariants).")
 @click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None,
               help="Use this spec instead of looking one up (only with one model).")
 @click.option("--cpus", type=click.IntRange(1, 64), default=None, help="Override bounds.cpus.")
@@ -87,8 +101,9 @@ def main():
 @click.option("--depth", type=click.IntRange(0), default=None, help="Explore at most this many steps deep.")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress on stderr (default: on a terminal, unless CI is set).")
-@click.option("--reduce-private/--no-reduce-private", default=True, show_default=True,
-              help="Fold accesses to objects only the running thread can reach into its step.")
+@click.option("--reduce-private/--no-reduce-private", default=None,
+              help="Fold accesses to objects only the running thread can reach into its step (default: on; "
+                   "the z3 engine explores without it).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
               help="native: threads to explore with (default: the CPUs available).")
 @click.option("--fingerprint", is_flag=True,
@@ -106,10 +121,15 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     """Check models (default: every model under models/) and report every violation."""
     from . import frontend
     try:
-        if engine == "python" and (jobs is not None or fingerprint or max_memory is not None or
+        if engine != "native" and (jobs is not None or fingerprint or max_memory is not None or
                                    symmetry is not None):
             raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint, --symmetry and --max-memory go "
                                                           "with --engine native")
+        if engine == "z3" and (reduce_private or atomic or max_states is not None):
+            raise UsageError(SourceLoc("<command line>"), "the z3 engine explores the machine without reductions "
+                                                          "and bounds it by depth, not by states",
+                             "drop --reduce-private, --atomic-sections and --max-states; bound it with --depth K")
+        reduce_private = reduce_private is not False
         memory_limit = _size(max_memory) if max_memory is not None else 0
         targets = list(paths) or _default_models()
         if spec_path is not None and len(targets) != 1:
@@ -126,7 +146,10 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     for p in programs:
         try:
             show = _progress_printer(progress, p.name)
-            if engine == "python":
+            if engine == "z3":
+                from .engines.bmc import explore as bmc
+                r = bmc(p, depth=depth or 0, progress=_depth_printer(progress, p.name))
+            elif engine == "python":
                 from .engines.reference import explore
                 r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
                             reduce_private=reduce_private, atomic=bool(atomic))

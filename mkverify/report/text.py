@@ -25,8 +25,12 @@ def summary(r: ModelResult) -> str:
         return f"{k:,} {word}" + ("" if k == 1 else "s")
     if "proofs" in st.extra:  # mkverify flags: no exploration
         return f"mkverify: {r.model}: {what} ({n(st.extra['proofs'], 'proof')}, {st.seconds:.2f} s, {st.engine})"
-    text = (f"mkverify: {r.model}: {what} ({n(st.states, 'state')}, {n(st.transitions, 'transition')}, "
-            f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine)")
+    if "bound" in st.extra:  # the z3 engine: bounded model checking, no states counted
+        text = (f"mkverify: {r.model}: {what} (bounded model checking to depth {st.extra['bound']}, "
+                f"{st.seconds:.2f} s, {st.engine} engine)")
+    else:
+        text = (f"mkverify: {r.model}: {what} ({n(st.states, 'state')}, {n(st.transitions, 'transition')}, "
+                f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine)")
     if r.incomplete_reason:
         text += f"\nmkverify: {r.model}: incomplete: {r.incomplete_reason}; the verdict covers only what was explored"
     return text
