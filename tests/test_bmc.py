@@ -6,7 +6,7 @@ same findings (check, location, shortest trace length), and a violation
 verdict exactly when the reference has one. An `ok` from the z3 engine (every
 execution ends within the bound) must be the reference's verdict too.
 
-In CI: every model of the corpus and the fixtures at depth 4; the trigger
+In CI: every model of the corpus, the fixtures and docs/examples at depth 4; the trigger
 models whose shortest trace is at most 12 steps, and their clean twins, to
 that depth, so each finding's full shortest trace is compared; the shipped
 multikernel models at depth 2; 12 generated models. `MKVERIFY_SLOW_TESTS=1`
@@ -32,7 +32,7 @@ from test_native import BODIES, generated
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-CORPUS = sorted([*TESTS.glob("models/checks/*.c"), *TESTS.glob("fixtures/*/*.c")])
+CORPUS = sorted([*TESTS.glob("models/checks/*.c"), *TESTS.glob("fixtures/*/*.c"), *ROOT.glob("docs/examples/*.c")])
 SLOW = os.environ.get("MKVERIFY_SLOW_TESTS") == "1"
 DEPTH = 4
 

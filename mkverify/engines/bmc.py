@@ -47,6 +47,8 @@ DEFAULT_DEPTH = 10
 #: solver time allowed to the completeness query and to each k-induction query (no answer: not proved)
 COMPLETE_TIMEOUT_MS = 10_000
 INDUCTION_TIMEOUT_MS = 10_000
+#: wall-clock seconds all k-induction attempts of a run may start within
+INDUCTION_BUDGET_S = 60
 
 
 class _Stop(Exception):
@@ -166,10 +168,13 @@ class Encoding:
         for path, fi in seen:
             lvl = len(path)
             self.level_locs[lvl] = max(self.level_locs[lvl], len(m.funcs[fi].locals))
-        # per level and local: the control points where it is a pointer local of a frame
+        # per level and local: the control points where a frame has it, and where it is a pointer
         self.ptr_cps = {}
+        self.local_users = {}
         for cp in range(1, len(self.cps)):
             for lvl, (fi, _, _, _) in enumerate(self.frames_of(cp)):
+                for j in range(len(m.funcs[fi].locals)):
+                    self.local_users.setdefault((lvl, j), []).append(cp)
                 for j in m.ptr_locals[fi]:
                     self.ptr_cps.setdefault((lvl, j), []).append(cp)
 
@@ -221,8 +226,7 @@ class Encoding:
         for t in range(m.nhost):
             for lvl, row in enumerate(locs[t]):
                 for j, v in enumerate(row):
-                    users = [cp for cp in range(1, len(self.cps))
-                             if len(self.frames_of(cp)) > lvl and j < len(m.funcs[self.frames_of(cp)[lvl][0]].locals)]
+                    users = self.local_users.get((lvl, j), [])
                     out.append(z3.Or(v == 0, z3.Or([z3.And(ctl[t] >= lo, ctl[t] <= hi) for lo, hi in _runs(users)]
                                                    or [z3.BoolVal(False)])))
         return out
@@ -1192,8 +1196,13 @@ class BMC:
             incomplete = f"bounded to depth {self.k}: no violation within {self.k} steps"
         if self.induction and complete_at is None and not bound_hit and self.p.invariants:
             inv_found = {key[1] for key in found if key[0] == "invariant"}
+            t_ind = time.monotonic()
             for inv in self.p.invariants:
                 if inv.name in inv_found:
+                    continue
+                if time.monotonic() - t_ind > INDUCTION_BUDGET_S:
+                    notes.append(f"invariant '{inv.name}': bounded to depth {self.k} (k-induction not tried: the "
+                                 f"{INDUCTION_BUDGET_S} s given to induction were spent)")
                     continue
                 kk = self._induct(inv, min(self.k, 3))
                 if kk:
