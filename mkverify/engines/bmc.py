@@ -34,7 +34,7 @@ import z3
 from .. import ir
 from ..diag import SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
-from ..machine import (EBUSY, EINVAL, ENOSPC, FREE, FREED, INT_MAX, LIVE, OFFLINE, ONLINE, RUNNING, BoundHit,
+from ..machine import (EBUSY, EINVAL, ENOSPC, FREE, FREED, INT_MAX, LIVE, OFFLINE, ONLINE, RUNNING,
                        Machine, ModelRuntimeError)
 from ..result import Finding, ModelResult, Stats
 from .reference import describe, exhausted_notes, sort_findings
@@ -1159,7 +1159,7 @@ class BMC:
         bound_hit = False
         init_recs = [r for r in enc.state_recs(states[0]) if z3.is_true(z3.simplify(r.cond))]
         for r in init_recs:
-            self._record(found, r, None, [], states, sel)
+            self._record(found, r, None, [])
         for d in range(1, self.k + 1):
             td = time.monotonic()
             if d == 1 and init_recs:
@@ -1173,7 +1173,7 @@ class BMC:
             states.append(nxt)
             # the step's own violations (its last step), then the violations of the state it reaches
             candidates = [(c, r) for c, r in recs] + [(z3.And(normal, r.cond), r) for r in enc.state_recs(nxt)]
-            self._search(solver, candidates, found, d, states, sel)
+            self._search(solver, candidates, found, sel)
             if not z3.is_false(z3.simplify(bound_cond)):
                 solver.push()
                 solver.add(bound_cond)
@@ -1238,7 +1238,7 @@ class BMC:
         solver.pop()
         return done
 
-    def _search(self, solver, candidates, found, d, states, sel):
+    def _search(self, solver, candidates, found, sel):
         candidates = [(c, r) for c, r in candidates if not z3.is_false(z3.simplify(c))]
         while candidates:
             fresh = []
@@ -1257,10 +1257,10 @@ class BMC:
             hit = next(r for f, (c, r) in zip(fresh, candidates) if z3.is_true(model.eval(f, model_completion=True)))
             labels = [(model.eval(a, model_completion=True).as_long(), model.eval(b, model_completion=True).as_long())
                       for a, b in sel]
-            self._record(found, hit, model, labels, states, sel)
+            self._record(found, hit, model, labels)
             solver.pop()
 
-    def _record(self, found, r, model, labels, states, sel):
+    def _record(self, found, r, model, labels):
         value = (lambda x: z3.simplify(x)) if model is None else (lambda x: model.eval(x, model_completion=True))
         sym = tuple(value(x).as_signed_long() for x in r.sym)
         key = r.static + sym
@@ -1331,8 +1331,6 @@ def _solver():
     return z3.SolverFor("QF_BV")
 
 
-def explore(program: ir.Program, depth: int = 0, progress=None, induction: bool = True, **_ignored) -> ModelResult:
-    try:
-        return BMC(program, depth, progress, induction).run()
-    except BoundHit as b:  # pragma: no cover - the encoding turns the bound into a path
-        raise ModelRuntimeError(b.loc, b.message)
+def explore(program: ir.Program, depth: int = 0, progress=None, induction: bool = True) -> ModelResult:
+    """Bounded model checking of `program` to `depth` (else the spec's, else DEFAULT_DEPTH)."""
+    return BMC(program, depth, progress, induction).run()
