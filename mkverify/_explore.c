@@ -501,7 +501,7 @@ typedef struct {
     Key stop;               /* the violation an expression or primitive stops with */
     Key viol[MAXVIOL];      /* violations of this step (fatal last) */
     int nviol;
-    i64 trans[MAXTRANS][3]; /* lifecycle transitions taken: lifecycle, from, to */
+    i64 trans[MAXTRANS][4]; /* lifecycle transitions taken: lifecycle, from, to, call context of the store */
     int ntrans;
     int err;                /* ERR_*: a model the machine cannot run */
     i64 err_loc, err_aux;
@@ -770,6 +770,16 @@ static i64 site_here(const Model *m, const i64 *w, int t)
         ctx = v;
     }
     return 0;
+}
+
+/* the call context of thread t's innermost frame: which call path from an entry point it runs in */
+static i64 ctx_here(const Model *m, const i64 *w, int t)
+{
+    i64 depth = w[TB(m, t)];
+    i64 ctx = m->roots[FRAME(m, w, t, 0)[0]];
+    for (i64 l = 0; l + 1 < depth; l++)
+        ctx = m->img[m->ctxs[2 * ctx + 1] + FRAME(m, w, t, l)[1] - 1];
+    return ctx;
 }
 
 static inline i64 *top(const Model *m, i64 *w, int t)
@@ -1126,6 +1136,7 @@ static int execute(Mach *x, const i64 *r, i64 choice)
         if (lc >= 0 && old != v) {
             if (x->ntrans < MAXTRANS) {
                 x->trans[x->ntrans][0] = lc; x->trans[x->ntrans][1] = old; x->trans[x->ntrans][2] = v;
+                x->trans[x->ntrans][3] = ctx_here(m, w, x->t);
                 x->ntrans++;
             }
             if (!lc_allowed(m, lc, old, v))
@@ -2067,7 +2078,7 @@ typedef struct __attribute__((aligned(64))) { /* one per thread: no cache line s
     i64 transitions;
     Finding *fnd;
     int nfnd, cfnd;
-    i64 (*cov)[3];
+    i64 (*cov)[4];
     int ncov, ccov;
     unsigned char *exhausted;
     Buf *out;                /* phase A output to each partition */
@@ -2282,17 +2293,17 @@ static void cover(Part *P, const Mach *x)
     for (int k = 0; k < x->ntrans; k++) {
         int seen = 0;
         for (int q = 0; q < P->ncov && !seen; q++)
-            seen = P->cov[q][0] == x->trans[k][0] && P->cov[q][1] == x->trans[k][1] && P->cov[q][2] == x->trans[k][2];
+            seen = !memcmp(P->cov[q], x->trans[k], sizeof(i64) * 4);
         if (seen)
             continue;
         if (P->ncov == P->ccov) {
             int nc = P->ccov ? P->ccov * 2 : 16;
-            i64 (*nv)[3] = realloc(P->cov, (size_t)nc * sizeof *nv);
+            i64 (*nv)[4] = realloc(P->cov, (size_t)nc * sizeof *nv);
             if (!nv) { P->oom = 1; return; }
             P->cov = nv;
             P->ccov = nc;
         }
-        memcpy(P->cov[P->ncov++], x->trans[k], sizeof(i64) * 3);
+        memcpy(P->cov[P->ncov++], x->trans[k], sizeof(i64) * 4);
     }
 }
 
@@ -2906,8 +2917,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         }
         for (int p = 0; p < R.N; p++)
             for (int q = 0; q < R.parts[p].ncov; q++) {
-                PyObject *c = Py_BuildValue("(LLL)", (long long)R.parts[p].cov[q][0], (long long)R.parts[p].cov[q][1],
-                                            (long long)R.parts[p].cov[q][2]);
+                PyObject *c = Py_BuildValue("(LLLL)", (long long)R.parts[p].cov[q][0], (long long)R.parts[p].cov[q][1],
+                                            (long long)R.parts[p].cov[q][2], (long long)R.parts[p].cov[q][3]);
                 if (!c || PyList_Append(cov, c)) { Py_XDECREF(c); goto fail; }
                 Py_DECREF(c);
             }

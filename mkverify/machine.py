@@ -348,6 +348,38 @@ class Machine:
                 out.append(f"{c.name}: {self.value_str(i, m0[i])} -> {self.value_str(i, m1[i])}")
         return out
 
+    def object_states(self, state) -> dict[str, str]:
+        """Every allocated or freed object and its state, as the reports draw them between steps:
+        `freed`, or its lifecycle fields' values (else `live`), with its kref count if it has one."""
+        mem = state[0]
+        out = {}
+        for sl in self.slots:
+            st = mem[sl.status]
+            if st == FREE:
+                continue
+            name = f"{sl.struct}[{sl.index}]"
+            if st == FREED:
+                out[name] = "freed"
+                continue
+            cells = range(sl.base - self.base, sl.base - self.base + sl.size)
+            parts = [self.value_str(i, mem[i]) for i in cells if self.cells[i].lifecycle >= 0] or ["live"]
+            parts += [f"ref {mem[i]}" for i in cells if self.cells[i].kind == "kref"]
+            out[name] = ", ".join(parts)
+        return out
+
+    def lifecycle_moves(self, transitions) -> list[dict]:
+        """A step's lifecycle transitions (_Exec.transitions) as the JSON `transitions` of a trace step."""
+        out = []
+        for lc, a, b, i, _path in transitions:
+            c = self.cells[i]
+            spec = self.p.lifecycles[lc]
+            obj = f"{self.slots[c.owner].struct}[{self.slots[c.owner].index}]" if c.owner >= 0 else \
+                c.name.removesuffix("." + spec.field)
+            out.append({"object": obj, "struct": spec.struct, "field": spec.field,
+                        "from": self.value_str(i, a), "to": self.value_str(i, b),
+                        "allowed": (a, b) in self.lifecycle_allowed[lc]})
+        return out
+
     # ------------------------------------------------------------ expressions
 
     def wrap(self, v: int, t) -> int:
@@ -710,7 +742,9 @@ class _Exec:
         self.function = ""
         self.action = ""
         self.loc = NOWHERE
-        self.transitions: list = []  # (lifecycle index, from, to) taken by this step
+        #: (lifecycle index, from, to, cell, call path) taken by this step; the call path is the functions
+        #: (indices) from the entry point to the one that stored
+        self.transitions: list = []
 
     # --------------------------------------------------------- memory access
 
@@ -830,7 +864,7 @@ class _Exec:
             self.mem[i] = v
             lc = m.lifecycle_cell.get(i)
             if lc is not None and old != v:
-                self.transitions.append((lc, old, v))
+                self.transitions.append((lc, old, v, i, tuple(f[0] for f in self.frames)))
                 if (old, v) not in m.lifecycle_allowed[lc]:
                     spec = m.p.lifecycles[lc]
                     names = m.enum_names.get(m.cells[i].type.enum, {}) if m.cells[i].type.enum else {}

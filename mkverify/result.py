@@ -26,10 +26,15 @@ class Step:
     loc: SourceLoc
     action: str
     changes: list = field(default_factory=list)
+    #: lifecycle transitions the step made: {"object", "struct", "field", "from", "to", "allowed"}
+    transitions: list = field(default_factory=list)
+    #: after the step, every allocated or freed object and its state ("freed", lifecycle state, "ref N")
+    objects: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"step": self.step, "cpu": self.cpu, "function": self.function, "file": self.loc.file,
-                "line": self.loc.line, "column": self.loc.col, "action": self.action, "changes": list(self.changes)}
+                "line": self.loc.line, "column": self.loc.col, "action": self.action, "changes": list(self.changes),
+                "transitions": list(self.transitions), "objects": dict(self.objects)}
 
 
 @dataclass

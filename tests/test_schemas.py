@@ -288,9 +288,13 @@ def test_output_fixtures_exercise_every_optional_part_of_the_schema():
     _, lifecycle, _ = _check_json(("tests/fixtures/output/lifecycle.c",))
     cov = lifecycle["models"][0]["coverage"]
     assert cov == [{"struct": "conn", "field": "state",
+                    "states": ["CONN_IDLE", "CONN_OPEN", "CONN_CLOSING", "CONN_CLOSED"],
                     "taken": ["CONN_IDLE -> CONN_OPEN", "CONN_OPEN -> CONN_CLOSED"],
                     "never_taken": ["CONN_OPEN -> CONN_CLOSING", "CONN_CLOSING -> CONN_CLOSED"],
-                    "not_in_spec": ["CONN_OPEN -> CONN_CLOSED"]}]
+                    "not_in_spec": ["CONN_OPEN -> CONN_CLOSED"],
+                    "taken_by": {"CONN_IDLE -> CONN_OPEN": ["conn_open"], "CONN_OPEN -> CONN_CLOSED": ["conn_close"]}}]
+    steps = [s for f in lifecycle["models"][0]["findings"] for s in f["trace"]]
+    assert any(s["transitions"] for s in steps) and any(s["objects"] for s in steps)
     _, several, _ = _check_json(("docs/examples/table.c", "docs/examples/table-fixed.c"))
     assert [m["verdict"] for m in several["models"]] == ["violations", "ok"]
     _, found, _ = _check_json(("docs/examples/table.c", "--max-states", "1000"))

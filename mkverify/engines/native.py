@@ -367,6 +367,7 @@ class Lowered:
                 else:
                     row.append(-1)
             tables[c] = row
+        self.ctx_order = order  # context number -> (function, call path to it): where a store was made
         recs = []
         self.level_funcs = [set() for _ in range(depth)]
         for c, (fi, path) in enumerate(order):
@@ -579,8 +580,9 @@ class NativeExplorer:
             notes.append(f"fingerprint mode: {states:,} states were stored as 64-bit fingerprints; the probability "
                          f"that a state was missed is about {miss:.1e} (n(t-n)/2^64 for n states and t transitions)")
         taken: dict = {}
-        for lc, a, b in r["coverage"]:
-            taken.setdefault(lc, set()).add((a, b))
+        for lc, a, b, ctx in r["coverage"]:
+            fi, path = low.ctx_order[ctx]
+            taken.setdefault(lc, {}).setdefault((a, b), set()).add(tuple(f for f, _pc in path) + (fi,))
         stats = Stats(states, transitions, r["depth"], r["seconds"], "native",
                       extra={"jobs": r["jobs"], "storage": "fingerprint" if self.fingerprint else "exact",
                              "symmetry": self.symmetry, "memory_bytes": r["memory"], "state_bytes": r["state_bytes"],

@@ -38,7 +38,7 @@ class Explorer:
         parent = [-1]
         label = [None]
         found: dict = {}      # key -> (check, message, loc, state index, label or None)
-        taken: dict = {}      # lifecycle index -> set of (from, to)
+        taken: dict = {}      # lifecycle index -> {(from, to): call paths that stored it}
         transitions = 0
         incomplete = ""
         notes = []
@@ -73,8 +73,8 @@ class Explorer:
                     transitions += 1
                     for v in viols:
                         record(v, si, lab)
-                    for lc, a, b in x.transitions:
-                        taken.setdefault(lc, set()).add((a, b))
+                    for lc, a, b, _cell, path in x.transitions:
+                        taken.setdefault(lc, {}).setdefault((a, b), set()).add(path)
                     if ns is None:
                         continue
                     if ns not in visited:
@@ -137,7 +137,8 @@ def describe(m: Machine, state, lab, n) -> Step:
     t, (what, _) = lab
     action = x.action if what == "run" else f"call {x.action}"
     changes = m.changes(state, ns) if ns is not None else []
-    return Step(n, t, x.function, x.loc, action, changes)
+    return Step(n, t, x.function, x.loc, action, changes, m.lifecycle_moves(x.transitions),
+                m.object_states(ns if ns is not None else state))
 
 
 def sort_findings(findings: list) -> None:
@@ -155,18 +156,23 @@ def exhausted_notes(program: ir.Program, exhausted) -> list[str]:
 
 
 def coverage(program: ir.Program, m: Machine, taken: dict) -> list[dict]:
-    """Per lifecycle: the transitions taken, never taken, and taken but not in the spec."""
+    """Per lifecycle: the transitions taken (and by which call paths), never taken, and taken but not in
+    the spec."""
     out = []
     for k, lc in enumerate(program.lifecycles):
         enum = program.struct(lc.struct).field(lc.field).type.enum
         names = {**m.enum_names.get(enum, {}), **dict((v, n) for n, v in lc.states)}
-        seen = taken.get(k, set())
+        seen = taken.get(k, {})
         allowed = set(lc.transitions)
+        text = lambda a, b: f"{names.get(a, a)} -> {names.get(b, b)}"
         out.append({
             "struct": lc.struct, "field": lc.field,
-            "taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen)],
-            "never_taken": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in lc.transitions if (a, b) not in seen],
-            "not_in_spec": [f"{names.get(a, a)} -> {names.get(b, b)}" for a, b in sorted(seen - allowed)],
+            "states": [n for n, _v in lc.states],
+            "taken": [text(a, b) for a, b in sorted(seen)],
+            "never_taken": [text(a, b) for a, b in lc.transitions if (a, b) not in seen],
+            "not_in_spec": [text(a, b) for a, b in sorted(set(seen) - allowed)],
+            "taken_by": {text(a, b): sorted(" > ".join(m.funcs[f].name for f in path) for path in seen[a, b])
+                         for a, b in sorted(seen)},
         })
     return out
 
