@@ -36,7 +36,8 @@ static inline u64 mix64(u64 h);
 /* ------------------------------------------------------------------ codes shared with native.py */
 
 #define MAGIC 0x6d6b7665726679LL /* "mkverify" */
-#define VERSION 1
+#define VERSION 2
+enum { INV_ALWAYS = 1, INV_WITNESS = 2 }; /* the flags of an invariant record (native.py) */
 
 enum {
     H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
@@ -445,6 +446,8 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     }
     for (i64 v = 0; v < m->ninv; v++) {
         NEED(m->invs[3 * v] >= -1 && m->invs[3 * v] < m->npools, "invariant pool", v, m->invs[3 * v]);
+        NEED(m->invs[3 * v + 2] >= 0 && m->invs[3 * v + 2] <= (INV_ALWAYS | INV_WITNESS), "invariant flags", v,
+             m->invs[3 * v + 2]);
         if (check_expr(m, m->invs[3 * v + 1], 1, 1)) return -1;
     }
     for (i64 c = 0; c < m->nctx; c++) {
@@ -507,6 +510,7 @@ typedef struct {
     i64 err_loc, err_aux;
     i64 bound_loc;          /* the instruction that hit the IDR bound */
     unsigned char *exhausted; /* per pool: seen full at a kzalloc */
+    unsigned char *witnessed; /* per invariant record: a witness (INV_WITNESS) seen true */
 } Mach;
 
 #define TB(m, t) ((m)->ncells + (i64)(t) * (m)->tsize)
@@ -1565,10 +1569,11 @@ static void check_state(Mach *x, const i64 *w)
         }
     }
     for (i64 v = 0; v < m->ninv; v++) {
-        if (!(m->invs[3 * v + 2] || quiet))
+        i64 flags = m->invs[3 * v + 2];
+        if (!((flags & INV_ALWAYS) || quiet))
             continue;
         i64 pool = m->invs[3 * v];
-        if (pool < 0)
+        if (pool < 0 || ((flags & INV_WITNESS) && x->witnessed[v]))
             continue;
         for (i64 s = m->pools[2 * pool]; s < m->pools[2 * pool] + m->pools[2 * pool + 1]; s++) {
             if (w[m->slots[s].status] != LIVE)
@@ -1580,6 +1585,14 @@ static void check_state(Mach *x, const i64 *w)
             x->w = (i64 *)saved;
             if (x->err == ERR_U64)
                 x->err = ERR_NONE;
+            if (flags & INV_WITNESS) {
+                /* spec coverage, not a check: does the expression ever hold (without a fault)? */
+                if (!e && ok) {
+                    x->witnessed[v] = 1;
+                    break;
+                }
+                continue; /* a fault witnesses nothing */
+            }
             if (e || !ok) {
                 note3(x, V_INVARIANT, v, 0, 0);
                 break;
@@ -2081,6 +2094,7 @@ typedef struct __attribute__((aligned(64))) { /* one per thread: no cache line s
     i64 (*cov)[4];
     int ncov, ccov;
     unsigned char *exhausted;
+    unsigned char *witnessed;
     Buf *out;                /* phase A output to each partition */
     i64 *ws, *wd, *labels;
     u64 *pbuf, *pbase;   /* a successor's and its parent's packed states */
@@ -2567,9 +2581,12 @@ static int setup_part(Run *R, Part *P, int id)
     if (!P->best || !P->cand || perms_init(m, &P->perms))
         return -1;
     P->exhausted = calloc((size_t)m->npools + 1, 1);
+    P->witnessed = calloc((size_t)m->ninv + 1, 1);
     P->mach.m = m;
     P->mach.exhausted = P->exhausted;
-    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->pbase || !P->scratch || !P->exhausted)
+    P->mach.witnessed = P->witnessed;
+    if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->pbase || !P->scratch || !P->exhausted ||
+        !P->witnessed)
         return -1;
     return table_rebuild(R, P, 1024);
 }
@@ -2580,6 +2597,7 @@ static void free_part(Run *R, Part *P)
         for (int q = 0; q < R->N; q++)
             free(P->out[q].w);
     free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->scratch); free(P->exhausted);
+    free(P->witnessed);
     free(P->best); free(P->cand);
     for (i64 k = 0; k < P->nblk; k++)
         free(P->blk[k]);
@@ -2894,8 +2912,9 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         for (int p = 0; p < R.N; p++)
             tr += R.parts[p].transitions;
         PyObject *fl = PyList_New(0), *cov = PyList_New(0), *ex = PyList_New(0), *wl = PyList_New(0);
+        PyObject *wit = PyList_New(0);
         result = PyDict_New();
-        if (!fl || !cov || !ex || !wl || !result)
+        if (!fl || !cov || !ex || !wl || !wit || !result)
             goto fail;
         /* findings: per key the shortest, then lowest (state, label), over all partitions */
         for (int p = 0; p < R.N; p++)
@@ -2922,6 +2941,15 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
                 if (!c || PyList_Append(cov, c)) { Py_XDECREF(c); goto fail; }
                 Py_DECREF(c);
             }
+        for (i64 v = 0; v < m.ninv; v++) {
+            int any = 0;
+            for (int p = 0; p < R.N; p++) any |= R.parts[p].witnessed[v];
+            if (any) {
+                PyObject *c = PyLong_FromLongLong(v);
+                if (!c || PyList_Append(wit, c)) { Py_XDECREF(c); goto fail; }
+                Py_DECREF(c);
+            }
+        }
         for (i64 k = 0; k < m.npools; k++) {
             int any = 0;
             for (int p = 0; p < R.N; p++) any |= R.parts[p].exhausted[k];
@@ -2964,13 +2992,14 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         PyDict_SetItemString(result, "findings", fl);
         PyDict_SetItemString(result, "coverage", cov);
         PyDict_SetItemString(result, "exhausted", ex);
+        PyDict_SetItemString(result, "witnessed", wit);
         PyDict_SetItemString(result, "widths", wl);
-        Py_DECREF(fl); Py_DECREF(cov); Py_DECREF(ex); Py_DECREF(wl);
-        fl = cov = ex = wl = NULL;
+        Py_DECREF(fl); Py_DECREF(cov); Py_DECREF(ex); Py_DECREF(wl); Py_DECREF(wit);
+        fl = cov = ex = wl = wit = NULL;
 #undef SET
         goto done;
     fail:
-        Py_XDECREF(fl); Py_XDECREF(cov); Py_XDECREF(ex); Py_XDECREF(wl);
+        Py_XDECREF(fl); Py_XDECREF(cov); Py_XDECREF(ex); Py_XDECREF(wl); Py_XDECREF(wit);
         Py_CLEAR(result);
     }
 done:

@@ -616,6 +616,31 @@ class Machine:
                 out.extend(self._check_invariant(inv, mem))
         return out
 
+    def witnessed(self, state, pending: dict) -> set:
+        """Which of the `pending` witnesses ((invariant, k) -> expression, vacuity.py) hold for some live
+        object in this state, where the invariant is evaluated (check_state)."""
+        mem, found = state[0], set()
+        quiet = None
+        for (v, k), expr in pending.items():
+            inv = self.p.invariants[v]
+            if not inv.always:
+                if quiet is None:
+                    quiet = self.quiescent(state)
+                if not quiet:
+                    continue
+            for sid in self.pool_slots.get(inv.struct, ()):
+                s = self.slots[sid]
+                if mem[s.status] != LIVE:
+                    continue
+                try:
+                    ok = self.eval(expr, [s.base], None, mem)
+                except (_InvariantFault, _Stop):
+                    ok = 0  # a fault witnesses nothing
+                if ok:
+                    found.add((v, k))
+                    break
+        return found
+
     def _deadlocks(self, state):
         mem, threads = state
         waits = {}

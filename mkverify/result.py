@@ -80,6 +80,7 @@ class ModelResult:
     incomplete_reason: str = ""
     notes: list = field(default_factory=list)
     coverage: list = field(default_factory=list)  # per lifecycle: {"struct", "field", "taken", "never_taken"}
+    invariants: list = field(default_factory=list)  # per spec invariant: {"name", "struct", "exercised", "vacuous"}
 
     def to_json(self) -> dict:
         out = {"model": self.model, "verdict": self.verdict, "stats": self.stats.to_json(),
@@ -88,6 +89,7 @@ class ModelResult:
             out["incomplete_reason"] = self.incomplete_reason
         out["notes"] = list(self.notes)
         out["coverage"] = self.coverage
+        out["invariants"] = self.invariants
         return out
 
 

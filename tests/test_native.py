@@ -51,7 +51,7 @@ def agree(program, jobs=1, **kw):
     assert figures(nat) == figures(ref)
     # one thread numbers states like the reference, so even the messages (which name slots) agree
     assert findings(nat, messages=jobs == 1) == findings(ref, messages=jobs == 1)
-    assert nat.coverage == ref.coverage
+    assert nat.coverage == ref.coverage and nat.invariants == ref.invariants
     assert nat.notes == ref.notes
     return ref, nat
 
@@ -83,7 +83,7 @@ def test_multikernel_fixed_complete_agrees_with_the_reference():
     """The repaired series explored completely by both engines (the reference takes about 40 s)."""
     program = frontend.load(REPO / "models/multikernel/fixed", REPO / "specs/multikernel-fixed.toml")
     ref, nat = agree(program)
-    assert nat.verdict == "ok" and nat.coverage == ref.coverage
+    assert nat.verdict == "ok" and nat.coverage == ref.coverage and nat.invariants == ref.invariants
 
 
 def test_multikernel_fixed_complete_native_one_and_two_threads_fingerprint():

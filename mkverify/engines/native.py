@@ -24,14 +24,16 @@ from ..ir import ArrayT, IntT, PtrT
 from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
 from ..result import Finding, ModelResult, Stats
 from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, sort_findings
+from ..vacuity import coverage as invariant_coverage, witnesses
 
 MAGIC = 0x6d6b7665726679
-VERSION = 1
+VERSION = 2
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
  H_SYMPOOLS, H_ATOMIC, H_SIZE) = range(37)
 
+INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
@@ -228,14 +230,21 @@ class Lowered:
         invs = []
         for inv in p.invariants:
             pool = self.pool_names.index(inv.struct) if inv.struct in self.pool_names else -1
-            invs.append((pool, self.expr(inv.expr, inv=True), int(inv.always)))
+            invs.append((pool, self.expr(inv.expr, inv=True), INV_ALWAYS * int(inv.always)))
+        # after the invariants, their witnesses (vacuity.py): records the enumerator only marks as seen
+        self.witness_of = []
+        for v, inv in enumerate(p.invariants):
+            pool = self.pool_names.index(inv.struct) if inv.struct in self.pool_names else -1
+            for k, w in enumerate(witnesses(inv)):
+                self.witness_of.append((v, k))
+                invs.append((pool, self.expr(w, inv=True), INV_ALWAYS * int(inv.always) | INV_WITNESS))
         img[H_INVS] = self.table(x for r in invs for x in r)
         self._contexts()
         self.sym_pools = self._symmetric_pools()
         img[H_SYMPOOLS] = self.table(int(name in self.sym_pools) for name in self.pool_names)
         h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NHOST: m.nhost,
              H_NCPU: m.ncpu, H_NFUNCS: len(funcs), H_NSLOTS: len(m.slots), H_NPOOLS: len(self.pool_names),
-             H_NCHOICES: len(m.entry_choices), H_NLC: len(p.lifecycles), H_NINV: len(p.invariants),
+             H_NCHOICES: len(m.entry_choices), H_NLC: len(p.lifecycles), H_NINV: len(invs),
              H_NSITES: len(m.site_paths), H_MAXLOC: max((len(f.locals) for f in funcs), default=0),
              H_ALLOCFAIL: int(p.bounds.alloc_can_fail), H_IDRCAP: p.bounds.idr_capacity, H_LEAKED: m.leaked_owner,
              H_NLOCS: max(1, len(self.locs)), H_REDUCE: int(m.reduce_private), H_NSTRUCTS: len(self.structs),
@@ -588,7 +597,10 @@ class NativeExplorer:
                              "symmetry": self.symmetry, "memory_bytes": r["memory"], "state_bytes": r["state_bytes"],
                              "bytes_per_state": round(r["memory"] / max(states, 1), 1),
                              **({"miss_probability": miss} if miss is not None else {})})
-        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, self.m, taken))
+        ninv = len(self.p.invariants)
+        witnessed = {low.witness_of[v - ninv] for v in r["witnessed"] if v >= ninv}
+        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, self.m, taken),
+                           invariant_coverage(self.p.invariants, witnessed))
 
     def _finding(self, ckey, path) -> Finding:
         low, m = self.low, self.m

@@ -12,6 +12,7 @@ import time
 from .. import ir
 from ..machine import Machine, BoundHit
 from ..result import Finding, ModelResult, Stats, Step
+from ..vacuity import coverage as invariant_coverage, witnesses
 
 #: without a bound from the command line or the spec, a run stops here (verdict incomplete):
 #: a model whose state space is infinite (a count that grows forever) must still end
@@ -47,7 +48,17 @@ class Explorer:
             if v.key not in found:
                 found[v.key] = (v, si, lab)
 
+        pending = {(v, k): w for v, inv in enumerate(self.p.invariants) for k, w in enumerate(witnesses(inv))}
+        witnessed: set = set()
+
+        def witness(state):
+            if pending:
+                for key in m.witnessed(state, pending):
+                    witnessed.add(key)
+                    del pending[key]
+
         bad = m.check_state(init)
+        witness(init)
         for v in bad:
             record(v, 0, None)
         frontier = [] if bad else [0]
@@ -84,6 +95,7 @@ class Explorer:
                         parent.append(si)
                         label.append(lab)
                         bad = m.check_state(ns)
+                        witness(ns)
                         for v in bad:
                             record(v, idx, None)
                         if not bad:  # a violating state is reported, not expanded (machine.py)
@@ -107,7 +119,8 @@ class Explorer:
         verdict = "violations" if findings else ("incomplete" if incomplete else "ok")
         notes.extend(exhausted_notes(self.p, m.exhausted))
         stats = Stats(len(states), transitions, depth, seconds, "python")
-        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, m, taken))
+        return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, m, taken),
+                           invariant_coverage(self.p.invariants, witnessed))
 
     # ------------------------------------------------------------ traces
 
