@@ -116,58 +116,96 @@ def main():
                    "unlocks (default: on with the native engine, off with the reference).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
+@click.option("--sarif", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Also write the findings as SARIF 2.1.0 (GitHub code scanning), traces as per-CPU thread flows.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Also write JUnit XML: one test case per model and check.")
+@click.option("--markdown", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Also write a Markdown report (mermaid diagrams), e.g. for a CI job summary.")
+@click.option("--html", "html_dir", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+              help="Also write DIR/index.html: verdicts, lifecycle graphs, sequence charts of the traces.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
-          symmetry, atomic, max_memory):
+          symmetry, atomic, max_memory, sarif, junit, markdown, html_dir):
     """Check models (default: every model under models/) and report every violation."""
-    from . import frontend
+    reports = {"sarif": sarif, "junit": junit, "markdown": markdown, "html": html_dir}
     try:
-        if engine != "native" and (jobs is not None or fingerprint or max_memory is not None or
-                                   symmetry is not None):
-            raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint, --symmetry and --max-memory go "
-                                                          "with --engine native")
-        if engine == "z3" and (reduce_private or atomic or max_states is not None):
-            raise UsageError(SourceLoc("<command line>"), "the z3 engine explores the machine without reductions "
-                                                          "and bounds it by depth, not by states",
-                             "drop --reduce-private, --atomic-sections and --max-states; bound it with --depth K")
-        reduce_private = reduce_private is not False
-        memory_limit = _size(max_memory) if max_memory is not None else 0
-        targets = list(paths) or _default_models()
-        if spec_path is not None and len(targets) != 1:
-            raise UsageError(SourceLoc("<command line>"), "--spec goes with exactly one model")
-        models = [frontend.open_model(t, spec_path) for t in targets]
-        programs = [frontend.build(m, {"cpus": cpus}) for m in models]
-        # the flag proofs take well under a second: run them first, so a bad [flags] stops before exploring
-        flag_outcomes = [_model_flags(m) for m in models]
+        results = _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs,
+                                fingerprint, symmetry, atomic, max_memory)
     except MkverifyError as e:
         _fail(e)
+    _print_results(results, fmt)
+    try:
+        _write_reports(results, reports)
+    except MkverifyError as e:
+        _fail(e)
+    sys.exit(exit_code(overall_verdict(results)))
+
+
+def _write_reports(results, reports: dict) -> None:
+    """The report files asked for (docs/reports.md), each written whole or not at all."""
+    if not any(reports.values()):
+        return
+    from .report.common import repo_root, write_report
+    root = repo_root()
+    if reports.get("html"):
+        from .report.html import write_html
+        write_html(results, reports["html"], root)
+    if reports.get("sarif"):
+        from .report.sarif import to_sarif
+        write_report(reports["sarif"], json.dumps(to_sarif(results, root), indent=2) + "\n")
+    if reports.get("junit"):
+        from .report.junit import to_junit
+        write_report(reports["junit"], to_junit(results))
+    if reports.get("markdown"):
+        from .report.markdown import to_markdown
+        write_report(reports["markdown"], to_markdown(results, root))
+
+
+def _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
+                  symmetry, atomic, max_memory) -> list:
+    """Load, explore and prove every model: the results `check` and `report` render."""
+    from . import frontend
+    if engine != "native" and (jobs is not None or fingerprint or max_memory is not None or
+                               symmetry is not None):
+        raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint, --symmetry and --max-memory go "
+                                                      "with --engine native")
+    if engine == "z3" and (reduce_private or atomic or max_states is not None):
+        raise UsageError(SourceLoc("<command line>"), "the z3 engine explores the machine without reductions "
+                                                      "and bounds it by depth, not by states",
+                         "drop --reduce-private, --atomic-sections and --max-states; bound it with --depth K")
+    reduce_private = reduce_private is not False
+    memory_limit = _size(max_memory) if max_memory is not None else 0
+    targets = list(paths) or _default_models()
+    if spec_path is not None and len(targets) != 1:
+        raise UsageError(SourceLoc("<command line>"), "--spec goes with exactly one model")
+    models = [frontend.open_model(t, spec_path) for t in targets]
+    programs = [frontend.build(m, {"cpus": cpus}) for m in models]
+    # the flag proofs take well under a second: run them first, so a bad [flags] stops before exploring
+    flag_outcomes = [_model_flags(m) for m in models]
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
     results = []
     for p in programs:
-        try:
-            show = _progress_printer(progress, p.name)
-            if engine == "z3":
-                from .engines.bmc import explore as bmc
-                r = bmc(p, depth=depth or 0, progress=_depth_printer(progress, p.name))
-            elif engine == "python":
-                from .engines.reference import explore
-                r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
-                            reduce_private=reduce_private, atomic=bool(atomic))
-            else:
-                from .engines.native import default_jobs, explore as native
-                r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
-                           reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
-                           max_memory=memory_limit, symmetry=symmetry is not False, atomic=atomic is not False)
-        except MkverifyError as e:
-            _fail(e)
+        show = _progress_printer(progress, p.name)
+        if engine == "z3":
+            from .engines.bmc import explore as bmc
+            r = bmc(p, depth=depth or 0, progress=_depth_printer(progress, p.name))
+        elif engine == "python":
+            from .engines.reference import explore
+            r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
+                        reduce_private=reduce_private, atomic=bool(atomic))
+        else:
+            from .engines.native import default_jobs, explore as native
+            r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
+                       reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
+                       max_memory=memory_limit, symmetry=symmetry is not False, atomic=atomic is not False)
         if progress:
             click.echo(" " * 79 + "\r", err=True, nl=False)
         if flag_outcomes[len(results)] is not None:
             from .flags import merge
             merge(r, *flag_outcomes[len(results)])
         results.append(r)
-    _print_results(results, fmt)
-    sys.exit(exit_code(overall_verdict(results)))
+    return results
 
 
 def _model_flags(model):
@@ -229,6 +267,42 @@ def flags(files, spec_path, ranges, fmt):
 
 
 @main.command()
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("reports"),
+              show_default=True, help="The directory to write the reports to.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress on stderr (default: on a terminal, unless CI is set).")
+def report(out_dir, progress):
+    """Regenerate the reports of the shipped models (every model under models/): for each, NAME.txt and
+    NAME.json (as `check` prints them), NAME.md, NAME.html, NAME.sarif and NAME.junit.xml, where NAME is
+    its path under models/ with / as - (docs/reports.md)."""
+    from .report.common import repo_root, write_report
+    from .report.html import to_html
+    from .report.junit import to_junit
+    from .report.markdown import to_markdown
+    from .report.sarif import to_sarif
+    from .report.text import render
+    try:
+        targets = _default_models()
+        root = repo_root()
+        # one thread: the choice among equally short traces is then the same on every run (docs/engines.md)
+        results = _check_models(targets, "native", None, None, None, None, progress, None, 1, False, None, None,
+                                None)
+        for target, r in zip(targets, results):
+            name = "-".join(target.relative_to("models").parts)
+            base = out_dir / name
+            write_report(base.with_name(name + ".txt"), render([r]))
+            write_report(base.with_name(name + ".json"), json.dumps(run_to_json([r]), indent=2) + "\n")
+            write_report(base.with_name(name + ".md"), to_markdown([r], root))
+            write_report(base.with_name(name + ".html"), to_html([r], root))
+            write_report(base.with_name(name + ".sarif"), json.dumps(to_sarif([r], root), indent=2) + "\n")
+            write_report(base.with_name(name + ".junit.xml"), to_junit([r]))
+            click.echo(f"mkverify: {r.model}: {r.verdict}: wrote {out_dir}/{name}.{{txt,json,md,html,sarif,junit.xml}}",
+                       err=True)
+    except MkverifyError as e:
+        _fail(e)
+
+
+@main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print the stable serialized form instead of text.")
@@ -271,6 +345,46 @@ def export(path, promela, output, spec_path, reduce_private):
                 raise UsageError(SourceLoc(str(output)), f"cannot write the model: {e.strerror or e}")
     except MkverifyError as e:
         _fail(e)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path), default=None)
+@click.option("--format", "fmt", type=click.Choice(["dot", "graphml"]), default="dot", show_default=True,
+              help="dot: Graphviz; graphml: GraphML (networkx, yEd, Gephi).")
+@click.option("--output", "-o", "output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file (atomically) instead of stdout.")
+@click.option("--max-states", type=click.IntRange(1), default=None,
+              help="Draw at most this many states (default: 2000, or the spec's bounds.max_states if smaller); "
+                   "past it the partial graph is written and the exit code is 3.")
+@click.option("--reduce-private/--no-reduce-private", default=True, show_default=True,
+              help="Fold accesses to objects only the running thread can reach into its step, as `check` does.")
+def graph(path, spec_path, fmt, output, max_states, reduce_private):
+    """Write the explored state graph of a small model as DOT or GraphML (docs/output.md).
+
+    The graph is a view, not a verdict: it exits 0 even when violating states
+    are in it (run `mkverify check` for the verdict), 3 when a bound cut it short."""
+    from . import frontend
+    from .report.common import write_atomic
+    from .report.graph import DEFAULT_MAX_STATES, incomplete_message, state_graph, to_dot, to_graphml
+    from .result import EXIT_INCOMPLETE
+    try:
+        p = frontend.load(path, spec_path)
+        bound = max_states or min(DEFAULT_MAX_STATES, p.bounds.max_states or DEFAULT_MAX_STATES)
+        g, complete = state_graph(p, max_states=bound, reduce_private=reduce_private)
+        text = to_dot(g) if fmt == "dot" else to_graphml(g)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            try:
+                write_atomic(output, text)
+            except OSError as e:
+                raise UsageError(SourceLoc(str(output)), f"cannot write the graph: {e.strerror or e}")
+    except MkverifyError as e:
+        _fail(e)
+    if not complete:
+        click.echo(f"mkverify: {p.name}: {incomplete_message(g)}", err=True)
+        sys.exit(EXIT_INCOMPLETE)
 
 
 _click_main = main.main

@@ -56,6 +56,18 @@ def print_styled(text: str) -> None:
         console.print(t)
 
 
+def invariant_notes(r) -> list[str]:
+    """What spec reviewers should hear about the invariants: never exercised, or vacuous."""
+    out = []
+    for i in r.invariants:
+        if not i["exercised"]:
+            out.append(f"invariant '{i['name']}' was never exercised: no live {i['struct']} where it is checked")
+        elif i["vacuous"]:
+            out.append(f"invariant '{i['name']}' is vacuous: it held only because of its other disjuncts, never "
+                       f"because {i['never_needed'][-1]}")
+    return out
+
+
 def render(results, changes: bool = True) -> str:
     out = []
     for r in results:
@@ -65,6 +77,7 @@ def render(results, changes: bool = True) -> str:
             if c["never_taken"]:
                 out.append(f"mkverify: {r.model}: note: lifecycle {c['struct']}.{c['field']}: spec transitions never "
                            f"taken: {', '.join(c['never_taken'])}")
+        out.extend(f"mkverify: {r.model}: note: {text}" for text in invariant_notes(r))
         for note in r.notes:
             out.append(f"mkverify: {r.model}: note: {note}")
         out.append(summary(r))
