@@ -55,7 +55,7 @@ enum { I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK,
 
 /* expression bytecode (postfix) */
 enum { E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ,
-       E_BOOL, E_DEREF, E_QUERY, E_N };
+       E_BOOL, E_DEREF, E_QUERY, E_HOLDS, E_N };
 
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_SHL, B_SHR, B_AND, B_OR, B_XOR, B_EQ, B_NE, B_LT, B_LE,
        B_GT, B_GE, B_N };
@@ -151,12 +151,14 @@ static int in_img(const Model *m, i64 off, i64 len)
     return off >= H_SIZE && len >= 0 && off <= m->n && len <= m->n - off;
 }
 
-/* validate one expression: known ops, operands in range, stack never under- or overflows */
+/* validate one expression: known ops, operands in range, stack never under- or overflows. inv: 0 in a
+ * step, 1 in an invariant, 2 in the sub-expression of an E_HOLDS (which cannot hold another) */
 static int check_expr(const Model *m, i64 off, i64 nlocals, int inv)
 {
     static const signed char NOPS[E_N] = {[E_END] = 0, [E_CONST] = 1, [E_VAR] = 1, [E_ADDC] = 1, [E_INDEX] = 3,
                                           [E_BIN] = 4, [E_NOT] = 0, [E_NEG] = 2, [E_BNOT] = 2, [E_CAST] = 2,
-                                          [E_JZ] = 1, [E_JNZ] = 1, [E_BOOL] = 0, [E_DEREF] = 1, [E_QUERY] = 2};
+                                          [E_JZ] = 1, [E_JNZ] = 1, [E_BOOL] = 0, [E_DEREF] = 1, [E_QUERY] = 2,
+                                          [E_HOLDS] = 1};
     i64 sp = 0, pc = off;
     i64 jt[ESTACK], js[ESTACK]; /* pending forward jumps: target, stack depth expected there */
     int nj = 0;
@@ -195,6 +197,9 @@ static int check_expr(const Model *m, i64 off, i64 nlocals, int inv)
         case E_DEREF: NEED(inv, "Deref outside an invariant", off, pc); pop = 1; break;
         case E_QUERY: NEED(inv, "query outside an invariant", off, pc);
             NEED(a[0] >= 0 && a[0] < Q_N && a[1] == 1, "query", off, pc); pop = 1; break;
+        case E_HOLDS: NEED(inv == 1, "E_HOLDS outside an invariant, or nested", off, pc); pop = 0;
+            if (check_expr(m, a[0], nlocals, 2)) return -1;
+            break;
         }
         NEED(sp >= pop, "expression stack underflow", off, pc);
         sp = sp - pop + push;
@@ -731,6 +736,15 @@ static int eval(Mach *x, i64 pc, const i64 *lv, i64 *out)
                 return EV_FAULT;
             st[sp - 1] = v;
             pc += 3;
+            break;
+        }
+        case E_HOLDS: { /* 1 if the sub-expression is non-zero without a fault (vacuity.py), else 0 */
+            i64 v = 0;
+            int e = eval(x, c[pc + 1], lv, &v);
+            if (x->err == ERR_U64)
+                x->err = ERR_NONE;
+            st[sp++] = e == EV_OK && v != 0;
+            pc += 2;
             break;
         }
         default:

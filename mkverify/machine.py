@@ -58,6 +58,7 @@ from . import ir
 from .analysis import atomic_movers, dead_locals
 from .diag import MkverifyError, SourceLoc, NOWHERE
 from .ir import IntT, PtrT, StructT, ArrayT, OpaqueT
+from .vacuity import Holds
 
 FREE, LIVE, FREED = 0, 1, 2
 OFFLINE, ONLINE, RUNNING = 0, 1, 2
@@ -459,6 +460,11 @@ class Machine:
             return base + idx * ir.sizeof(at.elem, self.p)
         if k is ir.ContainerOf:
             return self.eval(e.ptr, loc_vals, x, mem) - ir.field_offset(e.struct, e.field, self.p)
+        if k is Holds:  # witnesses only (vacuity.py)
+            try:
+                return 1 if self.eval(e.operand, loc_vals, x, mem) else 0
+            except (_InvariantFault, _Stop):
+                return 0
         if k is ir.Deref:
             addr = self.eval(e.addr, loc_vals, x, mem)
             i = self._inv_cell(addr, mem, e.loc)

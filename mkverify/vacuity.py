@@ -10,14 +10,33 @@ record which ever held:
 
 - `1`: some live object of the struct existed there (the invariant was
   exercised at all);
-- for n >= 2 and each k: `dk && !dj` for every j != k (disjunct k was needed).
+- for n >= 2 and each k: `!d1 && ... && !d(k-1) && dk && !Holds(d(k+1)) &&
+  ... && !Holds(dn)`: the invariant, evaluated left to right as C does, held
+  because of dk, and would not have held without it. The disjuncts after dk
+  are ones the invariant itself never evaluated there (`||` stops at dk), so
+  each is asked whether it holds without a fault (`!self->p || self->p->x`
+  must not count the guard as unneeded because `self->p->x` faults where
+  `p` is NULL).
 
 A witness is coverage, not a check: it never makes a finding, and a fault
 while evaluating one witnesses nothing.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from . import ir
+from .diag import NOWHERE, SourceLoc
+
+
+@dataclass(frozen=True, slots=True)
+class Holds:
+    """1 when `operand` is non-zero and evaluates without a fault, else 0. Only in witnesses: it is not a
+    C construct, and the front end never makes one."""
+    operand: Any
+    type: Any = ir.INT
+    loc: SourceLoc = NOWHERE
 
 
 def disjuncts(e) -> list:
@@ -52,10 +71,11 @@ def witnesses(inv: ir.Invariant) -> list:
     if len(ds) < 2:
         return out
     for k, d in enumerate(ds):
-        w = d
-        for j, other in enumerate(ds):
-            if j != k:
-                w = ir.Bin("&&", w, ir.Un("!", other, ir.INT, inv.loc), ir.INT, inv.loc)
+        terms = [ir.Un("!", other, ir.INT, inv.loc) for other in ds[:k]] + [d] + \
+                [ir.Un("!", Holds(other, ir.INT, inv.loc), ir.INT, inv.loc) for other in ds[k + 1:]]
+        w = terms[0]
+        for t in terms[1:]:
+            w = ir.Bin("&&", w, t, ir.INT, inv.loc)
         out.append(w)
     return out
 

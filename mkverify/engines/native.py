@@ -24,7 +24,7 @@ from ..ir import ArrayT, IntT, PtrT
 from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
 from ..result import Finding, ModelResult, Stats
 from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, sort_findings
-from ..vacuity import coverage as invariant_coverage, witnesses
+from ..vacuity import Holds, coverage as invariant_coverage, witnesses
 
 MAGIC = 0x6d6b7665726679
 VERSION = 2
@@ -38,7 +38,7 @@ KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image"
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
- E_QUERY) = range(15)
+ E_QUERY, E_HOLDS) = range(16)
 BINOPS = {op: k for k, op in enumerate(["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^",
                                         "==", "!=", "<", "<=", ">", ">="])}
 QUERIES = {"cpu_executes": 0, "cpu_online": 1, "kref_read": 2, "refcount_read": 2, "atomic_read": 2,
@@ -117,8 +117,13 @@ class Lowered:
     def expr(self, e, inv: bool = False) -> int:
         """Emit e followed by E_END; returns its offset."""
         off = self.here()
+        self.holds = []
         self._e(e, inv)
         self.img.append(E_END)
+        # the operands of Holds (witnesses only): whole expressions of their own, after this one
+        pending, self.holds = self.holds, []
+        for patch, sub in pending:
+            self.img[patch] = self.expr(sub, inv)
         return off
 
     @staticmethod
@@ -179,6 +184,9 @@ class Lowered:
         elif k is ir.Query and inv and len(e.args) == 1 and e.name in QUERIES:
             self._e(e.args[0], inv)
             out.extend((E_QUERY, QUERIES[e.name], 1))
+        elif k is Holds and inv:
+            out.extend((E_HOLDS, 0))
+            self.holds.append((len(out) - 1, e.operand))
         else:
             raise IRError(getattr(e, "loc", SourceLoc("<ir>")), f"internal: cannot lower {type(e).__name__}")
 
