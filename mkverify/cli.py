@@ -141,24 +141,28 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     sys.exit(exit_code(overall_verdict(results)))
 
 
+def _warn(text: str) -> None:
+    click.echo(f"mkverify: warning: {text}", err=True)
+
+
 def _write_reports(results, reports: dict) -> None:
     """The report files asked for (docs/reports.md), each written whole or not at all."""
     if not any(reports.values()):
         return
     from .report.common import repo_root, write_report
     root = repo_root()
-    if reports.get("html"):
-        from .report.html import write_html
-        write_html(results, reports["html"], root)
     if reports.get("sarif"):
         from .report.sarif import to_sarif
         write_report(reports["sarif"], json.dumps(to_sarif(results, root), indent=2) + "\n")
     if reports.get("junit"):
         from .report.junit import to_junit
-        write_report(reports["junit"], to_junit(results))
+        write_report(reports["junit"], to_junit(results, root))
     if reports.get("markdown"):
         from .report.markdown import to_markdown
         write_report(reports["markdown"], to_markdown(results, root))
+    if reports.get("html"):  # last: it is the one that runs graphviz
+        from .report.html import write_html
+        write_html(results, reports["html"], root, _warn)
 
 
 def _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
@@ -293,9 +297,9 @@ def report(out_dir, progress):
             write_report(base.with_name(name + ".txt"), render([r]))
             write_report(base.with_name(name + ".json"), json.dumps(run_to_json([r]), indent=2) + "\n")
             write_report(base.with_name(name + ".md"), to_markdown([r], root))
-            write_report(base.with_name(name + ".html"), to_html([r], root))
+            write_report(base.with_name(name + ".html"), to_html([r], root, _warn))
             write_report(base.with_name(name + ".sarif"), json.dumps(to_sarif([r], root), indent=2) + "\n")
-            write_report(base.with_name(name + ".junit.xml"), to_junit([r]))
+            write_report(base.with_name(name + ".junit.xml"), to_junit([r], root))
             click.echo(f"mkverify: {r.model}: {r.verdict}: wrote {out_dir}/{name}.{{txt,json,md,html,sarif,junit.xml}}",
                        err=True)
     except MkverifyError as e:

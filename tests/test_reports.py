@@ -21,13 +21,20 @@ from mkverify.engines.reference import explore as reference
 from mkverify.report.common import trace_lanes, write_atomic
 from mkverify.report.html import to_html
 from mkverify.report.junit import to_junit
-from mkverify.report.lifecycle import lifecycles, numbers, to_dot
+from mkverify.report.lifecycle import lifecycles, numbers, to_dot, to_mermaid
 from mkverify.report.markdown import mermaid_text, sequence_mermaid, to_markdown
 from mkverify.report.sarif import to_sarif
 
 SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 V2 = ROOT / "models" / "multikernel" / "v2"
 FIXED = ROOT / "models" / "multikernel" / "fixed"
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch):
+    """Findings name files relative to the current directory, as `check` prints them: explore and write
+    reports from the repository root, as `check` would run there."""
+    monkeypatch.chdir(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +128,12 @@ def test_sarif_of_v2_validates_and_has_one_thread_flow_per_cpu(v2):
             assert s.action in loc["location"]["message"]["text"]
             assert {k: v["text"] for k, v in loc.get("state", {}).items()} == s.objects
     assert doc["runs"][0]["properties"]["verdict"] == "violations"
+    # distinct findings are distinct alerts, even on one line (v2 has four dangling references at one place)
+    prints = [res["partialFingerprints"]["primaryLocationLineHash"] for res in results]
+    assert len(set(prints)) == len(prints)
+    assert to_sarif([v2], ROOT) == doc  # and the same on every run
+    noted = [res for res in results if res.get("relatedLocations")]
+    assert noted and all("[note 1](1)" in res["message"]["text"] for res in noted)
 
 
 def test_sarif_of_a_clean_model_has_no_results():
@@ -136,7 +149,7 @@ def test_junit_has_a_case_per_model_and_check_and_fails_the_checks_that_found(v2
     junitparser = pytest.importorskip("junitparser", reason="junitparser is a test extra")
     clean = corpus("use-after-free-clean")
     path = tmp_path / "j.xml"
-    path.write_text(to_junit([v2, clean]))
+    path.write_text(to_junit([v2, clean], ROOT))
     xml = junitparser.JUnitXml.fromfile(str(path))
     suites = {s.name: s for s in xml}
     assert set(suites) == {v2.model, clean.model}
@@ -149,19 +162,23 @@ def test_junit_has_a_case_per_model_and_check_and_fails_the_checks_that_found(v2
     assert uaf.message.startswith(first.message)
     assert f"note: step {len(first.trace)}: CPU" in uaf.text
     assert suites[v2.model].failures == len(failing) and suites[v2.model].tests == len(CHECKS)
+    # CI annotations go to the first finding's place
+    assert (cases["use-after-free"]._elem.get("file"), cases["use-after-free"]._elem.get("line")) == \
+        (first.loc.file, str(first.loc.line))
     clean_cases = list(suites[clean.model])
     assert clean_cases and all(not c.result for c in clean_cases)
     assert not any(c.name.startswith("flag-") for c in clean_cases)
 
 
-def test_junit_of_an_incomplete_run_errs_where_nothing_was_found(tmp_path):
+def test_junit_of_an_incomplete_run_skips_where_nothing_was_found(tmp_path):
     junitparser = pytest.importorskip("junitparser", reason="junitparser is a test extra")
     r = native(frontend.load(CHECK_MODELS / "use-after-free-clean.c"), jobs=1, max_states=5)
     assert r.verdict == "incomplete"
     path = tmp_path / "j.xml"
     path.write_text(to_junit([r]))
     cases = list(junitparser.JUnitXml.fromfile(str(path)))[0]
-    assert all(isinstance(c.result[0], junitparser.Error) for c in cases)
+    assert all(isinstance(c.result[0], junitparser.Skipped) for c in cases)
+    assert cases.skipped == len(list(cases)) and cases.failures == 0
 
 
 # ------------------------------------------------------------ Markdown
@@ -206,6 +223,10 @@ def test_lifecycle_graph_marks_counterexamples_dead_and_illegal_edges():
     dot = to_dot(lc)
     line = next(ln for ln in dot.splitlines() if '"MK_STOPPED" -> "MK_RUNNING"' in ln)
     assert 'color="#c62828"' in line and "counterexample #1" in line
+    mermaid = to_mermaid(lifecycles(r, list(enumerate(r.findings, 1)))[0])
+    arrows = [ln for ln in mermaid.splitlines() if "-->" in ln or "-.->" in ln]
+    red = {int(ln.split()[1]) for ln in mermaid.splitlines() if ln.strip().startswith("linkStyle") and "#c62828" in ln}
+    assert red == {k for k, ln in enumerate(arrows) if "counterexample" in ln} and red
     clean = corpus("illegal-transition-clean")
     lc = lifecycles(clean, [])[0]
     assert all(e.kind != "illegal" and not e.findings for e in lc.edges)
@@ -325,6 +346,9 @@ def _normal(path: Path) -> object:
 def test_reports_directory_is_current(tmp_path):
     """`mkverify report` regenerates reports/; after a change to a model, a spec or mkverify, run it and
     commit the result (reports/README.md)."""
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot is not installed (Debian package graphviz; .ci/run installs it): without it "
+                    "the HTML reports hold DOT source instead of the committed drawings")
     import subprocess
     import sys
     out = tmp_path / "reports"
@@ -354,6 +378,10 @@ def test_invariant_coverage_finds_vacuous_and_unexercised_invariants(engine):
     r = explore(frontend.load(COVERAGE / "vacuous.c", COVERAGE / "unexercised.toml"))
     assert r.invariants == [{"name": "running-image-is-executed", "struct": "kimage", "exercised": False,
                              "vacuous": False, "never_needed": []}]
+    # the guard of a dereference is needed where the dereference would fault: the short-circuit is the reason
+    r = explore(frontend.load(COVERAGE / "guard.c", COVERAGE / "guard.toml"))
+    assert r.invariants == [{"name": "guarded-deref", "struct": "outer", "exercised": True, "vacuous": False,
+                             "never_needed": []}]
 
 
 def test_spec_coverage_reaches_every_report():
@@ -363,3 +391,42 @@ def test_spec_coverage_reaches_every_report():
     assert "seven-is-running" in to_markdown([r], ROOT) and "vacuous" in to_markdown([r], ROOT)
     assert "seven-is-running" in to_html([r], ROOT)
     assert "invariant 'guarded'" not in render([r])  # a guard never needed alone is not worth a note
+
+
+# ------------------------------------------------------------ the Markdown's mermaid, parsed by mermaid
+
+MERMAID_JS = Path(os.environ.get("MKVERIFY_MERMAID_JS") or
+                  ROOT / ".ci-node" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js")
+
+
+def test_markdown_mermaid_parses_and_renders_with_mermaid(v2, tmp_path):
+    """Every mermaid block of the Markdown report, parsed and rendered by mermaid itself in Chromium (the
+    library GitHub and GitLab draw them with). .ci/run installs it with npm."""
+    import browser
+    if browser.chromium_path() is None:
+        pytest.skip("chromium is not installed (Debian package chromium; .ci/run installs it)")
+    if not MERMAID_JS.is_file():
+        pytest.skip(f"mermaid is not installed at {MERMAID_JS} (`npm install --prefix .ci-node mermaid@11`, which "
+                    f".ci/run runs where npm is; or set MKVERIFY_MERMAID_JS)")
+    clean = corpus("illegal-transition-trigger")
+    sources = [b for md in (to_markdown([v2], ROOT), to_markdown([clean], ROOT))
+               for b in re.findall(r"```mermaid\n(.*?)```", md, re.S)]
+    assert len(sources) == sum(1 for f in v2.findings if f.trace) + len(v2.coverage) + len(clean.findings) + 1
+    page = tmp_path / "mermaid.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<script src="{MERMAID_JS.resolve().as_uri()}"></script></head><body><div id="out"></div><script>\n'
+        "mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});\n"
+        f"const sources = {json.dumps(sources)};\n"
+        "window.results = (async () => { const out = [];\n"
+        "  for (let k = 0; k < sources.length; k++) {\n"
+        "    try { await mermaid.parse(sources[k]);\n"
+        "          const r = await mermaid.render('d' + k, sources[k]);\n"
+        "          out.push(r.svg.length > 500 ? 'ok' : 'small svg'); }\n"
+        "    catch (e) { out.push(String(e && e.message || e)); } }\n"
+        "  return out; })();\n"
+        "</script></body></html>")
+    out = browser.render(page, ["window.results"], timeout=120)
+    results = out.values["window.results"]
+    bad = [(k, r, sources[k][:300]) for k, r in enumerate(results) if r != "ok"]
+    assert len(results) == len(sources) and not bad, bad[:3]

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..result import overall_verdict
 from .common import stats_text, verdict_text, where, write_report
-from .lifecycle import lifecycles, to_dot, to_svg
+from .lifecycle import NO_DOT, lifecycles, to_dot, to_svg
 from .msc import sequence_svg
 
 CSS = """
@@ -93,8 +93,12 @@ def _finding(n, f, root, pre) -> str:
     return "\n".join(out)
 
 
-def _lifecycle(lc, pre) -> str:
-    dot = to_dot(lc)
+def _lifecycle(lc, pre, k, warn) -> str:
+    dot = to_dot(lc, f"{pre}lc{k}-")
+    svg = to_svg(dot)
+    if svg is None:
+        warn(f"the HTML report shows the lifecycle of {lc.title} as DOT source: {NO_DOT}")
+        svg = f'<p class="warn">Not drawn: {escape(NO_DOT)}. Its DOT source is below.</p>'
     rows = []
     for e in lc.edges:
         status = {"taken": "taken", "never": '<span class="never">never taken</span>',
@@ -104,7 +108,7 @@ def _lifecycle(lc, pre) -> str:
         rows.append(f"<tr><td>{escape(e.a)} → {escape(e.b)}</td><td>{status}</td>"
                     f'<td class="mono">{paths}</td><td>{links}</td></tr>')
     return (f'<h3>Lifecycle of <code>{escape(lc.title)}</code></h3>'
-            f'<div class="lifecycle" data-lifecycle="{escape(lc.title)}">{to_svg(dot)}</div>'
+            f'<div class="lifecycle" data-lifecycle="{escape(lc.title)}">{svg}</div>'
             "<table><tr><th>transition</th><th>status</th><th>taken by (call paths)</th><th>counterexamples</th></tr>"
             + "".join(rows) + "</table>"
             f"<details><summary>DOT source</summary><pre class=\"dot\">{escape(dot)}</pre></details>")
@@ -136,7 +140,8 @@ def _coverage(r) -> str:
     return head + ("<ul>" + "".join(items) + "</ul>" if items else "")
 
 
-def to_html(results, root: Path) -> str:
+def to_html(results, root: Path, warn=lambda text: None) -> str:
+    """The page; `warn(text)` hears what could not be drawn (no graphviz)."""
     verdict = overall_verdict(results)
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -160,8 +165,8 @@ def to_html(results, root: Path) -> str:
                            f"<td class=\"mono\">{escape(where(f.loc, root))}</td><td>{len(f.trace) or '—'}</td>"
                            f"<td>{escape(f.message)}</td></tr>")
             out.append("</table>")
-        for lc in lifecycles(r, numbered):
-            out.append(_lifecycle(lc, pre))
+        for j, lc in enumerate(lifecycles(r, numbered)):
+            out.append(_lifecycle(lc, pre, j, warn))
         out.append("<h3>Spec coverage</h3>" + _coverage(r))
         if r.notes:
             out.append("<h3>Notes</h3><ul>" + "".join(f"<li>{escape(n)}</li>" for n in r.notes) + "</ul>")
@@ -173,7 +178,7 @@ def to_html(results, root: Path) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_html(results, directory: Path, root: Path) -> Path:
+def write_html(results, directory: Path, root: Path, warn=lambda text: None) -> Path:
     path = Path(directory) / "index.html"
-    write_report(path, to_html(results, root))
+    write_report(path, to_html(results, root, warn))
     return path

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..diag import SourceLoc, UsageError
 
 MAX_PATHS = 3  # call paths named on an edge; the rest are counted
 
@@ -94,19 +93,21 @@ def _paths_label(paths: list) -> str:
     return "\n".join(shown)
 
 
-def to_dot(lc: Lifecycle) -> str:
-    lines = [f"digraph {_q(lc.title)} {{", "  rankdir=TB;", '  bgcolor="transparent";',
+def to_dot(lc: Lifecycle, uid: str = "") -> str:
+    """`uid` prefixes the SVG ids, so that several graphs can share a page."""
+    lines = [f"digraph {_q(lc.title)} {{", f"  id={_q(uid + 'lifecycle')};", "  rankdir=TB;",
+             '  bgcolor="transparent";',
              '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#3b5b8c", '
              'fontname="Helvetica", fontsize=11];',
              '  edge [fontname="Helvetica", fontsize=9, color="#3b5b8c"];']
     for s in lc.states:
         attrs = "" if s in lc.reached else ', fillcolor="#f2f2f2", color="#aaaaaa", fontcolor="#888888"'
-        lines.append(f"  {_q(s)} [id={_q('state-' + s)}{attrs}];")
+        lines.append(f"  {_q(s)} [id={_q(uid + 'state-' + s)}{attrs}];")
     for k, e in enumerate(lc.edges):
         label = _paths_label(e.paths) if e.kind != "never" else "never taken"
         if e.findings:
             label += "\ncounterexample " + numbers(e.findings)
-        attrs = [f"id={_q(f'edge-{k}')}", f"label={_q(label)}",
+        attrs = [f"id={_q(f'{uid}edge-{k}')}", f"label={_q(label)}",
                  f"tooltip={_q(chr(10).join(e.paths) or label)}", f"class={_q('lc-edge lc-' + e.kind)}"]
         if e.kind == "never":
             attrs += ['style=dashed', 'color="#b0b0b0"', 'fontcolor="#999999"']
@@ -119,15 +120,16 @@ def to_dot(lc: Lifecycle) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_svg(dot: str) -> str:
-    """graphviz's rendering of `dot`, as an inline <svg> element (no XML prolog)."""
+NO_DOT = "graphviz's `dot` is not installed (Debian: apt-get install graphviz)"
+
+
+def to_svg(dot: str) -> str | None:
+    """graphviz's rendering of `dot`, as an inline <svg> element (no XML prolog); None without graphviz."""
     import graphviz
     try:
         svg = graphviz.Source(dot).pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound:
-        raise UsageError(SourceLoc("<command line>"), "the HTML report draws lifecycles with graphviz, and its "
-                                                      "`dot` program is not installed",
-                         "install graphviz (Debian: apt-get install graphviz)") from None
+        return None
     except graphviz.CalledProcessError as e:  # a bug in the DOT we wrote
         raise RuntimeError(f"graphviz failed on a lifecycle graph: {e.stderr}") from None
     start = svg.find("<svg")
@@ -135,25 +137,36 @@ def to_svg(dot: str) -> str:
 
 
 def _mid(s: str) -> str:
-    """A mermaid state id: letters, digits and _ only."""
+    """A mermaid node id: letters, digits and _ only."""
     return "s_" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in s)
 
 
 def to_mermaid(lc: Lifecycle) -> str:
+    """A mermaid flowchart (a state diagram cannot style its edges): never-taken transitions dotted and
+    grey, counterexample transitions red and thick, transitions outside the spec orange."""
     from .markdown import mermaid_text
-    lines = ["stateDiagram-v2", "  direction LR"]
+    lines = ["flowchart TB"]
     for s in lc.states:
-        lines.append(f"  state \"{mermaid_text(s)}\" as {_mid(s)}")
-    for e in lc.edges:
+        lines.append(f'  {_mid(s)}(["{mermaid_text(s)}"])')
+    styles = []
+    for k, e in enumerate(lc.edges):
         if e.kind == "never":
             label = "never taken"
         else:
             label = ", ".join(dict.fromkeys(p.split(" > ")[0] for p in e.paths)) or "taken"
         if e.kind == "illegal":
-            label += " (not in spec)"
+            label += " (not in the spec)"
         if e.findings:
-            label += " — counterexample " + numbers(e.findings)
-        lines.append(f"  {_mid(e.a)} --> {_mid(e.b)}: {mermaid_text(label)}")
+            label += "; counterexample " + numbers(e.findings)
+        arrow = "-.->" if e.kind == "never" else "-->"
+        lines.append(f'  {_mid(e.a)} {arrow}|"{mermaid_text(label)}"| {_mid(e.b)}')
+        if e.findings:
+            styles.append(f"  linkStyle {k} stroke:#c62828,stroke-width:3px")
+        elif e.kind == "never":
+            styles.append(f"  linkStyle {k} stroke:#b0b0b0")
+        elif e.kind == "illegal":
+            styles.append(f"  linkStyle {k} stroke:#d9822b,stroke-width:2px")
+    lines += styles
     unreached = [s for s in lc.states if s not in lc.reached]
     if unreached:
         lines.append("  classDef unreached fill:#f2f2f2,color:#888888,stroke:#aaaaaa")

@@ -137,8 +137,8 @@ def _coverage_md(r) -> list[str]:
         out.append(f"- invariant `{i['name']}` ({i['struct']}): {state}" +
                    (f"; never the only reason it held: {', '.join(f'`{_cell(t)}`' for t in i['never_needed'])}"
                     if i["never_needed"] else ""))
-    if r.verdict == "incomplete" and dead:
-        out.append("- The run was incomplete: a transition never taken may be taken beyond what was explored.")
+    if r.verdict == "incomplete" and (dead or any(not i["exercised"] or i["vacuous"] for i in r.invariants)):
+        out.append("- The run was incomplete: what was never taken or exercised may be beyond what was explored.")
     out.append("")
     if r.notes:
         out += ["### Notes", ""] + [f"- {_cell(n)}" for n in r.notes] + [""]

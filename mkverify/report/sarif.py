@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+import re
 from urllib.parse import quote
 
 from .. import __version__
@@ -76,18 +77,31 @@ def _code_flow(f, root: Path) -> dict:
             "threadFlows": flows}
 
 
-def _fingerprint(model: str, f, root: Path) -> str:
-    """Stable across runs of the same code: the model, the check, the place and the message."""
-    key = "\0".join((model, f.check, relative_uri(f.loc.file, root), str(f.loc.line), str(f.loc.col), f.message))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+_NUMBERS = re.compile(r":\d+(:\d+)?\b")
+
+
+def _fingerprint(f, root: Path) -> str:
+    """The finding's identity for code scanning, as `primaryLocationLineHash`: the check, the file, the
+    text of the primary line (not its number, so an edit above it keeps the alert) and the message with
+    its line numbers taken out. Distinct findings on one line stay distinct alerts."""
+    try:
+        lines = Path(f.loc.file).read_text(encoding="utf-8", errors="replace").splitlines()
+        text = lines[f.loc.line - 1].strip() if 0 < f.loc.line <= len(lines) else ""
+    except OSError:
+        text = ""
+    key = "\0".join((f.check, relative_uri(f.loc.file, root), text, str(f.loc.col), _NUMBERS.sub("", f.message)))
+    return hashlib.sha256(key.encode()).hexdigest()[:16] + ":1"
 
 
 def _result(r, f, rule_index: dict, root: Path) -> dict:
+    message = f.message
+    if f.notes:  # code scanning shows related locations only where the message links them
+        message += " (see " + ", ".join(f"[note {k}]({k})" for k in range(1, len(f.notes) + 1)) + ")"
     out = {
         "ruleId": f.check, "ruleIndex": rule_index[f.check], "level": "error",
-        "message": _text(f.message),
+        "message": _text(message),
         "locations": [{"physicalLocation": _physical(f.loc, root)}],
-        "partialFingerprints": {"mkverifyFinding/v1": _fingerprint(r.model, f, root)},
+        "partialFingerprints": {"primaryLocationLineHash": _fingerprint(f, root)},
         "properties": {"model": r.model, "steps": len(f.trace)},
     }
     if f.trace:

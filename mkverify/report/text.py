@@ -59,12 +59,14 @@ def print_styled(text: str) -> None:
 def invariant_notes(r) -> list[str]:
     """What spec reviewers should hear about the invariants: never exercised, or vacuous."""
     out = []
+    partial = " (in the part explored: the run was incomplete)" if r.verdict == "incomplete" else ""
     for i in r.invariants:
         if not i["exercised"]:
-            out.append(f"invariant '{i['name']}' was never exercised: no live {i['struct']} where it is checked")
+            out.append(f"invariant '{i['name']}' was never exercised: no live {i['struct']} where it is "
+                       f"checked{partial}")
         elif i["vacuous"]:
             out.append(f"invariant '{i['name']}' is vacuous: it held only because of its other disjuncts, never "
-                       f"because {i['never_needed'][-1]}")
+                       f"because {i['never_needed'][-1]}{partial}")
     return out
 
 
