@@ -275,6 +275,23 @@ def test_corrupted_images_raise_or_run_but_never_crash(data):
     assert r["states"] <= 2000
 
 
+def test_witness_records_are_validated():
+    """Invariant witnesses (vacuity.py) use E_HOLDS, whose operand is a whole expression of its own: one
+    that holds another, or flags beyond always|witness, are refused before anything runs."""
+    low = native.Lowered(frontend.load(REPO / "tests/fixtures/coverage/guard.c",
+                                       REPO / "tests/fixtures/coverage/guard.toml"))
+    assert low.holds_ops and call(low)["error"] is None
+    op, parent = low.holds_ops[0]
+    nested = array("q", low.img)
+    nested[op + 1] = parent  # the operand is the expression holding the E_HOLDS itself
+    with pytest.raises(_explore.ExploreError, match="E_HOLDS"):
+        call(low, image=nested.tobytes())
+    flags = array("q", low.img)
+    flags[flags[native.H_INVS] + 2] = 4
+    with pytest.raises(_explore.ExploreError, match="invariant flags"):
+        call(low, image=flags.tobytes())
+
+
 def test_random_bytes_are_refused():
     rnd = random.Random(7)
     low = native.Lowered(frontend.load(CORPUS[0]))

@@ -88,6 +88,7 @@ class Lowered:
         self.struct_id = {n: k for k, n in enumerate(self.structs)}
         self.pool_names = [name for name, _ in program.bounds.pools]
         self.img = array("q", [0] * H_SIZE)
+        self.holds_ops: list = []  # (offset of an E_HOLDS, offset of the expression it is in)
         self._build()
 
     # ------------------------------------------------------------ helpers
@@ -124,6 +125,7 @@ class Lowered:
         pending, self.holds = self.holds, []
         for patch, sub in pending:
             self.img[patch] = self.expr(sub, inv)
+            self.holds_ops.append((patch - 1, off))  # for the tests of the extension's validation
         return off
 
     @staticmethod
