@@ -369,13 +369,13 @@ COVERAGE = ROOT / "tests" / "fixtures" / "coverage"
 @pytest.mark.parametrize("engine", ["native", "python"])
 def test_invariant_coverage_finds_vacuous_and_unexercised_invariants(engine):
     explore = (lambda p: native(p, jobs=1)) if engine == "native" else reference
-    r = explore(frontend.load(COVERAGE / "vacuous.c", COVERAGE / "vacuous.toml"))
+    r = explore(frontend.load(CHECK_MODELS / "invariant-clean.c", COVERAGE / "vacuous.toml"))
     assert r.verdict == "ok"
     got = {i["name"]: (i["exercised"], i["vacuous"], i["never_needed"]) for i in r.invariants}
     assert got == {"running-image-is-executed": (True, False, []),
                    "seven-is-running": (True, True, ["self->running"]),
                    "guarded": (True, False, ["!self->running"])}
-    r = explore(frontend.load(COVERAGE / "vacuous.c", COVERAGE / "unexercised.toml"))
+    r = explore(frontend.load(CHECK_MODELS / "invariant-clean.c", COVERAGE / "unexercised.toml"))
     assert r.invariants == [{"name": "running-image-is-executed", "struct": "kimage", "exercised": False,
                              "vacuous": False, "never_needed": []}]
     # the guard of a dereference is needed where the dereference would fault: the short-circuit is the reason
@@ -385,7 +385,7 @@ def test_invariant_coverage_finds_vacuous_and_unexercised_invariants(engine):
 
 
 def test_spec_coverage_reaches_every_report():
-    r = native(frontend.load(COVERAGE / "vacuous.c", COVERAGE / "vacuous.toml"), jobs=1)
+    r = native(frontend.load(CHECK_MODELS / "invariant-clean.c", COVERAGE / "vacuous.toml"), jobs=1)
     from mkverify.report.text import render
     assert "invariant 'seven-is-running' is vacuous" in render([r])
     assert "seven-is-running" in to_markdown([r], ROOT) and "vacuous" in to_markdown([r], ROOT)
