@@ -156,7 +156,7 @@ def test_labels_and_attributes():
     assert any(d["changes"] == "m: unlocked -> held by CPU0" and d["action"] == "mutex_lock(&m)"
                for _, _, d in g.edges(data=True))
     g, _ = state_graph(frontend.load(TRIGGER))
-    assert any("ref=" in d["label"] for _, d in g.nodes(data=True))
+    assert any(", ref " in d["label"] for _, d in g.nodes(data=True))  # written as trace steps write objects
     assert any(" freed" in d["label"] for _, d in g.nodes(data=True))
     for d in [d for _, d in g.nodes(data=True)] + [d for _, _, d in g.edges(data=True)]:
         assert all(isinstance(v, (str, int, bool)) for v in d.values()), d

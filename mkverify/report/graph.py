@@ -45,7 +45,7 @@ from __future__ import annotations
 import networkx as nx
 
 from .. import ir
-from ..machine import FREE, FREED, LIVE, RUNNING, BoundHit, Machine
+from ..machine import RUNNING, BoundHit, Machine
 
 #: the state bound of `mkverify graph` unless --max-states (or a smaller bounds.max_states) says otherwise
 DEFAULT_MAX_STATES = 2000
@@ -176,28 +176,13 @@ def _messages(viols) -> str:
 def summary(m: Machine, state) -> str:
     """A few lines that say what matters in a state: objects, locks, CPUs."""
     mem, threads = state
-    objects = []
-    for s in m.slots:
-        status = mem[s.status]
-        if status == FREE:
-            continue
-        name = f"{s.struct}[{s.index}]"
-        if status == FREED:
-            objects.append(f"{name} freed")
-            continue
-        fields = []
-        first = s.base - m.base
-        for i in range(first, first + s.size):
-            c = m.cells[i]
-            if c.lifecycle >= 0 or c.kind in ("kref", "refcount"):
-                fields.append(f"{c.name.removeprefix(name + '.')}={m.value_str(i, mem[i])}")
-        objects.append(f"{name} " + " ".join(fields) if fields else name)
+    objects = [f"{name} {text}" for name, text in m.object_states(state).items()]
     lines = []
     if objects:
         lines.append(", ".join(objects))
     held = []
     for i in m.lock_cells:
-        if mem[i] and _cell_live(m, mem, i):
+        if mem[i] and m._cell_live(mem, i):
             owner = mem[i]
             who = "user space" if owner == m.leaked_owner else f"CPU{owner - 1}"
             held.append(f"{m.cells[i].name} by {who}")
@@ -221,11 +206,6 @@ def summary(m: Machine, state) -> str:
                         f"CPU{c} {('offline', 'online')[v]}")
     lines.append(", ".join(cpus))
     return "\n".join(lines)
-
-
-def _cell_live(m: Machine, mem, i: int) -> bool:
-    o = m.owner[i]
-    return o < 0 or mem[m.slots[o].status] == LIVE
 
 
 # ------------------------------------------------------------------ DOT and GraphML
