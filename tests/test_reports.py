@@ -430,3 +430,12 @@ def test_markdown_mermaid_parses_and_renders_with_mermaid(v2, tmp_path):
     results = out.values["window.results"]
     bad = [(k, r, sources[k][:300]) for k, r in enumerate(results) if r != "ok"]
     assert len(results) == len(sources) and not bad, bad[:3]
+
+
+def test_html_ids_are_unique_on_a_page_of_several_models(v2):
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz's dot is not installed (Debian package graphviz; .ci/run installs it)")
+    from collections import Counter
+    page = to_html([v2, corpus("illegal-transition-trigger"), corpus("use-after-free-trigger")], ROOT)
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert len(ids) > 40 and [k for k, n in ids.items() if n > 1] == []
