@@ -127,6 +127,18 @@ def trace_lanes(trace) -> tuple[list[int], list[str]]:
     return sorted(cpus), pool + other
 
 
+def state_changes(trace) -> list[list[tuple[str, str]]]:
+    """Per step of a trace, the objects whose state it changed and their new state (`reclaimed` when the
+    object is gone): what the charts draw between steps."""
+    out, before = [], {}
+    for s in trace:
+        changed = [(o, state) for o, state in s.objects.items() if before.get(o) != state]
+        changed += [(o, "reclaimed") for o in before if o not in s.objects]
+        out.append(changed)
+        before = s.objects
+    return out
+
+
 def lifecycle_edges(trace) -> set[tuple[str, str, str, str]]:
     """The lifecycle transitions a trace made: (struct, field, from, to)."""
     return {(t["struct"], t["field"], t["from"], t["to"]) for s in trace for t in s.transitions}

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from ..result import overall_verdict
-from .common import stats_text, touched_objects, trace_lanes, verdict_text, where
+from .common import state_changes, stats_text, touched_objects, trace_lanes, verdict_text, where
 from .lifecycle import lifecycles, to_mermaid
 
 MAX_LABEL = 110
@@ -38,8 +38,7 @@ def sequence_mermaid(f) -> str:
     for k, o in enumerate(objects):
         ids[o] = f"O{k}"
         lines.append(f"  participant O{k} as {mermaid_text(o)}")
-    before: dict = {}
-    for s in f.trace:
+    for s, changed in zip(f.trace, state_changes(f.trace)):
         me = ids[f"CPU{s.cpu}"]
         text = mermaid_text(_short(f"{s.step}. {s.function}: {s.action}"))
         targets = [ids[o] for o in touched_objects(s, objects) if o in ids]
@@ -47,13 +46,8 @@ def sequence_mermaid(f) -> str:
             lines.append(f"  {me}->>{me}: {text}")
         for k, t in enumerate(targets):
             lines.append(f"  {me}->>{t}: {text if k == 0 else mermaid_text(f'{s.step}.')}")
-        for o, state in s.objects.items():
-            if before.get(o) != state:
-                lines.append(f"  Note over {ids[o]}: {mermaid_text(state)}")
-        for o in before:
-            if o not in s.objects:
-                lines.append(f"  Note over {ids[o]}: reclaimed")
-        before = dict(s.objects)
+        for o, state in changed:
+            lines.append(f"  Note over {ids[o]}: {mermaid_text(state)}")
     span = ids[f"CPU{cpus[0]}"] + ("," + list(ids.values())[-1] if len(ids) > 1 else "")
     lines.append(f"  Note over {span}: {mermaid_text(_short(f'[{f.check}] {f.message}', 160))}")
     return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .common import touched_objects, trace_lanes
+from .common import state_changes, touched_objects, trace_lanes
 
 ROW = 40            # height of one step
 HEAD = 44           # height of the lane headers
@@ -27,7 +27,7 @@ def _fit(text: str, width: float) -> str:
 
 
 def _state_class(state: str) -> str:
-    return "freed" if state == "freed" else "live"
+    return {"freed": "freed", "reclaimed": "gone"}.get(state, "live")
 
 
 def sequence_svg(finding, number: int, short_file, uid: str = "") -> str:
@@ -68,7 +68,7 @@ def sequence_svg(finding, number: int, short_file, uid: str = "") -> str:
             y0 = HEAD + ROW * first_seen.get(name, 0)
             out.append(f'<line class="lifeline dashed" x1="{cx:.0f}" y1="32" x2="{cx:.0f}" y2="{y0}"/>')
             out.append(f'<line class="lifeline" x1="{cx:.0f}" y1="{y0}" x2="{cx:.0f}" y2="{bottom}"/>')
-    before: dict = {}
+    changes = state_changes(trace)
     for k, s in enumerate(trace):
         y = HEAD + ROW * k + 26  # the row's arrow; its text above it; the states between rows above that
         cx = xs[f"CPU{s.cpu}"]
@@ -88,20 +88,15 @@ def sequence_svg(finding, number: int, short_file, uid: str = "") -> str:
         label = f"{s.function}: {s.action}"
         out.append(f'<text class="action" x="{cx + 9:.0f}" y="{y - 5:.0f}">{escape(_fit(label, CPU_W * 1.6))}</text>')
         out.append("</g>")
-        for o, state in s.objects.items():
-            if o in xs and before.get(o) != state:
-                bx, by = xs[o], HEAD + ROW * (k + 1)
-                w = OBJ_W - 24
-                out.append(f'<g class="objstate {_state_class(state)}"><title>{escape(o)} after step {s.step}: '
-                           f'{escape(state)}</title><rect x="{bx - w / 2:.0f}" y="{by - 8}" width="{w}" height="16" '
-                           f'rx="8"/><text x="{bx:.0f}" y="{by + 4}" text-anchor="middle">'
-                           f'{escape(_fit(state, w - 8))}</text></g>')
-        for o in before:
-            if o in xs and o not in s.objects:
-                bx, by = xs[o], HEAD + ROW * (k + 1)
-                out.append(f'<g class="objstate gone"><rect x="{bx - 40:.0f}" y="{by - 8}" width="80" height="16" '
-                           f'rx="8"/><text x="{bx:.0f}" y="{by + 4}" text-anchor="middle">reclaimed</text></g>')
-        before = dict(s.objects)
+        for o, state in changes[k]:
+            if o not in xs:
+                continue
+            bx, by = xs[o], HEAD + ROW * (k + 1)
+            w = OBJ_W - 24
+            out.append(f'<g class="objstate {_state_class(state)}"><title>{escape(o)} after step {s.step}: '
+                       f'{escape(state)}</title><rect x="{bx - w / 2:.0f}" y="{by - 8}" width="{w}" height="16" '
+                       f'rx="8"/><text x="{bx:.0f}" y="{by + 4}" text-anchor="middle">'
+                       f'{escape(_fit(state, w - 8))}</text></g>')
     y = HEAD + ROW * len(trace) + ROW / 2 + 6
     out.append(f'<g class="violation"><rect x="4" y="{y - 13:.0f}" width="{width - 8}" height="24" rx="4"/>'
                f'<text x="12" y="{y + 3:.0f}">{escape(_fit(f"[{finding.check}] {finding.message}", width - 24))}'
