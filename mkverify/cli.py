@@ -165,8 +165,9 @@ def _write_reports(results, reports: dict) -> None:
         write_html(results, reports["html"], root, _warn)
 
 
-def _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
-                  symmetry, atomic, max_memory) -> list:
+def _check_models(paths, engine="native", spec_path=None, cpus=None, max_states=None, depth=None, progress=None,
+                  reduce_private=None, jobs=None, fingerprint=False, symmetry=None, atomic=None,
+                  max_memory=None) -> list:
     """Load, explore and prove every model: the results `check` and `report` render."""
     from . import frontend
     if engine != "native" and (jobs is not None or fingerprint or max_memory is not None or
@@ -289,8 +290,7 @@ def report(out_dir, progress):
         targets = _default_models()
         root = repo_root()
         # one thread: the choice among equally short traces is then the same on every run (docs/engines.md)
-        results = _check_models(targets, "native", None, None, None, None, progress, None, 1, False, None, None,
-                                None)
+        results = _check_models(targets, progress=progress, jobs=1)
         for target, r in zip(targets, results):
             name = "-".join(target.relative_to("models").parts)
             base = out_dir / name
