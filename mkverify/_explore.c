@@ -237,12 +237,16 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(m->nslots >= 0 && m->nslots < (1 << 16), "pool slots", m->nslots, 0);
     NEED(m->npools >= 0 && m->npools < (1 << 16), "pools", m->npools, 0);
     NEED(m->nchoices >= 0 && m->nchoices < (1 << 16), "entry choices", m->nchoices, 0);
-    NEED(m->nlc >= 0 && m->ninv >= 0 && m->nctx >= 0 && m->nsites >= 1, "tables", m->nlc, m->nsites);
+    /* table sizes are bounded before they are multiplied by their record sizes (a fuzzed image overflowed) */
+    NEED(m->nlc >= 0 && m->nlc < (1 << 24) && m->ninv >= 0 && m->ninv < (1 << 24), "tables", m->nlc, m->ninv);
+    NEED(m->nctx >= 0 && m->nctx < (1 << 24) && m->nsites >= 1 && m->nsites < (1 << 24), "tables", m->nctx,
+         m->nsites);
     NEED(m->maxdepth >= 1 && m->maxdepth < 256 && m->maxloc >= 0 && m->maxloc < 4096, "frame bounds",
          m->maxdepth, m->maxloc);
     NEED(m->idrcap >= 0 && m->idrcap < 4096, "idr capacity", m->idrcap, 0);
     NEED(m->leaked == m->nhost + 1, "leaked owner", m->leaked, m->nhost);
-    NEED(m->nlocs >= 1 && m->nstructs >= 0, "locs", m->nlocs, m->nstructs);
+    NEED(m->nlocs >= 1 && m->nlocs < (1 << 24) && m->nstructs >= 0 && m->nstructs < (1 << 24), "locs", m->nlocs,
+         m->nstructs);
     NEED(in_img(m, img[H_CELLS], 3 * m->ncells), "cells", img[H_CELLS], m->ncells);
     NEED(in_img(m, img[H_INIT], m->ncells), "init", img[H_INIT], m->ncells);
     NEED(in_img(m, img[H_CPUCELLS], 2 * m->ncpu), "cpu cells", img[H_CPUCELLS], m->ncpu);
@@ -2397,7 +2401,7 @@ static void phase_a(Run *R, Part *P)
                         return;
                     }
                     patch(L, out, j, wd[j]);
-                    sum += (u64)(wd[j] - ws[j]) * R->hmul[j];
+                    sum += ((u64)wd[j] - (u64)ws[j]) * R->hmul[j];
                 }
                 h = mix64(sum);
                 dest = part_of(R, h);
