@@ -295,15 +295,15 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         sl->base = r[0]; sl->status = r[1]; sl->site = r[2]; sl->size = r[3]; sl->struct_id = r[4];
         NEED(sl->status >= 0 && sl->status < m->ncells && m->cells[3 * sl->status] == K_STATUS, "slot status", s, 0);
         NEED(sl->site >= 0 && sl->site < m->ncells && m->cells[3 * sl->site] == K_SITE, "slot site", s, 0);
-        NEED(sl->size >= 0 && sl->base >= m->base && sl->base - m->base + sl->size <= m->ncells, "slot extent", s,
-             sl->size);
+        NEED(sl->size >= 0 && sl->size <= m->ncells && sl->base >= m->base &&
+             sl->base - m->base <= m->ncells - sl->size, "slot extent", s, sl->size);
         for (i64 k = 0; k < sl->size; k++)
             NEED(m->cells[3 * (sl->base - m->base + k) + 1] == s, "slot cell owner", s, k);
         NEED(sl->struct_id >= 0 && sl->struct_id < m->nstructs, "slot struct", s, sl->struct_id);
     }
     for (i64 p = 0; p < m->npools; p++)
-        NEED(m->pools[2 * p] >= 0 && m->pools[2 * p + 1] >= 0 && m->pools[2 * p] + m->pools[2 * p + 1] <= m->nslots,
-             "pool range", p, 0);
+        NEED(m->pools[2 * p] >= 0 && m->pools[2 * p + 1] >= 0 && m->pools[2 * p] <= m->nslots &&
+             m->pools[2 * p + 1] <= m->nslots - m->pools[2 * p], "pool range", p, 0);
     for (i64 i = 0; i < m->ncells; i++) {
         i64 k = m->cells[3 * i];
         if (k == K_PTR || k == K_IDRPTR || k == K_CPUIMAGE || k == K_LIST)
@@ -569,7 +569,7 @@ enum { R_NULL, R_WILD, R_GLOBAL, R_MACHINE, R_SLOT };
 
 static inline int region(const Model *m, i64 addr, i64 *sid, i64 *idx)
 {
-    if (addr < m->base) { *idx = addr - m->base; return R_NULL; }
+    if (addr < m->base) { *idx = (i64)((u64)addr - (u64)m->base); return R_NULL; } /* addr may be INT64_MIN */
     i64 i = addr - m->base;
     *idx = i;
     if (i >= m->ncells) return R_WILD;
@@ -654,12 +654,12 @@ static int eval(Mach *x, i64 pc, const i64 *lv, i64 *out)
             return EV_OK;
         case E_CONST: st[sp++] = c[pc + 1]; pc += 2; break;
         case E_VAR: st[sp++] = lv[c[pc + 1]]; pc += 2; break;
-        case E_ADDC: st[sp - 1] += c[pc + 1]; pc += 2; break;
+        case E_ADDC: st[sp - 1] = (i64)((u64)st[sp - 1] + (u64)c[pc + 1]); pc += 2; break; /* wraps */
         case E_INDEX: {
             i64 idx = st[--sp];
             if (idx < 0 || idx >= c[pc + 1])
                 return stopk(x, V_OOB, c[pc + 3], 0, 0);
-            st[sp - 1] += idx * c[pc + 2];
+            st[sp - 1] = (i64)((u64)st[sp - 1] + (u64)idx * (u64)c[pc + 2]);
             pc += 4;
             break;
         }
@@ -1503,7 +1503,7 @@ static void check_state(Mach *x, const i64 *w)
                 continue;
             int seen[MAXHOST], ns = 0;
             seen[ns++] = t;
-            i64 u = wown[t] - 1;
+            i64 u = wown[t] > 0 ? wown[t] - 1 : -1; /* an owner cell of a hostile image may hold INT64_MIN */
             for (;;) {
                 if (u < 0 || u >= m->nhost || !waits[u])
                     break;
@@ -1513,7 +1513,7 @@ static void check_state(Mach *x, const i64 *w)
                 if (dup)
                     break;
                 seen[ns++] = (int)u;
-                u = wown[u] - 1;
+                u = wown[u] > 0 ? wown[u] - 1 : -1;
             }
             if (u == t) {
                 Key k;
