@@ -170,6 +170,12 @@ def build(model: Model, overrides: dict) -> ir.Program:
     except AssertionError:
         # pycparser 3 asserts (its scope stack underflows) on a '}' that closes nothing
         raise _parse_error("", text, parser, model)
+    except (AttributeError, IndexError, KeyError, TypeError):
+        # pycparser 3 trips over some malformed declarations (found by tests/fuzz/fuzz_frontend.py, e.g.
+        # 'struct s { struct t u v; }' reads .names of a Struct): a syntax error at the last token it took
+        err = _parse_error("the C parser cannot read the declaration that ends here", text, parser, model)
+        err.hint = err.hint or "look for a missing ';' or a stray word in this declaration or the one before it"
+        raise err
     except (RecursionError, MemoryError):
         # the parser recurses once per level of nesting: name the first bracket past a
         # fixed depth, else the place where it gave up

@@ -340,6 +340,10 @@ class Builder:
                 if d.name in PRIM_SIGS or d.name in SPECIAL_CALLS or d.name in QUERY_ONLY:
                     self.err(ext, f"'{d.name}' is a kernel primitive of the prelude; a model cannot redefine it",
                              "rename the function, or use the primitive as it is")
+                if not isinstance(d.type, c_ast.FuncDecl):
+                    # pycparser reads 'static s { ... }' as a definition of s without a parameter list
+                    self.err(ext, f"'{d.name}' is defined with a body but no parameter list",
+                             f"write {d.name}(void) or {d.name}(parameters)")
                 self.func_decl(d, has_body=True)
                 if d.name in self.fdefs:
                     self.err(ext, f"function {d.name} is defined twice (first at {self.loc(self.fdefs[d.name])})")
