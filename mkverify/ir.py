@@ -100,7 +100,7 @@ def type_str(t) -> str:
     if isinstance(t, OpaqueT):
         return {"kref": "struct kref", "refcount": "refcount_t", "atomic": "atomic_t",
                 "mutex": "struct mutex", "spinlock": "spinlock_t", "list_head": "struct list_head",
-                "cpumask": "struct cpumask", "idr": "struct idr"}[t.kind]
+                "cpumask": "struct cpumask", "idr": "struct idr"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):
@@ -210,6 +210,13 @@ class Query:
 
 
 EXPR_NODES = (Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un, Cast, Deref, Query)
+
+#: the operators of Bin and Un (validate refuses others; the engines know exactly these)
+BIN_OPS = frozenset(["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^", "==", "!=", "<", "<=", ">", ">=",
+                     "&&", "||"])
+UN_OPS = frozenset(["-", "~", "!"])
+QUERY_NAMES = frozenset(["cpu_executes", "cpu_online", "kref_read", "refcount_read", "atomic_read",
+                         "mutex_is_locked", "cpumask_empty", "list_empty"])
 
 # ---------------------------------------------------------------- instructions
 
@@ -650,6 +657,68 @@ def validate(p: Program) -> Program:
         elif isinstance(t, OpaqueT):
             if t.kind not in OPAQUE_KINDS:
                 err(loc, f"unknown kernel primitive type {t.kind}")
+        elif isinstance(t, IntT):
+            if not 1 <= t.bits <= 64:
+                err(loc, f"an integer of {t.bits} bits (1 to 64)")
+        elif not isinstance(t, (VoidT, FuncT)):
+            err(loc, f"not a type: {type(t).__name__}")
+
+    def shape(t):
+        """A type as the engines see it (an enum is its integer)."""
+        if isinstance(t, IntT):
+            return ("int", t.bits, t.signed)
+        if isinstance(t, PtrT):
+            return ("ptr", shape(t.target))
+        return t
+
+    def check_instr_types(i, f):
+        """A load or store moves a value of the type its address points to, into or from a local of that
+        type; a Set's local has its expression's type (what the front end emits, and machine.py and the
+        C enumerator assume)."""
+        def local(k):
+            return f.locals[k] if 0 <= k < len(f.locals) else None
+        if isinstance(i, (Load, Store)):
+            check_type(i.type, i.loc)
+            if not isinstance(i.addr.type, PtrT) or shape(i.addr.type.target) != shape(i.type):
+                err(i.loc, f"a {type(i).__name__.lower()} of {type_str(i.type)} through {type_str(i.addr.type)}")
+        if isinstance(i, Store) and shape(i.value.type) != shape(i.type):
+            err(i.loc, f"a store of {type_str(i.value.type)} as {type_str(i.type)}")
+        if isinstance(i, Load) and local(i.dst) is not None and shape(local(i.dst).type) != shape(i.type):
+            err(i.loc, f"a load of {type_str(i.type)} into local %{i.dst} of {type_str(local(i.dst).type)}")
+        if isinstance(i, Set) and local(i.dst) is not None and shape(local(i.dst).type) != shape(i.expr.type):
+            err(i.loc, f"local %{i.dst} of {type_str(local(i.dst).type)} set to {type_str(i.expr.type)}")
+        if isinstance(i, Check) and i.kind not in ("BUG_ON", "WARN_ON"):
+            err(i.loc, f"unknown check {i.kind}")
+
+    def check_expr(e, loc, where, local_vars=None):
+        """The parts of an expression tree every engine relies on (found by tests/test_ir_fuzz.py): known
+        operators, types, and the type of each address and local as declared."""
+        for sub in _walk_expr(e):
+            if not isinstance(sub, EXPR_NODES):
+                err(loc, f"not an expression: {type(sub).__name__} in {where}")
+            check_type(sub.type, getattr(sub, "loc", loc) or loc)
+            if isinstance(sub, Bin) and sub.op not in BIN_OPS:
+                err(loc, f"unknown binary operator {sub.op!r} in {where}")
+            if isinstance(sub, Un) and sub.op not in UN_OPS:
+                err(loc, f"unknown unary operator {sub.op!r} in {where}")
+            if isinstance(sub, Query) and sub.name not in QUERY_NAMES:
+                err(loc, f"unknown query {sub.name} in {where}")
+            if isinstance(sub, (FieldAddr, ContainerOf)):
+                sd = p.struct(sub.struct)
+                if sd is None or sd.field(sub.field) is None:
+                    err(loc, f"struct {sub.struct} has no field {sub.field}")
+                if isinstance(sub, FieldAddr) and shape(sub.type) != shape(PtrT(sd.field(sub.field).type)):
+                    err(loc, f"&...->{sub.field} has type {type_str(sub.type)}, the field is "
+                             f"{type_str(sd.field(sub.field).type)}")
+            if isinstance(sub, GlobalAddr):
+                if sub.name not in gnames:
+                    err(loc, f"address of undefined global {sub.name}")
+                if shape(sub.type) != shape(PtrT(gtypes[sub.name])):
+                    err(loc, f"&{sub.name} has type {type_str(sub.type)}, the global is {type_str(gtypes[sub.name])}")
+            if isinstance(sub, Var) and local_vars is not None and 0 <= sub.index < len(local_vars) and \
+                    shape(sub.type) != shape(local_vars[sub.index].type):
+                err(loc, f"local %{sub.index} used as {type_str(sub.type)}, declared "
+                         f"{type_str(local_vars[sub.index].type)}")
     for s in p.structs:
         check_type(StructT(s.name), s.loc)
     for g in p.globals:
@@ -666,6 +735,7 @@ def validate(p: Program) -> Program:
             err(NOWHERE, f"pool {name} has negative size {n}")
 
     gnames = {g.name for g in p.globals}
+    gtypes = {g.name: g.type for g in p.globals}
     funcs = {}
     for f in p.functions:
         if f.name in funcs:
@@ -681,6 +751,7 @@ def validate(p: Program) -> Program:
         calls[f.name] = set()
         for i in f.body:
             for e in _instr_exprs(i):
+                check_expr(e, i.loc, f.name, f.locals)
                 for sub in _walk_expr(e):
                     if isinstance(sub, Var) and not 0 <= sub.index < len(f.locals):
                         err(i.loc, f"local %{sub.index} out of range in {f.name}")
@@ -695,6 +766,7 @@ def validate(p: Program) -> Program:
             if isinstance(i, (Set, Load)) and not 0 <= i.dst < len(f.locals) or \
                     isinstance(i, (Call, Prim)) and not -1 <= i.dst < len(f.locals):
                 err(i.loc, f"destination %{i.dst} out of range in {f.name}")
+            check_instr_types(i, f)
             if isinstance(i, Branch) and not (0 <= i.then < n and 0 <= i.other < n):
                 err(i.loc, f"branch target out of range in {f.name}")
             if isinstance(i, Jump) and not 0 <= i.target < n:
@@ -751,4 +823,5 @@ def validate(p: Program) -> Program:
     for inv in p.invariants:
         if p.struct(inv.struct) is None:
             err(inv.loc, f"invariant {inv.name} ranges over undefined struct {inv.struct}")
+        check_expr(inv.expr, inv.loc, f"invariant {inv.name}")
     return p
