@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from array import array
 import os
+import sys
 
 from .. import ir
 from ..diag import IRError, SourceLoc, UsageError
@@ -520,6 +521,18 @@ class Lowered:
 
 
 def _extension():
+    """The C enumerator: the installed build, or the one MKVERIFY_EXPLORE_SO names (a build with
+    sanitizers or the fuzzer's coverage instrumentation, docs/reliability.md)."""
+    so = os.environ.get("MKVERIFY_EXPLORE_SO")
+    if so and "mkverify._explore" not in sys.modules:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("mkverify._explore", so)
+        if spec is None or not os.path.isfile(so):
+            raise UsageError(SourceLoc("<environment>"), f"MKVERIFY_EXPLORE_SO names {so!r}, which is not a file",
+                             "unset it to use the installed build")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.modules["mkverify._explore"] = mod
     try:
         from .. import _explore
     except ImportError as e:  # pragma: no cover - a broken install
