@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.util
 import os
 from pathlib import Path
-import sys
 
 import pytest
 
 if os.environ.get("MKVERIFY_EXPLORE_SO"):
-    # tests/test_sanitizers.py: run against a sanitized build of the C enumerator
-    _spec = importlib.util.spec_from_file_location("mkverify._explore", os.environ["MKVERIFY_EXPLORE_SO"])
-    _mod = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_mod)
-    sys.modules["mkverify._explore"] = _mod
-    # the runtime is loaded in this process; the preprocessor the front end starts (under a memory cap
-    # that ASan's shadow mapping would exceed) must not inherit it
-    os.environ.pop("LD_PRELOAD", None)
+    # a sanitized build of the C enumerator (tests/test_sanitizers.py, .ci/run): loaded as
+    # mkverify._explore before any test imports it; the mkverify processes tests start load it too
+    from mkverify.engines.native import _extension
+    _extension()
 
 
 def pytest_report_header(config):

@@ -8,6 +8,7 @@ prelude is included first; `<linux/*.h>` resolves to empty stubs beside it.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 import re
 import shutil
@@ -44,6 +45,15 @@ def _limit_memory() -> None:
         pass
 
 
+def _cpp_env() -> dict:
+    """The preprocessor's environment: messages in English (they are parsed), and no LD_PRELOAD (a
+    sanitizer runtime preloaded for the C enumerator, docs/reliability.md, would not fit in the memory
+    cap and is of no use to cpp)."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env["LC_ALL"] = "C"
+    return env
+
+
 def preprocess(files: list[Path], appendix: str, display) -> str:
     """Preprocessed text of `files` (+ appendix); cpp errors become FrontendErrors."""
     with tempfile.TemporaryDirectory(prefix="mkverify-") as tmp:
@@ -59,7 +69,7 @@ def preprocess(files: list[Path], appendix: str, display) -> str:
             # stdin closed and memory capped: `#include "/dev/stdin"` or "/dev/zero" must not hang or
             # eat the machine (cc1 grows by gigabytes a second on /dev/zero)
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=120,
-                                  stdin=subprocess.DEVNULL, preexec_fn=_limit_memory)
+                                  stdin=subprocess.DEVNULL, preexec_fn=_limit_memory, env=_cpp_env())
         except subprocess.TimeoutExpired:
             raise FrontendError(SourceLoc(display(files[0]), 1, 1), "the C preprocessor did not finish in 120 s")
         if proc.returncode != 0:
