@@ -2686,7 +2686,7 @@ static i64 *load_image(const Py_buffer *img, Model *m)
 }
 
 static const char *kwlist[] = {"image", "widths", "los", "jobs", "max_states", "max_depth", "max_memory",
-                               "fingerprint", "progress", "chunk", "symmetry", NULL};
+                               "fingerprint", "progress", "chunk", "symmetry", "stop", NULL};
 
 static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
 {
@@ -2694,10 +2694,10 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     Py_buffer img = {0}, wid = {0}, los = {0};
     int jobs = 1, fp = 0, symmetry = 0;
     long long max_states = 0, max_depth = 0, max_memory = 0, chunk = 4096;
-    PyObject *progress = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOLp", (char **)kwlist, &img, &wid, &los, &jobs,
+    PyObject *progress = Py_None, *stop = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*|iLLLpOLpO", (char **)kwlist, &img, &wid, &los, &jobs,
                                      &max_states, &max_depth, &max_memory, &fp, &progress, &chunk,
-                                     &symmetry))
+                                     &symmetry, &stop))
         return NULL;
     PyObject *result = NULL;
     Model m;
@@ -2712,8 +2712,9 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         goto done;
     }
     if (jobs < 1 || jobs > 256 || max_states < 0 || max_depth < 0 || max_memory < 0 || chunk < 1 ||
-        (progress != Py_None && !PyCallable_Check(progress))) {
-        PyErr_SetString(ExploreError, "invalid bounds: jobs 1..256, non-negative limits, callable progress");
+        (progress != Py_None && !PyCallable_Check(progress)) || (stop != Py_None && !PyCallable_Check(stop))) {
+        PyErr_SetString(ExploreError, "invalid bounds: jobs 1..256, non-negative limits, callable progress "
+                        "and stop");
         goto done;
     }
     if (!(image = load_image(&img, &m)))
@@ -2872,6 +2873,12 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
                 if (PyErr_CheckSignals()) {
                     PyErr_Clear();
                     if (!R.stop) R.stop = 4;
+                }
+                if (stop != Py_None && !R.stop) { /* mkverify/limits.py: a deadline or a signal */
+                    PyObject *why = PyObject_CallNoArgs(stop);
+                    if (!why || PyObject_IsTrue(why) != 0) R.stop = 4;
+                    PyErr_Clear();
+                    Py_XDECREF(why);
                 }
                 if (progress != Py_None && t - last_progress > 0.5) {
                     last_progress = t;
@@ -3112,8 +3119,9 @@ static PyMethodDef methods[] = {
      "threads and of the slots of symmetric pools (what the enumerator stores with symmetry on)."},
     {"explore", (PyCFunction)(void (*)(void))py_explore, METH_VARARGS | METH_KEYWORDS,
      "explore(image, widths, los, jobs=1, max_states=0, max_depth=0, max_memory=0, fingerprint=False, "
-     "progress=None, chunk=4096, symmetry=False) -> dict\n\nBreadth-first exploration of a lowered program "
-     "(mkverify/engines/native.py builds the image)."},
+     "progress=None, chunk=4096, symmetry=False, stop=None) -> dict\n\nBreadth-first exploration of a lowered "
+     "program (mkverify/engines/native.py builds the image). progress(states, transitions, depth, seconds, memory) "
+     "and stop() are called about every 50 ms; a true stop() ends the run with stop 'interrupted'."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "mkverify._explore",

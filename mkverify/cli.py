@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .diag import MkverifyError, SourceLoc, UsageError
-from .result import EXIT_BAD_INPUT, EXIT_INTERNAL, exit_code, overall_verdict, run_to_json
+from .result import EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL, exit_code, overall_verdict, run_to_json
 
 
 def _default_models() -> list[Path]:
@@ -116,6 +116,11 @@ def main():
                    "unlocks (default: on with the native engine, off with the reference).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop exploring after SECONDS of wall-clock time for the whole command (verdict incomplete, "
+                   "exit 3, unless a violation was found); SIGINT and SIGTERM stop the same way.")
+@click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+              help="Also write the JSON document of --format json to FILE (whole or not at all).")
 @click.option("--sarif", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
               help="Also write the findings as SARIF 2.1.0 (GitHub code scanning), traces as per-CPU thread flows.")
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
@@ -125,19 +130,25 @@ def main():
 @click.option("--html", "html_dir", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
               help="Also write DIR/index.html: verdicts, lifecycle graphs, sequence charts of the traces.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
-          symmetry, atomic, max_memory, sarif, junit, markdown, html_dir):
+          symmetry, atomic, max_memory, timeout, json_file, sarif, junit, markdown, html_dir):
     """Check models (default: every model under models/) and report every violation."""
-    reports = {"sarif": sarif, "junit": junit, "markdown": markdown, "html": html_dir}
-    try:
-        results = _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs,
-                                fingerprint, symmetry, atomic, max_memory)
-    except MkverifyError as e:
-        _fail(e)
-    _print_results(results, fmt)
-    try:
-        _write_reports(results, reports)
-    except MkverifyError as e:
-        _fail(e)
+    from .limits import watch
+    reports = {"json": json_file, "sarif": sarif, "junit": junit, "markdown": markdown, "html": html_dir}
+    with watch(timeout) as stop:
+        try:
+            results = _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private,
+                                    jobs, fingerprint, symmetry, atomic, max_memory, stop)
+        except MkverifyError as e:
+            if stop.signal:  # e.g. the preprocessor, killed by the same Ctrl-C
+                click.echo(f"mkverify: {stop.reason()}", err=True)
+                sys.exit(EXIT_INCOMPLETE)
+            _fail(e)
+        # still inside: a signal now no longer stops anything, and must not cut the output or a report short
+        _print_results(results, fmt)
+        try:
+            _write_reports(results, reports)
+        except MkverifyError as e:
+            _fail(e)
     sys.exit(exit_code(overall_verdict(results)))
 
 
@@ -151,6 +162,8 @@ def _write_reports(results, reports: dict) -> None:
         return
     from .report.common import repo_root, write_report
     root = repo_root()
+    if reports.get("json"):
+        write_report(reports["json"], json.dumps(run_to_json(results), indent=2) + "\n")
     if reports.get("sarif"):
         from .report.sarif import to_sarif
         write_report(reports["sarif"], json.dumps(to_sarif(results, root), indent=2) + "\n")
@@ -167,7 +180,7 @@ def _write_reports(results, reports: dict) -> None:
 
 def _check_models(paths, engine="native", spec_path=None, cpus=None, max_states=None, depth=None, progress=None,
                   reduce_private=None, jobs=None, fingerprint=False, symmetry=None, atomic=None,
-                  max_memory=None) -> list:
+                  max_memory=None, stop=None) -> list:
     """Load, explore and prove every model: the results `check` and `report` render."""
     from . import frontend
     if engine != "native" and (jobs is not None or fingerprint or max_memory is not None or
@@ -194,18 +207,21 @@ def _check_models(paths, engine="native", spec_path=None, cpus=None, max_states=
         show = _progress_printer(progress, p.name)
         if engine == "z3":
             from .engines.bmc import explore as bmc
-            r = bmc(p, depth=depth or 0, progress=_depth_printer(progress, p.name))
+            r = bmc(p, depth=depth or 0, progress=_depth_printer(progress, p.name), stop=stop)
         elif engine == "python":
             from .engines.reference import explore
             r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
-                        reduce_private=reduce_private, atomic=bool(atomic))
+                        reduce_private=reduce_private, atomic=bool(atomic), stop=stop)
         else:
             from .engines.native import default_jobs, explore as native
             r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,
                        reduce_private=reduce_private, jobs=jobs or default_jobs(), fingerprint=fingerprint,
-                       max_memory=memory_limit, symmetry=symmetry is not False, atomic=atomic is not False)
+                       max_memory=memory_limit, symmetry=symmetry is not False, atomic=atomic is not False,
+                       stop=stop)
         if progress:
             click.echo(" " * 79 + "\r", err=True, nl=False)
+        if stop is not None and stop.signal and r.incomplete_reason.startswith("interrupted"):
+            r.notes.append(f"stopped by {stop.signal}: the statistics and findings are those of the part explored")
         if flag_outcomes[len(results)] is not None:
             from .flags import merge
             merge(r, *flag_outcomes[len(results)])
@@ -343,8 +359,9 @@ def export(path, promela, output, spec_path, reduce_private):
         if output is None:
             click.echo(text, nl=False)
         else:
+            from .report.common import write_atomic
             try:
-                output.write_text(text, encoding="utf-8")
+                write_atomic(output, text)
             except OSError as e:
                 raise UsageError(SourceLoc(str(output)), f"cannot write the model: {e.strerror or e}")
     except MkverifyError as e:

@@ -55,6 +55,10 @@ class _Stop(Exception):
     """A fatal violation ends the path."""
 
 
+class _Interrupted(Exception):
+    """The run was asked to stop (a deadline or a signal, mkverify/limits.py) while building terms."""
+
+
 class _Blocked(Exception):
     """The path is a lock held by another CPU: the step is not enabled."""
 
@@ -98,6 +102,7 @@ class Encoding:
     def __init__(self, program: ir.Program):
         self.p = program
         self.m = m = Machine(program, reduce_private=False, atomic=False)
+        self.stop = None  # set by BMC: building the step's terms takes seconds on a big model, and polls it
         bits = [32]
         for f in program.functions:
             bits += [v.type.bits for v in f.locals if isinstance(v.type, IntT)]
@@ -268,6 +273,7 @@ class Encoding:
         out = []
         decisions: list = []
         while True:
+            self.poll()
             x = _SymExec(self, s, t, decisions)
             kind = "normal"
             try:
@@ -324,6 +330,10 @@ class Encoding:
         mem, ctl, locs = s
         return list(mem) + list(ctl) + [v for lt in locs for row in lt for v in row]
 
+    def poll(self) -> None:
+        if self.stop is not None and self.stop():
+            raise _Interrupted
+
     def _subst(self, s, extra=()):
         """A function that rewrites a term over the placeholder state (and thr, lab) to one over s."""
         pairs = [(a, b) for a, b in zip(self._flat(self._p), self._flat(s)) if not a.eq(b)] + list(extra)
@@ -342,7 +352,11 @@ class Encoding:
         rhs, normal, recs, bound = self._tmpl
         sub = self._subst(s, [(self._thr, thr), (self._lab, lab)])
         nxt = self.state_vars(name)
-        defs = [a == sub(b) for a, b in zip(self._flat(nxt), rhs)]
+        defs = []
+        for k, (a, b) in enumerate(zip(self._flat(nxt), rhs)):
+            if not k & 63:
+                self.poll()
+            defs.append(a == sub(b))
         recs = [(sub(c), _Rec(r.cond, r.check, r.static, tuple(sub(x) for x in r.sym), r.fatal)) for c, r in recs]
         return nxt, defs, sub(normal), recs, sub(bound)
 
@@ -1140,14 +1154,30 @@ class _SymExec:
 class BMC:
     """Depth by depth: every finding with a shortest trace, then k-induction for the invariants."""
 
-    def __init__(self, program: ir.Program, depth: int = 0, progress=None, induction: bool = True):
+    def __init__(self, program: ir.Program, depth: int = 0, progress=None, induction: bool = True, stop=None):
         self.p = program
+        self.stop = stop  # () -> reason to stop early, or None (mkverify/limits.py)
+        self.stopped = ""
+        self.bound_hit = False
         self.k = depth or program.bounds.depth or DEFAULT_DEPTH
         self.progress = progress
         self.induction = induction
         self.enc = Encoding(program)
+        self.enc.stop = stop
+
+    def _stopping(self) -> bool:
+        if not self.stopped and self.stop is not None:
+            self.stopped = self.stop() or ""
+        return bool(self.stopped)
 
     def run(self) -> ModelResult:
+        interruptible = getattr(self.stop, "interruptible", None)
+        if interruptible is None:
+            return self._run()
+        with interruptible(z3.main_ctx().interrupt):  # a long query returns unknown when stopped
+            return self._run()
+
+    def _run(self) -> ModelResult:
         enc, m = self.enc, self.enc.m
         t0 = time.monotonic()
         solver = _solver()
@@ -1156,56 +1186,48 @@ class BMC:
         found = {}          # full key -> (check, trace labels)
         per_depth = []
         complete_at = None
-        bound_hit = False
-        init_recs = [r for r in enc.state_recs(states[0]) if z3.is_true(z3.simplify(r.cond))]
-        for r in init_recs:
-            self._record(found, r, None, [])
-        for d in range(1, self.k + 1):
-            td = time.monotonic()
-            if d == 1 and init_recs:
-                break   # a violating initial state is a dead end
-            prev = states[d - 1]
-            thr = z3.BitVec(f"thr{d}", enc.W)
-            lab = z3.BitVec(f"lab{d}", enc.W)
-            nxt, defs, normal, recs, bound_cond = enc.transition(prev, thr, lab, f"s{d}")
-            solver.add(*defs)
-            sel.append((thr, lab))
-            states.append(nxt)
-            # the step's own violations (its last step), then the violations of the state it reaches
-            candidates = [(c, r) for c, r in recs] + [(z3.And(normal, r.cond), r) for r in enc.state_recs(nxt)]
-            self._search(solver, candidates, found, sel)
-            if not z3.is_false(z3.simplify(bound_cond)):
-                solver.push()
-                solver.add(bound_cond)
-                bound_hit = bound_hit or solver.check() == z3.sat
-                solver.pop()
-            per_depth.append(round(time.monotonic() - td, 3))
-            if self.progress is not None:
-                self.progress(len(found), d, self.k, time.monotonic() - t0)
-            # later depths: this step is normal and the state it reaches is clean
-            solver.add(normal, enc.clean(nxt))
-        if not found and not bound_hit and not init_recs and self._complete(solver, states):
-            complete_at = len(per_depth)
+        init_recs = []
+        try:
+            self._depths(solver, states, sel, found, per_depth, init_recs, t0)
+        except _Interrupted:
+            self._stopping()
+        bound_hit = self.bound_hit
+        try:
+            if not found and not bound_hit and not init_recs and not self._stopping() and \
+                    self._complete(solver, states) and not self._stopping():
+                complete_at = len(per_depth)
+        except _Interrupted:
+            self._stopping()
         findings = [self._finding(check, path, key) for key, (check, path) in found.items()]
         sort_findings(findings)
         notes, proved = [], []
         incomplete = ""
         if bound_hit:
             incomplete = "an IDR needed more than idr_capacity entries within the depth bound"
+        if self.stopped:
+            incomplete = f"{self.stopped} after {len(per_depth)} of {self.k} depths"
         if not findings and complete_at is None and not incomplete:
             incomplete = f"bounded to depth {self.k}: no violation within {self.k} steps"
-        if self.induction and complete_at is None and not bound_hit and self.p.invariants:
+        if self.induction and complete_at is None and not bound_hit and self.p.invariants and not self.stopped:
             inv_found = {key[1] for key in found if key[0] == "invariant"}
             t_ind = time.monotonic()
             for inv in self.p.invariants:
                 if inv.name in inv_found:
                     continue
+                if self._stopping():
+                    notes.append(f"invariant '{inv.name}': k-induction not tried ({self.stopped})")
+                    continue
                 if time.monotonic() - t_ind > INDUCTION_BUDGET_S:
                     notes.append(f"invariant '{inv.name}': bounded to depth {self.k} (k-induction not tried: the "
                                  f"{INDUCTION_BUDGET_S} s given to induction were spent)")
                     continue
-                kk = self._induct(inv, min(self.k, 3))
-                if kk:
+                try:
+                    kk = self._induct(inv, min(self.k, 3))
+                except _Interrupted:
+                    kk = 0
+                if self._stopping():
+                    notes.append(f"invariant '{inv.name}': k-induction not finished ({self.stopped})")
+                elif kk:
                     proved.append(inv.name)
                     notes.append(f"invariant '{inv.name}': proved for every depth by {kk}-induction")
                 else:
@@ -1220,6 +1242,41 @@ class BMC:
         stats = Stats(0, 0, depth, time.monotonic() - t0, "z3",
                       {"bound": self.k, "seconds_per_depth": per_depth, "proved": proved})
         return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, [])
+
+    def _depths(self, solver, states, sel, found, per_depth, init_recs, t0) -> None:
+        """Depth by depth to self.k: every new finding at each depth (_search), into `found`."""
+        enc = self.enc
+        init_recs.extend(r for r in enc.state_recs(states[0]) if z3.is_true(z3.simplify(r.cond)))
+        for r in init_recs:
+            self._record(found, r, None, [])
+        for d in range(1, self.k + 1):
+            td = time.monotonic()
+            if d == 1 and init_recs:
+                break   # a violating initial state is a dead end
+            if self._stopping():
+                break
+            prev = states[d - 1]
+            thr = z3.BitVec(f"thr{d}", enc.W)
+            lab = z3.BitVec(f"lab{d}", enc.W)
+            nxt, defs, normal, recs, bound_cond = enc.transition(prev, thr, lab, f"s{d}")
+            solver.add(*defs)
+            sel.append((thr, lab))
+            states.append(nxt)
+            # the step's own violations (its last step), then the violations of the state it reaches
+            candidates = [(c, r) for c, r in recs] + [(z3.And(normal, r.cond), r) for r in enc.state_recs(nxt)]
+            self._search(solver, candidates, found, sel)
+            if self._stopping():
+                break   # this depth's search may be unfinished: it does not count
+            if not z3.is_false(z3.simplify(bound_cond)):
+                solver.push()
+                solver.add(bound_cond)
+                self.bound_hit = self.bound_hit or solver.check() == z3.sat
+                solver.pop()
+            per_depth.append(round(time.monotonic() - td, 3))
+            if self.progress is not None:
+                self.progress(len(found), d, self.k, time.monotonic() - t0)
+            # later depths: this step is normal and the state it reaches is clean
+            solver.add(normal, enc.clean(nxt))
 
     def _complete(self, solver, states) -> bool:
         """Is every reachable state within len(states) - 1 steps? True when no simple path (states pairwise
@@ -1250,7 +1307,7 @@ class BMC:
                 fresh.append(z3.And(c, *block))
             solver.push()
             solver.add(z3.Or(fresh))
-            if solver.check() != z3.sat:
+            if solver.check() != z3.sat:   # unsat: no other finding here; unknown: stopped (self._stopping)
                 solver.pop()
                 return
             model = solver.model()
@@ -1331,6 +1388,7 @@ def _solver():
     return z3.SolverFor("QF_BV")
 
 
-def explore(program: ir.Program, depth: int = 0, progress=None, induction: bool = True) -> ModelResult:
+def explore(program: ir.Program, depth: int = 0, progress=None, induction: bool = True,
+            stop=None) -> ModelResult:
     """Bounded model checking of `program` to `depth` (else the spec's, else DEFAULT_DEPTH)."""
-    return BMC(program, depth, progress, induction).run()
+    return BMC(program, depth, progress, induction, stop).run()

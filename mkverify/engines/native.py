@@ -553,8 +553,9 @@ class NativeExplorer:
 
     def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
                  reduce_private: bool = True, jobs: int = 1, fingerprint: bool = False, max_memory: int = 0,
-                 symmetry: bool = True, atomic: bool = False):
+                 symmetry: bool = True, atomic: bool = False, stop=None):
         self.p = program
+        self.stop = stop  # () -> reason to stop early, or None (mkverify/limits.py)
         self.low = Lowered(program, reduce_private, symmetry, atomic)
         self.m = self.low.m
         self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
@@ -574,7 +575,8 @@ class NativeExplorer:
             self.progress(states, transitions, depth, seconds)
         r = ext.explore(low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
                         max_depth=self.max_depth, max_memory=self.max_memory, fingerprint=self.fingerprint,
-                        progress=progress if self.progress is not None else None, symmetry=self.symmetry)
+                        progress=progress if self.progress is not None else None, symmetry=self.symmetry,
+                        stop=self.stop)
         self.raw = r
         if r["error"] is not None:
             kind, loc, aux = r["error"]
@@ -598,7 +600,7 @@ class NativeExplorer:
         elif stop == "memory":
             incomplete = f"memory bound {self.max_memory:,} bytes reached"
         elif stop == "interrupted":
-            incomplete = "interrupted"
+            incomplete = (self.stop() if self.stop is not None else None) or "interrupted"
         elif stop == "depth":
             incomplete = f"depth bound {self.max_depth} reached"
         findings = [self._finding(key, path) for key, _length, path in r["findings"]]
@@ -674,6 +676,6 @@ class NativeExplorer:
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None, reduce_private: bool = True,
             jobs: int = 1, fingerprint: bool = False, max_memory: int = 0, symmetry: bool = True,
-            atomic: bool = True) -> ModelResult:
+            atomic: bool = True, stop=None) -> ModelResult:
     return NativeExplorer(program, max_states, depth, progress, reduce_private, jobs, fingerprint,
-                          max_memory, symmetry=symmetry, atomic=atomic).run()
+                          max_memory, symmetry=symmetry, atomic=atomic, stop=stop).run()

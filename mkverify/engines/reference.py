@@ -23,8 +23,9 @@ class Explorer:
     """BFS over one program. `run()` returns a ModelResult."""
 
     def __init__(self, program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
-                 reduce_private: bool = True, atomic: bool = False):
+                 reduce_private: bool = True, atomic: bool = False, stop=None):
         self.p = program
+        self.stop = stop  # () -> reason to stop early, or None (mkverify/limits.py)
         self.m = Machine(program, reduce_private=reduce_private, atomic=atomic)
         self.max_states = max_states or program.bounds.max_states or DEFAULT_MAX_STATES
         self.max_depth = depth or program.bounds.depth
@@ -75,6 +76,11 @@ class Explorer:
             for si in frontier:
                 s = states[si]
                 for lab in m.enabled(s):
+                    if self.stop is not None and not transitions & 1023:
+                        why = self.stop()
+                        if why:
+                            incomplete = why
+                            break
                     try:
                         ns, viols, x = m.step(s, lab)
                     except BoundHit as b:
@@ -191,5 +197,5 @@ def coverage(program: ir.Program, m: Machine, taken: dict) -> list[dict]:
 
 
 def explore(program: ir.Program, max_states: int = 0, depth: int = 0, progress=None,
-            reduce_private: bool = True, atomic: bool = False) -> ModelResult:
-    return Explorer(program, max_states, depth, progress, reduce_private, atomic).run()
+            reduce_private: bool = True, atomic: bool = False, stop=None) -> ModelResult:
+    return Explorer(program, max_states, depth, progress, reduce_private, atomic, stop).run()

@@ -1,0 +1,187 @@
+"""Hard limits stop a run cleanly (issue 6): `--timeout`, SIGTERM and SIGINT give the verdict
+`incomplete` and exit 3 (1 when a violation was already found), the statistics so far, every finding
+made so far with its whole trace, and every report file whole. A second Ctrl-C aborts at once.
+
+The runs are real `mkverify check` processes. A signal is sent once the exploration is under way,
+which the test sees on the progress line (`--progress`), so nothing depends on the machine's speed;
+the time limits are checked for the verdict, with a generous bound on the wall time ("no hang").
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import jsonschema
+import pytest
+
+from mkverify.limits import Stop, watch
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((REPO / "mkverify" / "schemas" / "output.schema.json").read_text())
+FIXED = ["models/multikernel/fixed", "--spec", "specs/multikernel-fixed.toml"]
+V2 = ["models/multikernel/v2", "--spec", "specs/multikernel-v2.toml"]
+#: a run that takes minutes: the fixed model with three CPUs, every interleaving (native engine)
+LONG_NATIVE = FIXED + ["--cpus", "3", "--no-symmetry", "--no-atomic-sections", "-j", "1", "--max-memory", "4G"]
+#: the same model on the reference explorer, which takes minutes with the spec's two CPUs
+LONG_PYTHON = FIXED + ["--engine", "python"]
+HANG = 120  # seconds: a run that has not ended this long after it was told to stop hangs
+
+
+def start(args, cwd=REPO):
+    return subprocess.Popen([sys.executable, "-m", "mkverify", "check", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, CI="1", COLUMNS="200"))
+
+
+def wait_for_progress(proc, until=lambda depth: True) -> str:
+    """Read the progress line from stderr until it shows a depth that `until` accepts."""
+    seen = ""
+    while True:
+        ch = proc.stderr.read(1)
+        assert ch, f"the run ended before it showed progress: {seen[-500:]}"
+        seen += ch
+        m = re.search(r"states, [\d,]+/s, depth (\d+)[^\r]*\r$", seen)
+        if m and until(int(m.group(1))):
+            return seen
+
+
+def finish(proc, seen=""):
+    out, err = proc.communicate(timeout=HANG)
+    err = seen + err
+    assert "Traceback" not in err, err[-3000:]
+    return proc.returncode, out, err
+
+
+def model_of(out: str) -> dict:
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    return doc["models"][0]
+
+
+# ---------------------------------------------------------------- --timeout
+
+@pytest.mark.parametrize("engine,args,limit", [
+    ("native", LONG_NATIVE, 3),
+    ("python", LONG_PYTHON, 3),
+    ("z3", FIXED + ["--engine", "z3", "--depth", "60"], 8),
+])
+def test_timeout_stops_each_engine_with_the_partial_statistics(engine, args, limit):
+    t0 = time.monotonic()
+    code, out, err = finish(start([*args, "--timeout", str(limit), "--format", "json"]))
+    wall = time.monotonic() - t0
+    m = model_of(out)
+    assert code == 3, err
+    assert m["verdict"] == "incomplete" and m["incomplete_reason"].startswith(f"time limit {limit} s reached")
+    assert m["stats"]["engine"] == engine
+    if engine == "z3":
+        assert re.search(r"after \d+ of 60 depths", m["incomplete_reason"])
+    else:
+        assert m["stats"]["states"] > 1 and m["stats"]["transitions"] > 0
+        assert m["stats"]["seconds"] <= limit + 1   # the exploration's own time
+    assert wall < limit + HANG
+
+
+def test_a_timeout_that_is_not_reached_changes_nothing():
+    code, out, _ = finish(start(["docs/examples/table-fixed.c", "--timeout", "600", "--format", "json"]))
+    m = model_of(out)
+    assert code == 0 and m["verdict"] == "ok" and "incomplete_reason" not in m
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_bad_timeout_is_a_usage_error(value):
+    code, out, err = finish(start(["docs/examples/table-fixed.c", "--timeout", value]))
+    assert code == 2 and "--timeout" in err and not out
+
+
+# ---------------------------------------------------------------- signals
+
+@pytest.mark.parametrize("sig,args", [(signal.SIGTERM, LONG_NATIVE), (signal.SIGINT, LONG_PYTHON)],
+                         ids=["SIGTERM-native", "SIGINT-python"])
+def test_a_signal_stops_the_run_and_every_report_is_whole(tmp_path, sig, args):
+    files = {"json": tmp_path / "out" / "r.json", "sarif": tmp_path / "out" / "r.sarif",
+             "junit": tmp_path / "out" / "r.xml", "markdown": tmp_path / "out" / "r.md"}
+    proc = start([*args, "--progress", "--format", "json", *[a for k, f in files.items() for a in (f"--{k}", f)],
+                  "--html", tmp_path / "html"])
+    seen = wait_for_progress(proc)
+    proc.send_signal(sig)
+    code, out, err = finish(proc, seen)
+    m = model_of(out)
+    assert code == 3, err[-2000:]
+    assert m["verdict"] == "incomplete" and m["incomplete_reason"] == "interrupted"
+    assert any(f"stopped by {sig.name}" in n for n in m["notes"])
+    assert m["stats"]["states"] > 1
+    # every report file is there and whole
+    assert files["json"].read_text() == out
+    sarif = json.loads(files["sarif"].read_text())
+    assert sarif["runs"][0]["invocations"][0]["executionSuccessful"] is True
+    from junitparser import JUnitXml
+    suite = next(iter(JUnitXml.fromfile(str(files["junit"]))))
+    assert suite.tests > 0
+    assert "interrupted" in files["markdown"].read_text()
+    assert (tmp_path / "html" / "index.html").read_text().rstrip().endswith("</html>")
+    assert not [p for p in tmp_path.rglob("*.tmp")], "a temporary report file was left behind"
+
+
+def test_findings_made_before_the_stop_are_reported_in_full():
+    """The reference explorer finds v2's first leak at depth 20 and its first dangling reference at 24
+    (docs/findings.md); stopped past depth 25, both come with their whole traces, and the verdict
+    stays `violations` (exit 1), with the reason it is incomplete."""
+    proc = start([*V2, "--engine", "python", "--progress", "--format", "json"])
+    seen = wait_for_progress(proc, until=lambda depth: depth >= 26)
+    proc.send_signal(signal.SIGINT)
+    code, out, err = finish(proc, seen)
+    m = model_of(out)
+    assert code == 1, err[-2000:]
+    assert m["verdict"] == "violations" and m["incomplete_reason"] == "interrupted"
+    found = {f["check"]: f for f in m["findings"] if not f["check"].startswith("flag-")}
+    assert {"leak", "dangling-reference"} <= set(found)
+    for f in found.values():
+        assert f["trace"] and [s["step"] for s in f["trace"]] == list(range(1, len(f["trace"]) + 1))
+        assert all(s["action"] and s["file"] for s in f["trace"])
+    # as short as those of a complete run (the native engine's, at the same granularity)
+    full = model_of(finish(start([*V2, "--no-atomic-sections", "--format", "json"]))[1])
+    whole = {f["check"]: f for f in full["findings"]}
+    for check in ("leak", "dangling-reference"):
+        assert len(found[check]["trace"]) == len(whole[check]["trace"])
+
+
+def test_a_second_ctrl_c_aborts_at_once():
+    proc = start([*LONG_PYTHON, "--progress"])
+    seen = wait_for_progress(proc)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    code, out, err = finish(proc, seen)
+    assert code == 3 and "interrupted" in err
+
+
+# ---------------------------------------------------------------- the Stop object
+
+def test_stop_gives_the_deadline_as_the_reason():
+    stop = Stop(0.05)
+    assert stop() is None
+    time.sleep(0.1)
+    assert stop() == "time limit 0.05 s reached" and stop.remaining() == 0
+    assert Stop(None)() is None and Stop(None).remaining() is None
+
+
+def test_the_watcher_interrupts_a_c_call_once_the_deadline_passes():
+    """z3's Context.interrupt is called from the watcher thread, while the main thread is busy."""
+    calls = []
+    with watch(0.2) as stop:
+        with stop.interruptible(lambda: calls.append(time.monotonic())):
+            t0 = time.monotonic()
+            while not calls and time.monotonic() - t0 < 10:
+                time.sleep(0.01)
+    assert calls and 0.15 <= calls[0] - t0 < 5
+
+
+def test_the_handlers_are_restored_afterwards():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with watch(None):
+        assert signal.getsignal(signal.SIGTERM) not in (before[0], signal.SIG_DFL)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
