@@ -2031,7 +2031,18 @@ static int buf_need(Buf *b, i64 more, i64 *mem)
 typedef struct {
     Key key;
     i64 len, gid, label; /* trace length; the state (label -1) or the parent of the step (label >= 0) */
+    u64 ord;             /* which of the equally short candidates is kept: see ORD_STEP (content, not gid) */
 } Finding;
+
+/* Which trace is reported must not depend on the number of threads (issue 6: the same JSON for every
+ * -j), and is the reference explorer's: the state found first in breadth-first order. Each state of a
+ * layer has a rank, its place in that order; the steps out of a layer are ordered by (rank of the
+ * source, label), ORD_STEP. A state's parent is the step into it with the lowest ORD_STEP, and a state's
+ * rank its place among its layer's states by that lowest ORD_STEP (rank_layer); a finding is the
+ * equally short candidate with the lowest ORD_STEP. None of it depends on which partition holds a
+ * state or when its items arrive. (Fingerprint mode cannot find a stored state again, so there the
+ * first arrival is the parent and a state's rank its gid: the same as the reference with -j 1.) */
+#define ORD_STEP(rank, lab) (((u64)(rank) << 16) | ((u64)(lab) & 0xffff))
 
 enum { IT_SUCC = 1, IT_FATAL = 2, IT_BOUND = 3 };
 #define ITEM_HDR 4
@@ -2098,6 +2109,10 @@ typedef struct __attribute__((aligned(64))) { /* one per thread: no cache line s
     i64 nblk, cblk, freed;   /* blocks allocated, block slots, blocks released */
     i64 n;                   /* states owned */
     u32 *parent;
+    u64 *lkey;               /* exact: ORD_STEP of the parent of each state of the next layer (index - lend) */
+    i64 lkcap;
+    u64 *lrank;              /* exact: the rank of each state of the current layer (index - lstart) */
+    i64 lrcap;
     u32 *hash;               /* exact: the low bits of each state's hash, for growing the table */
     uint16_t *label;
     unsigned char *dead;     /* one bit per state */
@@ -2255,7 +2270,9 @@ static int admit(Run *R)
 
 /* insert a packed state with hash h; returns its local index, or -1 if already present, -2 on no memory,
    -3 when the state bound leaves no room for it */
-static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
+/* the state's local index, -1 when it is already stored (exact mode: its index in *dup), -2 out of
+ * memory, -3 the state bound */
+static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h, i64 *dup)
 {
     if ((P->n + 1) * 10 > P->tcap * 7 && table_rebuild(R, P, P->tcap * 2))
         return -2;
@@ -2281,8 +2298,10 @@ static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
             u32 e = P->tab[k];
             if (!e)
                 break;
-            if (!memcmp(state_at(R, P, e - 1), s, (size_t)R->L.sbytes))
+            if (!memcmp(state_at(R, P, e - 1), s, (size_t)R->L.sbytes)) {
+                *dup = (i64)e - 1;
                 return -1;
+            }
             k = (k + 1) & mask;
         }
         if (!admit(R))
@@ -2298,14 +2317,15 @@ static i64 insert(Run *R, Part *P, const unsigned char *s, u64 h)
     return li;
 }
 
-static void record(Part *P, const Key *k, i64 len, i64 gid, i64 label)
+static void record(Part *P, const Key *k, i64 len, i64 gid, i64 label, u64 ord)
 {
     for (int q = 0; q < P->nfnd; q++) {
         Finding *f = &P->fnd[q];
         if (memcmp(&f->key, k, sizeof *k))
             continue;
-        if (len < f->len || (len == f->len && (gid < f->gid || (gid == f->gid && label < f->label)))) {
-            f->len = len; f->gid = gid; f->label = label;
+        if (len < f->len || (len == f->len && (ord < f->ord || (ord == f->ord && (gid < f->gid ||
+                                                                                 (gid == f->gid && label < f->label)))))) {
+            f->len = len; f->gid = gid; f->label = label; f->ord = ord;
         }
         return;
     }
@@ -2317,7 +2337,7 @@ static void record(Part *P, const Key *k, i64 len, i64 gid, i64 label)
         P->cfnd = nc;
     }
     Finding *f = &P->fnd[P->nfnd++];
-    f->key = *k; f->len = len; f->gid = gid; f->label = label;
+    f->key = *k; f->len = len; f->gid = gid; f->label = label; f->ord = ord;
 }
 
 static void cover(Part *P, const Mach *x)
@@ -2424,7 +2444,7 @@ static void phase_a(Run *R, Part *P)
             it[0] = (u64)(s == S_OK ? IT_SUCC : s == S_FATAL ? IT_FATAL : IT_BOUND) | ((u64)nv << 8) |
                     ((u64)nsv << 16);
             it[1] = (u64)pg;
-            it[2] = (u64)lab;
+            it[2] = ORD_STEP(R->fp ? (u64)pg : P->lrank[li - P->lstart], lab); /* label and order (phase B) */
             it[3] = h;
             if (nv)
                 memcpy(it + ITEM_HDR, stepv, sizeof(Key) * (size_t)nv);
@@ -2440,6 +2460,50 @@ static void phase_a(Run *R, Part *P)
 }
 
 /* phase B: insert the items addressed to this partition, in stream order */
+typedef struct { u64 key; i64 li; int p; } Ranked;
+
+static int by_key(const void *a, const void *b)
+{
+    u64 x = ((const Ranked *)a)->key, y = ((const Ranked *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* at the end of a layer (exact mode): the rank of each state of the next one, by its parent's ORD_STEP,
+ * which is unique (one state per source and label); -1 out of memory */
+static int rank_layer(Run *R)
+{
+    i64 total = 0;
+    for (int p = 0; p < R->N; p++)
+        total += R->parts[p].n - R->parts[p].lend;
+    if (!total)
+        return 0;
+    Ranked *all = malloc((size_t)total * sizeof(Ranked));
+    if (!all)
+        return -1;
+    i64 k = 0;
+    for (int p = 0; p < R->N; p++) {
+        Part *P = &R->parts[p];
+        i64 n = P->n - P->lend;
+        if (n > P->lrcap) {
+            u64 *nr = realloc(P->lrank, (size_t)n * sizeof(u64));
+            if (!nr) { free(all); return -1; }
+            __atomic_add_fetch(&R->mem, (n - P->lrcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
+            P->lrank = nr;
+            P->lrcap = n;
+        }
+        for (i64 j = 0; j < n; j++, k++) {
+            all[k].key = P->lkey[j];
+            all[k].li = j;
+            all[k].p = p;
+        }
+    }
+    qsort(all, (size_t)total, sizeof(Ranked), by_key);
+    for (k = 0; k < total; k++)
+        R->parts[all[k].p].lrank[all[k].li] = (u64)k;
+    free(all);
+    return 0;
+}
+
 static void phase_b(Run *R, Part *P)
 {
     for (int src = 0; src < R->N; src++) {
@@ -2451,8 +2515,8 @@ static void phase_b(Run *R, Part *P)
             u64 *it = b->w + pos;
             int type = (int)(it[0] & 0xff);
             int nv = (int)((it[0] >> 8) & 0xff), nsv = (int)((it[0] >> 16) & 0xff);
-            i64 pg = (i64)it[1], lab = (i64)it[2];
-            u64 h = it[3];
+            i64 pg = (i64)it[1], lab = (i64)(it[2] & 0xffff);
+            u64 ord = it[2], h = it[3];
             pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
             if (type == IT_BOUND) {
                 R->stop = 2;
@@ -2462,21 +2526,44 @@ static void phase_b(Run *R, Part *P)
             P->transitions++;
             const Key *ks = (const Key *)(it + ITEM_HDR);
             for (int k = 0; k < nv; k++)
-                record(P, &ks[k], R->layer + 1, pg, lab);
+                record(P, &ks[k], R->layer + 1, pg, lab, ord);
             if (type != IT_SUCC)
                 continue;
             const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN);
-            i64 li = insert(R, P, s, h);
+            i64 dup = -1;
+            i64 li = insert(R, P, s, h, &dup);
             if (li == -2) { P->oom = 1; return; }
             if (li == -3) { R->stop = 1; return; }
-            if (li < 0)
+            if (li < 0) {
+                /* found again in the layer that found it: keep the parent with the lowest ord */
+                if (dup >= P->lend && ord < P->lkey[dup - P->lend]) {
+                    P->lkey[dup - P->lend] = ord;
+                    P->parent[dup] = (u32)pg;
+                    P->label[dup] = (uint16_t)lab;
+                    for (int k = 0; k < nsv; k++) /* its violations: now found at this earlier step */
+                        record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, dup), -1, ord);
+                }
                 continue;
+            }
             P->parent[li] = (u32)pg;
             P->label[li] = (uint16_t)lab;
+            if (!R->fp) {
+                i64 k = li - P->lend;
+                if (k >= P->lkcap) {
+                    i64 nc = P->lkcap ? P->lkcap * 2 : 1024;
+                    while (nc <= k) nc *= 2;
+                    u64 *nk = realloc(P->lkey, (size_t)nc * sizeof(u64));
+                    if (!nk) { P->oom = 1; return; }
+                    __atomic_add_fetch(&R->mem, (nc - P->lkcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
+                    P->lkey = nk;
+                    P->lkcap = nc;
+                }
+                P->lkey[k] = ord;
+            }
             if (nsv) {
                 P->dead[li >> 3] |= (unsigned char)(1 << (li & 7));
                 for (int k = 0; k < nsv; k++)
-                    record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, li), -1);
+                    record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, li), -1, ord);
             }
             if (R->max_states && __atomic_load_n(&R->total, __ATOMIC_RELAXED) >= R->max_states) {
                 R->stop = 1;
@@ -2619,7 +2706,7 @@ static void free_part(Run *R, Part *P)
     free(P->best); free(P->cand);
     for (i64 k = 0; k < P->nblk; k++)
         free(P->blk[k]);
-    free(P->blk); free(P->parent); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
+    free(P->blk); free(P->parent); free(P->lkey); free(P->lrank); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
     free(P->fnd); free(P->cov);
 }
 
@@ -2782,7 +2869,8 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         u64 h = mix64(vec_hash(&R.L, w0, R.hmul));
         int p = part_of(&R, h);
         Part *P = &R.parts[p];
-        i64 li = insert(&R, P, (unsigned char *)P0->pbuf, h);
+        i64 dup = -1;
+        i64 li = insert(&R, P, (unsigned char *)P0->pbuf, h, &dup);
         if (li < 0) { PyErr_NoMemory(); goto done; }
         P->parent[li] = ROOT_PARENT;
         P->label[li] = 0;
@@ -2790,11 +2878,16 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         if (P->mach.nviol) {
             P->dead[0] |= 1;
             for (int k = 0; k < P->mach.nviol; k++)
-                record(P, &P->mach.viol[k], 0, gid_of(&R, p, li), -1);
+                record(P, &P->mach.viol[k], 0, gid_of(&R, p, li), -1, 0);
         }
         for (int q = 0; q < R.N; q++) {
             R.parts[q].lstart = 0;
             R.parts[q].lend = R.parts[q].n;
+        }
+        if (!R.fp) { /* the initial state's rank */
+            P->lrank = calloc(1, sizeof(u64));
+            if (!P->lrank) { PyErr_NoMemory(); goto done; }
+            P->lrcap = 1;
         }
         if (R.max_states == 1)
             R.stop = 1;
@@ -2904,6 +2997,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         }
         if (newlive)
             R.layer++;
+        if (!R.fp && rank_layer(&R)) { oom = 1; break; }
         for (int p = 0; p < R.N; p++) {
             Part *P = &R.parts[p];
             P->lstart = P->lend;
@@ -2945,7 +3039,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         for (int p = 0; p < R.N; p++)
             for (int q = 0; q < R.parts[p].nfnd; q++)
                 if (p) record(&R.parts[0], &R.parts[p].fnd[q].key, R.parts[p].fnd[q].len, R.parts[p].fnd[q].gid,
-                              R.parts[p].fnd[q].label);
+                              R.parts[p].fnd[q].label, R.parts[p].fnd[q].ord);
         Part *P0 = &R.parts[0];
         for (int q = 0; q < P0->nfnd; q++) {
             Finding *f = &P0->fnd[q];
