@@ -187,3 +187,43 @@ def test_the_handlers_are_restored_afterwards():
     with watch(None):
         assert signal.getsignal(signal.SIGTERM) not in (before[0], signal.SIG_DFL)
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+# ---------------------------------------------------------------- report files
+
+def test_two_runs_writing_the_same_report_files_do_not_corrupt_them(tmp_path):
+    """Each report is written to a temporary file of its own and renamed over the old one, so two
+    runs into the same paths leave one run's files, each whole."""
+    out = tmp_path / "out"
+    args = ["docs/examples/table.c", "--format", "json", "--json", out / "r.json", "--sarif", out / "r.sarif",
+            "--junit", out / "r.xml", "--markdown", out / "r.md", "--html", out / "html"]
+    procs = [start(args) for _ in range(3)]
+    results = [finish(p) for p in procs]
+    assert {code for code, _, _ in results} == {1}
+    assert (out / "r.json").read_text() in [o for _, o, _ in results]   # one run's document, whole
+    json.loads((out / "r.sarif").read_text())
+    from junitparser import JUnitXml
+    JUnitXml.fromfile(str(out / "r.xml"))
+    assert (out / "html" / "index.html").read_text().rstrip().endswith("</html>")
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_killed_run_leaves_the_previous_report_or_a_whole_new_one(tmp_path):
+    """SIGKILL at moments spread over a run that writes its reports: each report file is afterwards
+    either the previous one or a whole new one, never a part."""
+    sarif, md = tmp_path / "r.sarif", tmp_path / "r.md"
+    args = [*V2, "-j", "1", "--sarif", sarif, "--markdown", md]
+    t0 = time.monotonic()
+    code, _, _ = finish(start(args))
+    took = time.monotonic() - t0
+    assert code == 1
+    old = sarif.read_bytes(), md.read_bytes()
+    sarif.write_bytes(b"{}\n")   # a previous file, recognisably different from any new one
+    md.write_bytes(b"previous\n")
+    for k in range(8):
+        proc = start(args)
+        time.sleep(took * (0.5 + k / 14))
+        proc.kill()
+        proc.communicate(timeout=HANG)
+        assert sarif.read_bytes() in (b"{}\n", old[0])
+        assert md.read_bytes() in (b"previous\n", old[1])
