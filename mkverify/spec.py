@@ -282,6 +282,14 @@ LIFECYCLE_KEYS = {"struct", "field", "transitions"}
 INVARIANT_KEYS = {"name", "struct", "expr", "when"}
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 MAX_DOMAIN = 4096
+#: what to do about a bound outside its range (spec.md, [bounds])
+BOUND_HINTS = {
+    "cpus": "bugs in object lifecycles show with 2 or 3 CPUs; the native engine runs at most 16 host CPUs",
+    "host_cpus": "the CPUs that run entry points: 1 to cpus",
+    "idr_capacity": "an IDR of a few entries finds what a big one does; raise it when a run says the bound was hit",
+    "depth": "0 means no depth bound",
+    "max_states": "0 means the default bound (10,000,000); --max-states overrides it",
+}
 
 
 def display_path(p: Path) -> str:
@@ -373,12 +381,13 @@ def load_spec(path: Path) -> Spec:
         else:
             lo, hi = BOUND_KEYS[k]
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-                bad_value(where, f"bounds.{k} must be an integer in {lo}..{hi}, not {v!r}")
+                bad_value(where, f"bounds.{k} must be an integer in {lo}..{hi}, not {v!r}", BOUND_HINTS.get(k))
             spec.bounds[k] = Located(v, spec.loc(*where))
     cpus = spec.bounds.get("cpus", Located(2, None)).value
     host = spec.bounds.get("host_cpus", Located(min(cpus, 2), None)).value
     if host > cpus:
-        bad_value(("bounds", "host_cpus"), f"host_cpus ({host}) cannot exceed cpus ({cpus})")
+        bad_value(("bounds", "host_cpus"), f"host_cpus ({host}) cannot exceed cpus ({cpus})",
+                  "raise cpus, or run the entry points on fewer CPUs")
     for n, c in enumerate(spec.bounds.get("cpus_online", Located((), None)).value):
         if not host <= c < cpus:
             err(("bounds", "cpus_online", n), f"cpus_online names CPU {c}, but non-host CPUs are {host}..{cpus - 1}")
