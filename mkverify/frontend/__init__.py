@@ -433,7 +433,8 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
                     lo, hi = 0, 1
                 if not lo <= val <= hi:
                     raise SpecError(v.loc, f"domain value {val} is out of range for parameter '{p.name}' "
-                                           f"of type {ir.type_str(t)} ({lo}..{hi})")
+                                           f"of type {ir.type_str(t)} ({lo}..{hi})",
+                                    "give values the parameter can hold, or widen its type in the model")
                 if val not in vals:
                     vals.append(val)
             domains.append(tuple(vals))

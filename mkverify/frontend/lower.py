@@ -917,7 +917,7 @@ class FunctionLowerer:
             p, pt = self.rvalue(node.expr)
             if not isinstance(pt, PtrT):
                 self.err(node, f"type error: '*' applied to '{_src(node.expr)}' of type {type_str(pt)}, "
-                               f"which is not a pointer")
+                               f"which is not a pointer", f"drop the '*', or declare '{_src(node.expr)}' as a pointer")
             if isinstance(pt.target, VoidT):
                 self.err(node, "dereference of a void pointer")
             return ("mem", p, pt.target)

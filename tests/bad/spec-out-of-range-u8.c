@@ -1,6 +1,6 @@
 // mkverify: error = "domain value 300 is out of range for parameter 'id' of type unsigned char (0..255)"
 // mkverify: where = "spec-out-of-range-u8.toml:5:19"
-// mkverify: hint = false
+// mkverify: hint = "give values the parameter can hold"
 #include <linux/slab.h>
 
 enum obj_state { OBJ_NEW, OBJ_LIVE, OBJ_DEAD };
