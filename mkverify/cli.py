@@ -6,6 +6,7 @@ violations, 2 bad input or usage, 3 incomplete, 4 internal error.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 import sys
@@ -133,6 +134,9 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
           symmetry, atomic, max_memory, timeout, json_file, sarif, junit, markdown, html_dir):
     """Check models (default: every model under models/) and report every violation."""
     from .limits import watch
+    if timeout is not None and not math.isfinite(timeout):
+        _fail(UsageError(SourceLoc("<command line>"), f"--timeout {timeout} is not a number of seconds",
+                         "give seconds, e.g. --timeout 600"))
     reports = {"json": json_file, "sarif": sarif, "junit": junit, "markdown": markdown, "html": html_dir}
     with watch(timeout) as stop:
         try:
@@ -412,14 +416,21 @@ _click_main = main.main
 
 
 def _guarded_main(*args, **kwargs):
-    """Bad input exits 2 with a message; anything else is a bug in mkverify: exit 4, never a bare traceback."""
+    """Bad input exits 2 with a message; anything else is a bug in mkverify: exit 4, never a bare traceback.
+
+    Click runs outside its standalone mode, in which Ctrl-C would be "Aborted!" and exit 1, the code of
+    violations: here an interrupt that gets this far (a second Ctrl-C, limits.py) is exit 3."""
+    kwargs.setdefault("standalone_mode", False)
     try:
-        return _click_main(*args, **kwargs)
+        rv = _click_main(*args, **kwargs)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("mkverify: interrupted", err=True)
-        sys.exit(3)
+        sys.exit(EXIT_INCOMPLETE)
+    except click.ClickException as e:  # usage errors: click's message, exit 2
+        e.show()
+        sys.exit(e.exit_code)
     except RecursionError:
         click.echo("mkverify: error: the input is nested too deeply to process", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -428,6 +439,7 @@ def _guarded_main(*args, **kwargs):
                    "this trace:", err=True)
         click.echo(traceback.format_exc(), err=True)
         sys.exit(EXIT_INTERNAL)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 main.main = _guarded_main

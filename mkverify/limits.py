@@ -9,7 +9,9 @@ of is interrupted from a watcher thread, since a Python signal handler only
 runs once the C call returns.
 
 The first SIGINT or SIGTERM asks for a clean stop; a second SIGINT raises
-KeyboardInterrupt as usual (mkverify then exits 3 with no result).
+KeyboardInterrupt as usual (mkverify then exits 3 with no result). In the C
+enumerator, which by then is already stopping, the second one is absorbed
+and the result of the first is printed.
 """
 from __future__ import annotations
 
@@ -97,9 +99,10 @@ def watch(timeout: float | None = None):
             if rfd is not None:
                 ready, _, _ = select.select([rfd], [], [], wait)
                 if ready:
-                    data = os.read(rfd, 64)
-                    if data and not stop.signal:
-                        stop.signal = signal.Signals(data[0]).name
+                    # every signal with a Python handler is written here; only ours stop the run
+                    for byte in os.read(rfd, 64):
+                        if byte in (signal.SIGINT, signal.SIGTERM) and not stop.signal:
+                            stop.signal = signal.Signals(byte).name
             else:
                 done.wait(wait)
             if stop.reason():
@@ -111,10 +114,11 @@ def watch(timeout: float | None = None):
         yield stop
     finally:
         done.set()
-        thread.join(timeout=1)
+        thread.join(timeout=5)
         if main:
             for sig, h in old.items():
-                signal.signal(sig, h)
+                signal.signal(sig, h if h is not None else signal.SIG_DFL)  # None: installed from C
             signal.set_wakeup_fd(old_wakeup)
-            os.close(rfd)
-            os.close(wfd)
+            if not thread.is_alive():  # else it may still select() on them: leave them to the exit
+                os.close(rfd)
+                os.close(wfd)

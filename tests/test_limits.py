@@ -92,7 +92,7 @@ def test_a_timeout_that_is_not_reached_changes_nothing():
     assert code == 0 and m["verdict"] == "ok" and "incomplete_reason" not in m
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
 def test_a_bad_timeout_is_a_usage_error(value):
     code, out, err = finish(start(["docs/examples/table-fixed.c", "--timeout", value]))
     assert code == 2 and "--timeout" in err and not out
@@ -152,10 +152,32 @@ def test_findings_made_before_the_stop_are_reported_in_full():
         assert k in whole and len(f["trace"]) == len(whole[k]["trace"]), k
 
 
-def test_a_second_ctrl_c_aborts_at_once():
+def test_a_second_ctrl_c_raises_keyboard_interrupt():
+    """The first SIGINT asks for a clean stop; a second one, if the run has not ended by then, aborts."""
+    with watch(None) as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs between bytecodes
+        assert stop() == "interrupted" and stop.signal == "SIGINT"
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+
+
+def test_an_abort_exits_3_not_click_s_1():
+    """click turns KeyboardInterrupt into "Aborted!" and exit 1, the code of violations; mkverify's
+    entry point makes it exit 3 with "mkverify: interrupted"."""
+    code = ("import sys; from unittest import mock; from mkverify import cli\n"
+            "with mock.patch.object(cli, '_check_models', side_effect=KeyboardInterrupt):\n"
+            "    cli.main(['check', 'docs/examples/table.c'])\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 3 and "mkverify: interrupted" in r.stderr and "Aborted" not in r.stderr, r.stderr
+
+
+def test_two_ctrl_c_in_a_row_exit_3_without_a_traceback():
     proc = start([*LONG_PYTHON, "--progress"])
     seen = wait_for_progress(proc)
     proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     code, out, err = finish(proc, seen)
     assert code == 3 and "interrupted" in err
@@ -174,9 +196,9 @@ def test_stop_gives_the_deadline_as_the_reason():
 def test_the_watcher_interrupts_a_c_call_once_the_deadline_passes():
     """z3's Context.interrupt is called from the watcher thread, while the main thread is busy."""
     calls = []
+    t0 = time.monotonic()
     with watch(0.2) as stop:
         with stop.interruptible(lambda: calls.append(time.monotonic())):
-            t0 = time.monotonic()
             while not calls and time.monotonic() - t0 < 10:
                 time.sleep(0.01)
     assert calls and 0.15 <= calls[0] - t0 < 5
