@@ -891,7 +891,7 @@ static int idr_(Mach *x, i64 name, const i64 *a, i64 loc, i64 *res)
     i64 n = 0;
     for (i64 k = 0; k < cap; k++)
         if (w[i + 2 * k]) {
-            keys[n] = w[i + 2 * k] - 1;
+            keys[n] = (i64)((u64)w[i + 2 * k] - 1); /* a hostile image's cell may hold INT64_MIN */
             ptrs[n] = w[i + 2 * k + 1];
             n++;
         }
@@ -2480,13 +2480,17 @@ static int rank_layer(Run *R)
     Ranked *all = malloc((size_t)total * sizeof(Ranked));
     if (!all)
         return -1;
+    i64 bytes = total * (i64)sizeof(Ranked); /* counted while it lives, for the peak */
+    R->mem += bytes;
+    if (R->mem > R->peak)
+        R->peak = R->mem;
     i64 k = 0;
     for (int p = 0; p < R->N; p++) {
         Part *P = &R->parts[p];
         i64 n = P->n - P->lend;
         if (n > P->lrcap) {
             u64 *nr = realloc(P->lrank, (size_t)n * sizeof(u64));
-            if (!nr) { free(all); return -1; }
+            if (!nr) { free(all); R->mem -= bytes; return -1; }
             __atomic_add_fetch(&R->mem, (n - P->lrcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
             P->lrank = nr;
             P->lrcap = n;
@@ -2501,6 +2505,7 @@ static int rank_layer(Run *R)
     for (k = 0; k < total; k++)
         R->parts[all[k].p].lrank[all[k].li] = (u64)k;
     free(all);
+    R->mem -= bytes;
     return 0;
 }
 
@@ -2997,7 +3002,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
         }
         if (newlive)
             R.layer++;
-        if (!R.fp && rank_layer(&R)) { oom = 1; break; }
+        if (!R.fp && !R.stop && rank_layer(&R)) { oom = 1; break; } /* a stopped run needs no ranks */
         for (int p = 0; p < R.N; p++) {
             Part *P = &R.parts[p];
             P->lstart = P->lend;

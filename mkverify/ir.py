@@ -215,8 +215,6 @@ EXPR_NODES = (Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un
 BIN_OPS = frozenset(["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^", "==", "!=", "<", "<=", ">", ">=",
                      "&&", "||"])
 UN_OPS = frozenset(["-", "~", "!"])
-QUERY_NAMES = frozenset(["cpu_executes", "cpu_online", "kref_read", "refcount_read", "atomic_read",
-                         "mutex_is_locked", "cpumask_empty", "list_empty"])
 
 # ---------------------------------------------------------------- instructions
 
@@ -701,7 +699,7 @@ def validate(p: Program) -> Program:
                 err(loc, f"unknown binary operator {sub.op!r} in {where}")
             if isinstance(sub, Un) and sub.op not in UN_OPS:
                 err(loc, f"unknown unary operator {sub.op!r} in {where}")
-            if isinstance(sub, Query) and sub.name not in QUERY_NAMES:
+            if isinstance(sub, Query) and sub.name not in QUERIES:
                 err(loc, f"unknown query {sub.name} in {where}")
             if isinstance(sub, (FieldAddr, ContainerOf)):
                 sd = p.struct(sub.struct)

@@ -1204,8 +1204,10 @@ class BMC:
         incomplete = ""
         if bound_hit:
             incomplete = "an IDR needed more than idr_capacity entries within the depth bound"
-        if self.stopped:
+        if self.stopped and not bound_hit:
             incomplete = f"{self.stopped} after {len(per_depth)} of {self.k} depths"
+        elif self.stopped:  # the IDR bound's reason says what to raise; the stop goes in a note
+            notes.append(f"then {self.stopped} after {len(per_depth)} of {self.k} depths")
         if not findings and complete_at is None and not incomplete:
             incomplete = f"bounded to depth {self.k}: no violation within {self.k} steps"
         if self.induction and complete_at is None and not bound_hit and self.p.invariants and not self.stopped:
