@@ -2462,49 +2462,74 @@ static void phase_a(Run *R, Part *P)
 /* phase B: insert the items addressed to this partition, in stream order */
 typedef struct { u64 key; i64 li; int p; } Ranked;
 
-static int by_key(const void *a, const void *b)
-{
-    u64 x = ((const Ranked *)a)->key, y = ((const Ranked *)b)->key;
-    return x < y ? -1 : x > y;
-}
-
 /* at the end of a layer (exact mode): the rank of each state of the next one, by its parent's ORD_STEP,
- * which is unique (one state per source and label); -1 out of memory */
+ * which is unique (one state per source and label); -1 out of memory. The sources' ranks are dense
+ * (0 .. the layer's size - 1), so a counting sort by source rank, then by label within the few states
+ * of one source, orders them in linear time (qsort took 0.7 s of a 5 s run with two threads). */
 static int rank_layer(Run *R)
 {
-    i64 total = 0;
-    for (int p = 0; p < R->N; p++)
+    i64 total = 0, sources = 0;
+    for (int p = 0; p < R->N; p++) {
         total += R->parts[p].n - R->parts[p].lend;
+        sources += R->parts[p].lend - R->parts[p].lstart;
+    }
     if (!total)
         return 0;
     Ranked *all = malloc((size_t)total * sizeof(Ranked));
-    if (!all)
+    i64 *start = calloc((size_t)sources + 1, sizeof(i64));
+    if (!all || !start) {
+        free(all);
+        free(start);
         return -1;
-    i64 bytes = total * (i64)sizeof(Ranked); /* counted while it lives, for the peak */
+    }
+    i64 bytes = total * (i64)sizeof(Ranked) + (sources + 1) * (i64)sizeof(i64); /* counted for the peak */
     R->mem += bytes;
     if (R->mem > R->peak)
         R->peak = R->mem;
-    i64 k = 0;
     for (int p = 0; p < R->N; p++) {
         Part *P = &R->parts[p];
         i64 n = P->n - P->lend;
         if (n > P->lrcap) {
             u64 *nr = realloc(P->lrank, (size_t)n * sizeof(u64));
-            if (!nr) { free(all); R->mem -= bytes; return -1; }
+            if (!nr) { free(all); free(start); R->mem -= bytes; return -1; }
             __atomic_add_fetch(&R->mem, (n - P->lrcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
             P->lrank = nr;
             P->lrcap = n;
         }
-        for (i64 j = 0; j < n; j++, k++) {
-            all[k].key = P->lkey[j];
-            all[k].li = j;
-            all[k].p = p;
+        for (i64 j = 0; j < n; j++) {
+            u64 src = P->lkey[j] >> 16;
+            if (src >= (u64)sources) { /* cannot happen: a source is a state of the layer just expanded */
+                free(all); free(start); R->mem -= bytes;
+                return -1;
+            }
+            start[src + 1]++;
         }
     }
-    qsort(all, (size_t)total, sizeof(Ranked), by_key);
-    for (k = 0; k < total; k++)
+    for (i64 r = 0; r < sources; r++)
+        start[r + 1] += start[r];
+    for (int p = 0; p < R->N; p++) {
+        Part *P = &R->parts[p];
+        for (i64 j = 0; j < P->n - P->lend; j++) {
+            Ranked *e = &all[start[P->lkey[j] >> 16]++];
+            e->key = P->lkey[j];
+            e->li = j;
+            e->p = p;
+        }
+    }
+    /* now start[r] is the end of source r's states; order each source's few states by label */
+    for (i64 r = 0, lo = 0; r < sources; lo = start[r++]) {
+        for (i64 a = lo + 1; a < start[r]; a++) {
+            Ranked x = all[a];
+            i64 b = a;
+            for (; b > lo && all[b - 1].key > x.key; b--)
+                all[b] = all[b - 1];
+            all[b] = x;
+        }
+    }
+    for (i64 k = 0; k < total; k++)
         R->parts[all[k].p].lrank[all[k].li] = (u64)k;
     free(all);
+    free(start);
     R->mem -= bytes;
     return 0;
 }
