@@ -343,6 +343,19 @@ def ir(path, spec_path, as_json):
         click.echo(irmod.print_program(p), nl=False)
 
 
+def _emit(text: str, output, what: str) -> None:
+    """`text` on stdout, or written whole to `output` (write_atomic); a file that cannot be written is bad
+    usage (exit 2)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .report.common import write_atomic
+    try:
+        write_atomic(output, text)
+    except OSError as e:
+        raise UsageError(SourceLoc(str(output)), f"cannot write the {what}: {e.strerror or e}")
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--promela", is_flag=True, help="Write a Promela model for SPIN (the only format so far).")
@@ -359,15 +372,7 @@ def export(path, promela, output, spec_path, reduce_private):
         if not promela:
             raise UsageError(SourceLoc("<command line>"), "name the format to export to",
                              "mkverify export --promela PATH")
-        text = to_promela(frontend.load(path, spec_path), reduce_private=reduce_private)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            from .report.common import write_atomic
-            try:
-                write_atomic(output, text)
-            except OSError as e:
-                raise UsageError(SourceLoc(str(output)), f"cannot write the model: {e.strerror or e}")
+        _emit(to_promela(frontend.load(path, spec_path), reduce_private=reduce_private), output, "model")
     except MkverifyError as e:
         _fail(e)
 
@@ -390,21 +395,13 @@ def graph(path, spec_path, fmt, output, max_states, reduce_private):
     The graph is a view, not a verdict: it exits 0 even when violating states
     are in it (run `mkverify check` for the verdict), 3 when a bound cut it short."""
     from . import frontend
-    from .report.common import write_atomic
     from .report.graph import DEFAULT_MAX_STATES, incomplete_message, state_graph, to_dot, to_graphml
     from .result import EXIT_INCOMPLETE
     try:
         p = frontend.load(path, spec_path)
         bound = max_states or min(DEFAULT_MAX_STATES, p.bounds.max_states or DEFAULT_MAX_STATES)
         g, complete = state_graph(p, max_states=bound, reduce_private=reduce_private)
-        text = to_dot(g) if fmt == "dot" else to_graphml(g)
-        if output is None:
-            click.echo(text, nl=False)
-        else:
-            try:
-                write_atomic(output, text)
-            except OSError as e:
-                raise UsageError(SourceLoc(str(output)), f"cannot write the graph: {e.strerror or e}")
+        _emit(to_dot(g) if fmt == "dot" else to_graphml(g), output, "graph")
     except MkverifyError as e:
         _fail(e)
     if not complete:

@@ -27,7 +27,7 @@ SCHEMA = json.loads((REPO / "mkverify" / "schemas" / "output.schema.json").read_
 FIXED = ["models/multikernel/fixed", "--spec", "specs/multikernel-fixed.toml"]
 V2 = ["models/multikernel/v2", "--spec", "specs/multikernel-v2.toml"]
 #: a state space no engine finishes in minutes (about 10^8 states; the memory bound is a backstop)
-COUNTERS = ["tests/fixtures/limits/counters.c"]
+COUNTERS = ["tests/fixtures/limits/counters"]  # a directory: the corpus globs (fixtures/*/*.c) must not take it
 LONG_NATIVE = COUNTERS + ["-j", "2", "--max-memory", "4G"]
 LONG_PYTHON = COUNTERS + ["--engine", "python"]
 HANG = 120  # seconds: a run that has not ended this long after it was told to stop hangs
