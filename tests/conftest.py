@@ -26,6 +26,30 @@ def pytest_report_header(config):
         return f"mkverify._explore: sanitized build {os.environ['MKVERIFY_EXPLORE_SO']}"
     return None
 
+
+#: modules that each take minutes on one xdist worker (the whole suite again under ASan, the fuzz
+#: smoke runs): they start first, so that the other workers run the rest meanwhile instead of
+#: waiting for them at the end
+LONGEST_FIRST = ("test_sanitizers.py", "test_fuzz.py")
+
+
+def pytest_configure(config):
+    # with --dist loadfile, xdist would reorder the files by their number of tests (these two have few)
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(session, config, items):
+    count: dict[str, int] = {}
+    for item in items:
+        count[item.path.name] = count.get(item.path.name, 0) + 1
+    def rank(item):
+        name = item.path.name
+        first = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        return first, -count[name], name
+    items.sort(key=rank)  # stable: a file's tests keep their order
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> ("module:function" of an explore(program) -> ModelResult callable, keyword arguments).
