@@ -10,6 +10,7 @@ bash as the runner would, with its GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 import re
@@ -26,6 +27,8 @@ YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.M | re.S)
 
 #: the report options of `mkverify check` and whether each names a file or a directory
 REPORT_OPTIONS = {"--sarif": "file", "--junit": "file", "--markdown": "file", "--html": "dir"}
+#: ... and every option that writes a file, which a later step may read
+OUTPUT_OPTIONS = {**REPORT_OPTIONS, "--json": "file"}
 
 #: owner/repo[/path]@vN: an action pinned to a major version
 ACTION_REF = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w.-]+)*@v\d+$")
@@ -138,7 +141,7 @@ def _options(args: list[str]) -> dict[str, str]:
     out = {}
     for i, arg in enumerate(args):
         name, eq, value = arg.partition("=")
-        if name in REPORT_OPTIONS:
+        if name in OUTPUT_OPTIONS:
             out[name] = value if eq else args[i + 1]
     return out
 
@@ -185,7 +188,7 @@ def test_the_recipes_run_mkverify_check_with_every_report_option(recipes):
     checks = [args for args in _mkverify_commands(recipes) if args[:1] == ["check"]]
     assert checks, "no `mkverify check` line in the recipes' scripts"
     for args in checks:
-        missing = sorted(set(REPORT_OPTIONS) - set(_options(args)))
+        missing = sorted(set(REPORT_OPTIONS) - set(_options(args)))  # --json is optional
         assert not missing, f"`mkverify {shlex.join(args)}` does not write {missing}"
 
 
@@ -194,7 +197,7 @@ def test_no_step_refers_to_a_file_no_command_writes(recipes):
     for args in _mkverify_commands(recipes):
         for option, value in _options(args).items():
             written.add(value.rstrip("/"))
-            if REPORT_OPTIONS[option] == "dir":
+            if OUTPUT_OPTIONS[option] == "dir":
                 written.add(f"{value.rstrip('/')}/index.html")
     referred = set()
     for script in _scripts(recipes):
@@ -335,7 +338,7 @@ def workdir(tmp_path, monkeypatch):
 def _assert_reports_written(args: list[str], where: Path):
     for option, value in _options(args).items():
         path = where / value
-        if REPORT_OPTIONS[option] == "dir":
+        if OUTPUT_OPTIONS[option] == "dir":
             path = path / "index.html"
         assert path.is_file(), f"`mkverify {shlex.join(args)}` did not write {path.relative_to(where)}"
         assert path.stat().st_size > 0, f"`mkverify {shlex.join(args)}` wrote an empty {path.relative_to(where)}"
@@ -355,18 +358,28 @@ def test_the_recipes_mkverify_commands_run(recipes, workdir):
         _assert_reports_written(args, workdir)
 
 
+def _runner_env(workdir: Path) -> dict:
+    return dict(os.environ, GITHUB_OUTPUT=str(workdir / "github_output"),
+                GITHUB_STEP_SUMMARY=str(workdir / "step_summary"),
+                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def _run_check_step(check, workdir: Path) -> dict:
+    """The check step in bash as the runner runs it: its step outputs."""
+    proc = _bash(check["run"], _runner_env(workdir), workdir)
+    assert proc.returncode == 0, f"the check step fails by itself (exit {proc.returncode}):\n{proc.stderr}"
+    return dict(line.split("=", 1) for line in (workdir / "github_output").read_text().splitlines() if "=" in line)
+
+
 def test_github_check_and_summary_steps_run(github, workdir):
     """The check step and the steps after it that run shell, in bash, with the runner's files."""
     check, final = _final_step(github)
     steps = _steps(github)
-    github_output = workdir / "github_output"
+    env = _runner_env(workdir)
     summary = workdir / "step_summary"
-    env = dict(os.environ, GITHUB_OUTPUT=str(github_output), GITHUB_STEP_SUMMARY=str(summary),
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    proc = _bash(check["run"], env, workdir)
-    assert proc.returncode == 0, f"the check step fails by itself (exit {proc.returncode}):\n{proc.stderr}"
-    outputs = dict(line.split("=", 1) for line in github_output.read_text().splitlines() if "=" in line)
-    assert outputs.get("status") in ("0", "1"), f"outputs: {outputs}\n{proc.stderr}"
+    outputs = _run_check_step(check, workdir)
+    assert outputs.get("status") in ("0", "1"), f"outputs: {outputs}"
+    assert outputs.get("complete") == "true", f"a run that explored every model is not complete: {outputs}"
     for line in _shell_lines(check["run"]):
         if line.startswith("mkverify "):
             _assert_reports_written(_argv(line)[1:], workdir)
@@ -375,3 +388,20 @@ def test_github_check_and_summary_steps_run(github, workdir):
             proc = _bash(step["run"], env, workdir)
             assert proc.returncode == 0, f"step {step.get('name')!r} fails:\n{proc.stderr}"
     assert summary.is_file() and summary.stat().st_size > 0, "the job summary is empty"
+
+
+def test_github_does_not_upload_the_sarif_of_a_bounded_run_with_findings(github, workdir):
+    """Exit code 1 with a model cut short by a bound: violations, but the SARIF would close the alerts
+    beyond the bound, so the step must not say complete."""
+    spec = workdir / "specs" / "multikernel-v2.toml"
+    text = spec.read_text()
+    assert "\n[bounds]\n" in text
+    spec.write_text(text.replace("\n[bounds]\n", "\n[bounds]\nmax_states = 20000\n", 1))
+    check, _ = _final_step(github)
+    outputs = _run_check_step(check, workdir)
+    assert outputs.get("status") == "1", f"outputs: {outputs}"
+    models = json.loads((workdir / "mkverify.json").read_text())["models"]
+    assert any("incomplete_reason" in m and m["findings"] for m in models), "the bound did not cut the run short"
+    assert outputs.get("reports") == "true" and outputs.get("complete") != "true", f"outputs: {outputs}"
+    upload = _step_using(github, "github/codeql-action/upload-sarif")
+    assert "steps.mkverify.outputs.complete == 'true'" in str(upload.get("if")), upload.get("if")
