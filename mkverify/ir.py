@@ -302,32 +302,62 @@ class Check:
 INSTR_NODES = (Set, Load, Store, Call, Prim, Branch, Jump, Ret, Check)
 VISIBLE = (Load, Store, Prim)
 
-#: primitive name -> (number of args, result type or None). Each is one visible step.
-PRIMS: dict[str, tuple[int, Any]] = {
-    "kzalloc": (0, None),            # aux = struct; result: pointer or NULL
-    "kfree": (1, None),
-    "kref_init": (1, None), "kref_get": (1, None), "kref_get_unless_zero": (1, INT),
-    "kref_put": (1, INT), "kref_read": (1, UINT),   # kref_put: aux = release function
-    "refcount_set": (2, None), "refcount_inc": (1, None), "refcount_dec_and_test": (1, BOOL),
-    "refcount_read": (1, UINT), "refcount_inc_not_zero": (1, BOOL),
-    "atomic_read": (1, INT), "atomic_set": (2, None), "atomic_cmpxchg": (3, INT),
-    "atomic_inc": (1, None), "atomic_dec": (1, None), "atomic_dec_and_test": (1, BOOL),
-    "atomic_add": (2, None), "atomic_sub": (2, None), "atomic_inc_unless_negative": (1, BOOL),
-    "mutex_lock": (1, None), "mutex_unlock": (1, None), "mutex_trylock": (1, INT),
-    "spin_lock": (1, None), "spin_unlock": (1, None),
-    "idr_alloc": (4, INT), "idr_find": (2, None), "idr_remove": (2, None),
-    "list_add": (2, None), "list_del": (1, None), "list_del_init": (1, None), "list_empty": (1, BOOL), "init_list_head": (1, None),
-    "cpumask_empty": (1, BOOL), "cpumask_first": (1, UINT), "cpumask_set_cpu": (2, None),
-    "cpumask_clear_cpu": (2, None), "cpumask_test_cpu": (2, BOOL), "cpumask_clear": (1, None),
-    "cpu_online": (1, BOOL), "add_cpu": (1, INT), "remove_cpu": (1, INT),
-    "multikernel_kick_ap": (2, INT),
+#: what a spec may ask for (spec.py) and validate() holds every program to: [bounds] keys, pool slots,
+#: array elements and values per argument domain. Beyond them a state no longer fits in memory.
+BOUND_RANGES = {"cpus": (1, 64), "host_cpus": (1, 64), "idr_capacity": (1, 64), "depth": (0, 10**6),
+                "max_states": (0, 10**10)}
+POOL_RANGE = (0, 64)
+ARRAY_RANGE = (1, 4096)
+MAX_DOMAIN = 4096
+
+#: an argument kind of PRIMS: any pointer (an opaque kind's name means a pointer to it, "int" an integer)
+ANY_PTR = "any pointer"
+_VOIDP = PtrT(VoidT())
+
+#: primitive name -> (argument kinds, result type or None). Each is one visible step. kzalloc's struct
+#: and kref_put's release function are in the Prim's aux. The front end (frontend/lower.py) checks
+#: the C arguments against these kinds, and validate() the IR's.
+PRIMS: dict[str, tuple[tuple[str, ...], Any]] = {
+    "kzalloc": ((), None), "kfree": ((ANY_PTR,), None),
+    "kref_init": (("kref",), None), "kref_get": (("kref",), None), "kref_get_unless_zero": (("kref",), INT),
+    "kref_put": (("kref",), INT), "kref_read": (("kref",), UINT),
+    "refcount_set": (("refcount", "int"), None), "refcount_inc": (("refcount",), None),
+    "refcount_dec_and_test": (("refcount",), BOOL), "refcount_read": (("refcount",), UINT),
+    "refcount_inc_not_zero": (("refcount",), BOOL),
+    "atomic_read": (("atomic",), INT), "atomic_set": (("atomic", "int"), None),
+    "atomic_cmpxchg": (("atomic", "int", "int"), INT), "atomic_inc": (("atomic",), None),
+    "atomic_dec": (("atomic",), None), "atomic_dec_and_test": (("atomic",), BOOL),
+    "atomic_add": (("int", "atomic"), None), "atomic_sub": (("int", "atomic"), None),
+    "atomic_inc_unless_negative": (("atomic",), BOOL),
+    "mutex_lock": (("mutex",), None), "mutex_unlock": (("mutex",), None), "mutex_trylock": (("mutex",), INT),
+    "spin_lock": (("spinlock",), None), "spin_unlock": (("spinlock",), None),
+    "idr_alloc": (("idr", ANY_PTR, "int", "int"), INT), "idr_find": (("idr", "int"), _VOIDP),
+    "idr_remove": (("idr", "int"), _VOIDP),
+    "list_add": (("list_head", "list_head"), None), "list_del": (("list_head",), None),
+    "list_del_init": (("list_head",), None), "list_empty": (("list_head",), BOOL),
+    "init_list_head": (("list_head",), None),
+    "cpumask_empty": (("cpumask",), BOOL), "cpumask_first": (("cpumask",), UINT),
+    "cpumask_set_cpu": (("int", "cpumask"), None), "cpumask_clear_cpu": (("int", "cpumask"), None),
+    "cpumask_test_cpu": (("int", "cpumask"), BOOL), "cpumask_clear": (("cpumask",), None),
+    "cpu_online": (("int",), BOOL), "add_cpu": (("int",), INT), "remove_cpu": (("int",), INT),
+    "multikernel_kick_ap": (("int", ANY_PTR), INT),
 }
 
+
+def prim_arg_fits(kind: str, t) -> bool:
+    """Whether a value of type t may be passed where PRIMS names `kind` (a void * fits any pointer)."""
+    if kind == "int":
+        return isinstance(t, IntT)
+    if kind == ANY_PTR:
+        return isinstance(t, PtrT)
+    return isinstance(t, PtrT) and (t.target == OpaqueT(kind) or isinstance(t.target, VoidT))
+
+
 #: side-effect-free queries an invariant may use
-QUERIES: dict[str, tuple[int, Any]] = {
-    "kref_read": (1, UINT), "refcount_read": (1, UINT), "atomic_read": (1, INT),
-    "list_empty": (1, BOOL), "cpumask_empty": (1, BOOL), "cpu_online": (1, BOOL),
-    "cpu_executes": (1, BOOL), "mutex_is_locked": (1, BOOL),
+QUERIES: dict[str, tuple[tuple[str, ...], Any]] = {
+    "kref_read": (("kref",), UINT), "refcount_read": (("refcount",), UINT), "atomic_read": (("atomic",), INT),
+    "list_empty": (("list_head",), BOOL), "cpumask_empty": (("cpumask",), BOOL), "cpu_online": (("int",), BOOL),
+    "cpu_executes": ((ANY_PTR,), BOOL), "mutex_is_locked": (("mutex",), BOOL),
 }
 
 # ---------------------------------------------------------------- program
@@ -646,8 +676,8 @@ def validate(p: Program) -> Program:
             for f in sd.fields:
                 check_type(f.type, f.loc, stack + (t.name,))
         elif isinstance(t, ArrayT):
-            if t.n <= 0:
-                err(loc, f"array size must be positive, not {t.n}")
+            if not ARRAY_RANGE[0] <= t.n <= ARRAY_RANGE[1]:
+                err(loc, f"array size {t.n} is out of range ({ARRAY_RANGE[0]}..{ARRAY_RANGE[1]})")
             check_type(t.elem, loc, stack)
         elif isinstance(t, PtrT):
             if isinstance(t.target, StructT) and p.struct(t.target.name) is None:
@@ -685,8 +715,46 @@ def validate(p: Program) -> Program:
             err(i.loc, f"a load of {type_str(i.type)} into local %{i.dst} of {type_str(local(i.dst).type)}")
         if isinstance(i, Set) and local(i.dst) is not None and shape(local(i.dst).type) != shape(i.expr.type):
             err(i.loc, f"local %{i.dst} of {type_str(local(i.dst).type)} set to {type_str(i.expr.type)}")
+        if isinstance(i, Ret) and (i.value is None) != isinstance(f.ret, VoidT) or \
+                isinstance(i, Ret) and i.value is not None and shape(i.value.type) != shape(f.ret):
+            err(i.loc, f"{f.name} returns {type_str(f.ret)}, here "
+                       f"{'nothing' if i.value is None else type_str(i.value.type)}")
         if isinstance(i, Check) and i.kind not in ("BUG_ON", "WARN_ON"):
             err(i.loc, f"unknown check {i.kind}")
+
+    def check_value_types(sub, loc, where):
+        """Values are integers and pointers, combined as the front end combines them: arithmetic on
+        integers, == and != also on two pointers, casts within each kind, addresses computed from
+        pointers to what they point into."""
+        def bad(what):
+            err(loc, f"{what} in {where}")
+        if not isinstance(sub.type, (IntT, PtrT)):
+            bad(f"a {type(sub).__name__} of {type_str(sub.type)}, not an integer or a pointer")
+        if isinstance(sub, Bin):
+            kinds = {type(sub.left.type), type(sub.right.type)}
+            if not isinstance(sub.type, IntT) or not (kinds == {IntT} or sub.op in ("==", "!=") and kinds == {PtrT}):
+                bad(f"{type_str(sub.left.type)} {sub.op} {type_str(sub.right.type)} as {type_str(sub.type)}")
+        elif isinstance(sub, Un):
+            if not (isinstance(sub.operand.type, IntT) and isinstance(sub.type, IntT)):
+                bad(f"{sub.op} of {type_str(sub.operand.type)} as {type_str(sub.type)}")
+        elif isinstance(sub, Cast):
+            if type(sub.operand.type) is not type(sub.type):
+                bad(f"a cast of {type_str(sub.operand.type)} to {type_str(sub.type)}")
+        elif isinstance(sub, FieldAddr):
+            if sub.base.type != PtrT(StructT(sub.struct)):
+                bad(f"&...->{sub.field} of struct {sub.struct} through {type_str(sub.base.type)}")
+        elif isinstance(sub, IndexAddr):
+            bt = sub.base.type
+            if not (isinstance(bt, PtrT) and isinstance(bt.target, ArrayT) and isinstance(sub.index.type, IntT)
+                    and shape(sub.type) == shape(PtrT(bt.target.elem))):
+                bad(f"&...[{type_str(sub.index.type)}] of {type_str(bt)} as {type_str(sub.type)}")
+        elif isinstance(sub, ContainerOf):
+            sd = p.struct(sub.struct)
+            if shape(sub.ptr.type) != shape(PtrT(sd.field(sub.field).type)) or sub.type != PtrT(StructT(sub.struct)):
+                bad(f"container_of({type_str(sub.ptr.type)}, struct {sub.struct}, {sub.field}) as {type_str(sub.type)}")
+        elif isinstance(sub, Deref):
+            if not isinstance(sub.addr.type, PtrT) or shape(sub.addr.type.target) != shape(sub.type):
+                bad(f"*({type_str(sub.addr.type)}) as {type_str(sub.type)}")
 
     def check_expr(e, loc, where, local_vars=None):
         """The parts of an expression tree every engine relies on (found by tests/test_ir_fuzz.py): known
@@ -699,8 +767,13 @@ def validate(p: Program) -> Program:
                 err(loc, f"unknown binary operator {sub.op!r} in {where}")
             if isinstance(sub, Un) and sub.op not in UN_OPS:
                 err(loc, f"unknown unary operator {sub.op!r} in {where}")
-            if isinstance(sub, Query) and sub.name not in QUERIES:
-                err(loc, f"unknown query {sub.name} in {where}")
+            if isinstance(sub, Query):
+                if sub.name not in QUERIES:
+                    err(loc, f"unknown query {sub.name} in {where}")
+                kinds = QUERIES[sub.name][0]
+                if len(sub.args) != len(kinds) or not all(prim_arg_fits(k, a.type) for k, a in zip(kinds, sub.args)):
+                    err(loc, f"{sub.name}({', '.join(type_str(a.type) for a in sub.args)}) in {where}: "
+                             f"it takes ({', '.join(kinds)})")
             if isinstance(sub, (FieldAddr, ContainerOf)):
                 sd = p.struct(sub.struct)
                 if sd is None or sd.field(sub.field) is None:
@@ -717,20 +790,48 @@ def validate(p: Program) -> Program:
                     shape(sub.type) != shape(local_vars[sub.index].type):
                 err(loc, f"local %{sub.index} used as {type_str(sub.type)}, declared "
                          f"{type_str(local_vars[sub.index].type)}")
+            check_value_types(sub, loc, where)
     for s in p.structs:
         check_type(StructT(s.name), s.loc)
     for g in p.globals:
         check_type(g.type, g.loc)
 
+    def records(xs, kinds, loc, what):
+        """A tuple of fixed-shape tuples (the spec's pairs and triples), element by element."""
+        ok = isinstance(xs, tuple) and all(
+            isinstance(x, tuple) and len(x) == len(kinds) and
+            all(isinstance(v, k) and not (k is int and isinstance(v, bool)) for v, k in zip(x, kinds)) for x in xs)
+        if not ok:
+            shape = ", ".join(k.__name__ for k in kinds)
+            err(loc, f"{what} must be a tuple of ({shape}) tuples, not {xs!r:.80}")
+
     b = p.bounds
+    records(b.pools, (str, int), NOWHERE, "bounds.pools")
+    records(tuple((c,) for c in b.cpus_online) if isinstance(b.cpus_online, tuple) else b.cpus_online, (int,),
+            NOWHERE, "bounds.cpus_online")
+    records(p.enums, (str, int, str), NOWHERE, "the enum constants")
+    for e in p.entries:
+        for d in e.domains if isinstance(e.domains, tuple) else (None,):
+            records(tuple((v,) for v in d) if isinstance(d, tuple) else d, (int,), e.loc,
+                    f"a domain of entry point {e.function}")
+    for lc in p.lifecycles:
+        records(lc.states, (str, int), lc.loc, f"the states of lifecycle {lc.struct}.{lc.field}")
+        records(lc.transitions, (int, int), lc.loc, f"the transitions of lifecycle {lc.struct}.{lc.field}")
+    for k, (lo, hi) in BOUND_RANGES.items():
+        v = getattr(b, k)
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            err(NOWHERE, f"bounds.{k} must be an integer in {lo}..{hi}, not {v!r}")
+    for c in b.cpus_online:
+        if not b.host_cpus <= c < b.cpus:
+            err(NOWHERE, f"bounds.cpus_online names CPU {c}, but non-host CPUs are {b.host_cpus}..{b.cpus - 1}")
     if b.host_cpus < 1 or b.cpus < b.host_cpus:
         err(NOWHERE, f"bounds need 1 <= host_cpus <= cpus (got host_cpus={b.host_cpus}, cpus={b.cpus})")
     pools = dict(b.pools)
     for name, n in b.pools:
         if p.struct(name) is None:
             err(NOWHERE, f"pool for undefined struct {name}")
-        if n < 0:
-            err(NOWHERE, f"pool {name} has negative size {n}")
+        if not POOL_RANGE[0] <= n <= POOL_RANGE[1]:
+            err(NOWHERE, f"pool {name} has {n} slots, not {POOL_RANGE[0]}..{POOL_RANGE[1]}")
 
     gnames = {g.name for g in p.globals}
     gtypes = {g.name: g.type for g in p.globals}
@@ -743,13 +844,19 @@ def validate(p: Program) -> Program:
     for f in p.functions:
         if not f.body:
             err(f.loc, f"function {f.name} has no body")
+        if not 0 <= f.nparams <= len(f.locals):
+            err(f.loc, f"function {f.name} has {f.nparams} parameters and {len(f.locals)} locals")
+        for v in f.locals:
+            check_type(v.type, v.loc or f.loc)
+            if not isinstance(v.type, (IntT, PtrT)):
+                err(v.loc or f.loc, f"local {v.name} of {f.name} is {type_str(v.type)}: locals hold integers and pointers")
+        check_type(f.ret, f.loc)
         if not isinstance(f.body[-1], (Ret, Jump)):
             err(f.body[-1].loc, f"function {f.name} can run off its end")
         n = len(f.body)
         calls[f.name] = set()
         for i in f.body:
             for e in _instr_exprs(i):
-                check_expr(e, i.loc, f.name, f.locals)
                 for sub in _walk_expr(e):
                     if isinstance(sub, Var) and not 0 <= sub.index < len(f.locals):
                         err(i.loc, f"local %{sub.index} out of range in {f.name}")
@@ -761,6 +868,7 @@ def validate(p: Program) -> Program:
                         sd = p.struct(sub.struct)
                         if sd is None or sd.field(sub.field) is None:
                             err(i.loc, f"struct {sub.struct} has no field {sub.field}")
+                check_expr(e, i.loc, f.name, f.locals)
             if isinstance(i, (Set, Load)) and not 0 <= i.dst < len(f.locals) or \
                     isinstance(i, (Call, Prim)) and not -1 <= i.dst < len(f.locals):
                 err(i.loc, f"destination %{i.dst} out of range in {f.name}")
@@ -775,20 +883,39 @@ def validate(p: Program) -> Program:
                     err(i.loc, f"call to undefined function {i.func}")
                 if len(i.args) != callee.nparams:
                     err(i.loc, f"{i.func} takes {callee.nparams} arguments, {len(i.args)} given")
+                for k, (a, param) in enumerate(zip(i.args, callee.locals)):
+                    if shape(a.type) != shape(param.type):
+                        err(i.loc, f"argument {k + 1} of {i.func} is {type_str(a.type)}, the parameter "
+                                   f"{param.name} is {type_str(param.type)}")
+                if i.dst >= 0 and (isinstance(callee.ret, VoidT) or shape(callee.ret) != shape(f.locals[i.dst].type)):
+                    err(i.loc, f"{i.func} returns {type_str(callee.ret)}, its result goes to local %{i.dst} of "
+                               f"{type_str(f.locals[i.dst].type)}")
                 calls[f.name].add(i.func)
             if isinstance(i, Prim):
                 if i.name not in PRIMS:
                     err(i.loc, f"unknown primitive {i.name}")
-                nargs = PRIMS[i.name][0]
-                if len(i.args) != nargs:
-                    err(i.loc, f"{i.name} takes {nargs} arguments, {len(i.args)} given")
+                kinds = PRIMS[i.name][0]
+                if len(i.args) != len(kinds):
+                    err(i.loc, f"{i.name} takes {len(kinds)} arguments, {len(i.args)} given")
+                for k, (kind, a) in enumerate(zip(kinds, i.args)):
+                    if not prim_arg_fits(kind, a.type):
+                        want = "an integer" if kind == "int" else "a pointer" if kind == ANY_PTR else \
+                            type_str(PtrT(OpaqueT(kind)))
+                        err(i.loc, f"argument {k + 1} of {i.name} is {type_str(a.type)}, not {want}")
                 if i.name == "kzalloc" and i.aux not in pools:
                     err(i.loc, f"kzalloc of struct {i.aux}, which has no pool in the bounds",
                         f"add `{i.aux} = 2` under [bounds.pools] in the spec")
+                result = PtrT(StructT(i.aux)) if i.name == "kzalloc" else PRIMS[i.name][1]
+                if i.dst >= 0 and (result is None or shape(f.locals[i.dst].type) != shape(result)):
+                    err(i.loc, f"{i.name} returns {'nothing' if result is None else type_str(result)}, its result "
+                               f"goes to local %{i.dst} of {type_str(f.locals[i.dst].type)}")
                 if i.name == "kref_put":
                     rel = next((g for g in p.functions if g.name == i.aux), None)
                     if rel is None or rel.nparams != 1:
                         err(i.loc, f"kref_put release callback {i.aux} must be a model function of one argument")
+                    if rel.locals[0].type != PtrT(OpaqueT("kref")):
+                        err(i.loc, f"kref_put release callback {i.aux} takes {type_str(rel.locals[0].type)}, "
+                                   f"not struct kref *")
                     calls[f.name].add(i.aux)
     # no recursion: the call graph must be acyclic
     state: dict[str, int] = {}
@@ -814,6 +941,14 @@ def validate(p: Program) -> Program:
         for d in e.domains:
             if not d:
                 err(e.loc, f"entry point {e.function} has an empty argument domain")
+            if len(d) > MAX_DOMAIN:
+                err(e.loc, f"an argument domain of entry point {e.function} has {len(d)} values, at most {MAX_DOMAIN}")
+        for d, param in zip(e.domains, f.locals):
+            t = param.type
+            lo, hi = (-(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1) if t.signed else (0, (1 << t.bits) - 1) \
+                if isinstance(t, IntT) else (0, 0)  # a pointer parameter is passed NULL
+            if any(not lo <= v <= hi for v in d):
+                err(e.loc, f"a value of {e.function}'s {param.name} domain is outside {type_str(t)}'s {lo}..{hi}")
     for lc in p.lifecycles:
         sd = p.struct(lc.struct)
         if sd is None or sd.field(lc.field) is None or not isinstance(sd.field(lc.field).type, IntT):
@@ -821,5 +956,8 @@ def validate(p: Program) -> Program:
     for inv in p.invariants:
         if p.struct(inv.struct) is None:
             err(inv.loc, f"invariant {inv.name} ranges over undefined struct {inv.struct}")
-        check_expr(inv.expr, inv.loc, f"invariant {inv.name}")
+        check_expr(inv.expr, inv.loc, f"invariant {inv.name}", (LocalVar("self", PtrT(StructT(inv.struct))),))
+        for sub in _walk_expr(inv.expr):
+            if isinstance(sub, Var) and sub.index != 0:
+                err(inv.loc, f"local %{sub.index} in invariant {inv.name}, which has only self (%0)")
     return p

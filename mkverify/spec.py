@@ -16,6 +16,7 @@ import re
 import tomllib
 
 from .diag import SourceLoc, SpecError, did_you_mean
+from .ir import BOUND_RANGES, MAX_DOMAIN, POOL_RANGE
 
 
 class TomlLocator:
@@ -275,13 +276,11 @@ class Spec:
 
 
 TOP_KEYS = {"model", "description", "bounds", "entry", "lifecycle", "invariant", "flags"}
-BOUND_KEYS = {"cpus": (1, 64), "host_cpus": (1, 64), "idr_capacity": (1, 64), "depth": (0, 10**6),
-              "max_states": (0, 10**10), "alloc_can_fail": None, "pools": None, "cpus_online": None}
+BOUND_KEYS = {**BOUND_RANGES, "alloc_can_fail": None, "pools": None, "cpus_online": None}
 ENTRY_KEYS = {"function", "args"}
 LIFECYCLE_KEYS = {"struct", "field", "transitions"}
 INVARIANT_KEYS = {"name", "struct", "expr", "when"}
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
-MAX_DOMAIN = 4096
 #: what to do about a bound outside its range (spec.md, [bounds])
 BOUND_HINTS = {
     "cpus": "bugs in object lifecycles show with 2 or 3 CPUs; the native engine runs at most 16 host CPUs",
@@ -367,8 +366,9 @@ def load_spec(path: Path) -> Spec:
             if not isinstance(v, dict):
                 bad_value(where, "[bounds.pools] must be a table of struct = slots")
             for s, n in v.items():
-                if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 64:
-                    bad_value(("bounds", "pools", s), f"pool size for {s} must be an integer in 0..64, not {n!r}")
+                if not isinstance(n, int) or isinstance(n, bool) or not POOL_RANGE[0] <= n <= POOL_RANGE[1]:
+                    bad_value(("bounds", "pools", s), f"pool size for {s} must be an integer in "
+                                                      f"{POOL_RANGE[0]}..{POOL_RANGE[1]}, not {n!r}")
                 spec.pools[s] = Located(n, spec.loc("bounds", "pools", s))
         elif k == "alloc_can_fail":
             if not isinstance(v, bool):

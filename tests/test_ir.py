@@ -358,6 +358,111 @@ def test_validator_rejects_bounds_with_more_host_cpus_than_cpus(small):
     assert e.message == "bounds need 1 <= host_cpus <= cpus (got host_cpus=2, cpus=1)"
 
 
+# what tests/test_ir_fuzz.py found: programs that validated, and on which the engines then crashed,
+# blew up or disagreed (issue 6)
+
+def _prim_pc(p: ir.Program, fn: str, name: str) -> int:
+    return next(k for k, i in enumerate(p.function(fn).body) if isinstance(i, ir.Prim) and i.name == name)
+
+
+def test_validator_rejects_a_primitive_argument_of_the_wrong_type(small):
+    # mutex_lock on a struct pointer: the C enumerator's trace did not replay in machine.py
+    pc = _prim_pc(small, "item_del", "mutex_lock")
+    prim = small.function("item_del").body[pc]
+    it = ir.Var(0, ir.PtrT(ir.StructT("item")), LOC)
+    e = rejected(with_instr(small, "item_del", pc, dataclasses.replace(prim, args=(it,), loc=LOC)))
+    assert e.message == "argument 1 of mutex_lock is struct item *, not struct mutex *"
+    assert e.loc == LOC
+
+
+def test_validator_rejects_a_field_address_computed_from_an_integer(small):
+    body = small.function("item_add").body
+    pc = next(k for k, i in enumerate(body) if isinstance(i, ir.Store) and isinstance(i.addr, ir.FieldAddr))
+    addr = dataclasses.replace(body[pc].addr, base=ir.Const(2, ir.INT, LOC))
+    e = rejected(with_instr(small, "item_add", pc, dataclasses.replace(body[pc], addr=addr, loc=LOC)))
+    assert e.message.startswith(f"&...->{addr.field} of struct item through int in item_add")
+
+
+@pytest.mark.parametrize("op, ok", [("+", False), ("<", False), ("==", True), ("!=", True)])
+def test_validator_allows_only_equality_on_pointers(small, op, ok):
+    fn = small.function("item_add")
+    assert fn.locals[0].type == ir.INT and fn.locals[1].type == ir.PtrT(ir.StructT("item"))
+    it = ir.Var(1, fn.locals[1].type, LOC)
+    prog = with_instr(small, "item_add", first_pc(small, "item_add", ir.Set),
+                      ir.Set(0, ir.Bin(op, it, it, ir.INT, LOC), LOC))
+    if ok:
+        assert ir.validate(prog) is prog
+    else:
+        assert rejected(prog).message == f"struct item * {op} struct item * as int in item_add"
+
+
+def test_validator_rejects_a_query_argument_of_the_wrong_type(small):
+    inv = small.invariants[0]
+    self_ = ir.Var(0, ir.PtrT(ir.StructT("item")), LOC)
+    expr = ir.Bin(">", ir.Query("kref_read", (self_,), ir.UINT, LOC), ir.Const(0, ir.UINT, LOC), ir.INT, LOC)
+    e = rejected(dataclasses.replace(small, invariants=(dataclasses.replace(inv, expr=expr),)))
+    assert e.message == "kref_read(struct item *) in invariant counted: it takes (kref)"
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(pools=(("item",),)), "bounds.pools must be a tuple of (str, int) tuples"),
+    (dict(pools=(("item", 10 ** 6),)), "pool item has 1000000 slots, not 0..64"),
+    (dict(idr_capacity=-(1 << 31)), "bounds.idr_capacity must be an integer in 1..64, not -2147483648"),
+    (dict(cpus=1000, host_cpus=1), "bounds.cpus must be an integer in 1..64, not 1000"),
+    (dict(cpus_online=(0,)), "bounds.cpus_online names CPU 0, but non-host CPUs are 1..0"),
+])
+def test_validator_rejects_bounds_outside_what_a_spec_may_ask(small, change, message):
+    e = rejected(dataclasses.replace(small, bounds=dataclasses.replace(small.bounds, **change)))
+    assert e.message.startswith(message)
+
+
+def test_validator_rejects_a_result_of_a_primitive_that_returns_nothing(small):
+    # mutex_unlock's "result" into a local: the C enumerator wrote it, machine.py did not, and only the
+    # C enumerator then found a dangling reference
+    pc = _prim_pc(small, "item_del", "mutex_unlock")
+    prim = small.function("item_del").body[pc]
+    e = rejected(with_instr(small, "item_del", pc, dataclasses.replace(prim, dst=0, loc=LOC)))
+    assert e.message == "mutex_unlock returns nothing, its result goes to local %0 of struct item *"
+
+
+def test_validator_rejects_a_call_argument_of_another_type_than_the_parameter(small):
+    body = small.function("item_add").body
+    pc = first_pc(small, "item_add", ir.Call)
+    it = ir.Var(1, ir.PtrT(ir.StructT("item")), LOC)
+    e = rejected(with_instr(small, "item_add", pc, dataclasses.replace(body[pc], args=(it,), loc=LOC)))
+    assert e.message == "argument 1 of next_id is struct item *, the parameter base is int"
+
+
+def test_validator_rejects_a_local_of_an_impossible_width(small):
+    fn = small.function("item_add")
+    odd = dataclasses.replace(fn.locals[0], type=ir.IntT(0, True), loc=LOC)
+    e = rejected(with_function(small, "item_add", locals=(odd,) + fn.locals[1:]))
+    assert e.message == "an integer of 0 bits (1 to 64)"
+    assert e.loc == LOC
+
+
+def test_validator_rejects_an_invariant_reading_a_local_it_does_not_have(small):
+    inv = small.invariants[0]
+    other = ir.Var(2, ir.PtrT(ir.StructT("item")), LOC)
+    expr = ir.Bin("!=", other, ir.Const(0, ir.PtrT(ir.StructT("item")), LOC), ir.INT, LOC)
+    e = rejected(dataclasses.replace(small, invariants=(dataclasses.replace(inv, expr=expr),)))
+    assert e.message == "local %2 in invariant counted, which has only self (%0)"
+
+
+def test_validator_rejects_a_release_callback_that_does_not_take_a_kref(small):
+    body = small.function("item_del").body
+    pc = _prim_pc(small, "item_del", "kref_put")
+    e = rejected(with_instr(small, "item_del", pc, dataclasses.replace(body[pc], aux="next_id", loc=LOC)))
+    assert e.message == "kref_put release callback next_id takes int, not struct kref *"
+
+
+def test_validator_rejects_an_array_no_spec_could_declare(small):
+    item = small.struct("item")
+    big = dataclasses.replace(item, fields=item.fields + (ir.Field("many", ir.ArrayT(ir.INT, 1 << 31), LOC),))
+    e = rejected(dataclasses.replace(small, structs=(big,)))
+    assert e.message == f"array size {1 << 31} is out of range (1..4096)"
+
+
 def test_validator_error_renders_gnu_style(small):
     pc = first_pc(small, "item_del", ir.Branch)
     br = small.function("item_del").body[pc]

@@ -20,54 +20,14 @@ from ..ir import (INT, UINT, LONG, BOOL, IntT, PtrT, StructT, ArrayT, OpaqueT, V
 _gen = c_generator.CGenerator()
 
 OPAQUE_MARK = "__mkverify_"
-ANY_PTR = "any pointer"
+ANY_PTR = ir.ANY_PTR
 
-#: C name -> (IR primitive, expected argument kinds, result type). Kinds: "int", ANY_PTR,
-#: or an opaque kind name meaning a pointer to it. kzalloc, kref_put and idr_alloc are special.
-PRIM_SIGS = {
-    "kfree": ("kfree", [ANY_PTR], None),
-    "kref_init": ("kref_init", ["kref"], None),
-    "kref_get": ("kref_get", ["kref"], None),
-    "kref_get_unless_zero": ("kref_get_unless_zero", ["kref"], INT),
-    "kref_read": ("kref_read", ["kref"], UINT),
-    "refcount_set": ("refcount_set", ["refcount", "int"], None),
-    "refcount_inc": ("refcount_inc", ["refcount"], None),
-    "refcount_inc_not_zero": ("refcount_inc_not_zero", ["refcount"], BOOL),
-    "refcount_dec_and_test": ("refcount_dec_and_test", ["refcount"], BOOL),
-    "refcount_read": ("refcount_read", ["refcount"], UINT),
-    "atomic_read": ("atomic_read", ["atomic"], INT),
-    "atomic_set": ("atomic_set", ["atomic", "int"], None),
-    "atomic_cmpxchg": ("atomic_cmpxchg", ["atomic", "int", "int"], INT),
-    "atomic_inc": ("atomic_inc", ["atomic"], None),
-    "atomic_dec": ("atomic_dec", ["atomic"], None),
-    "atomic_dec_and_test": ("atomic_dec_and_test", ["atomic"], BOOL),
-    "atomic_add": ("atomic_add", ["int", "atomic"], None),
-    "atomic_sub": ("atomic_sub", ["int", "atomic"], None),
-    "atomic_inc_unless_negative": ("atomic_inc_unless_negative", ["atomic"], BOOL),
-    "mutex_lock": ("mutex_lock", ["mutex"], None),
-    "mutex_unlock": ("mutex_unlock", ["mutex"], None),
-    "mutex_trylock": ("mutex_trylock", ["mutex"], INT),
-    "spin_lock": ("spin_lock", ["spinlock"], None),
-    "spin_unlock": ("spin_unlock", ["spinlock"], None),
-    "idr_find": ("idr_find", ["idr", "int"], PtrT(VoidT())),
-    "idr_remove": ("idr_remove", ["idr", "int"], PtrT(VoidT())),
-    "list_add": ("list_add", ["list_head", "list_head"], None),
-    "list_add_tail": ("list_add", ["list_head", "list_head"], None),
-    "list_del": ("list_del", ["list_head"], None),
-    "list_del_init": ("list_del_init", ["list_head"], None),
-    "list_empty": ("list_empty", ["list_head"], BOOL),
-    "INIT_LIST_HEAD": ("init_list_head", ["list_head"], None),
-    "cpumask_empty": ("cpumask_empty", ["cpumask"], BOOL),
-    "cpumask_first": ("cpumask_first", ["cpumask"], UINT),
-    "cpumask_set_cpu": ("cpumask_set_cpu", ["int", "cpumask"], None),
-    "cpumask_clear_cpu": ("cpumask_clear_cpu", ["int", "cpumask"], None),
-    "cpumask_test_cpu": ("cpumask_test_cpu", ["int", "cpumask"], BOOL),
-    "cpumask_clear": ("cpumask_clear", ["cpumask"], None),
-    "cpu_online": ("cpu_online", ["int"], BOOL),
-    "add_cpu": ("add_cpu", ["int"], INT),
-    "remove_cpu": ("remove_cpu", ["int"], INT),
-    "multikernel_kick_ap": ("multikernel_kick_ap", ["int", ANY_PTR], INT),
-}
+#: C name -> the IR primitive it lowers to; argument kinds and result type are ir.PRIMS's.
+#: kzalloc, kref_put and idr_alloc are special calls.
+PRIM_SIGS = {name: (name, list(ir.PRIMS[name][0]), ir.PRIMS[name][1]) for name in ir.PRIMS
+             if name not in ("kzalloc", "kref_put", "idr_alloc")}
+PRIM_SIGS["list_add_tail"] = PRIM_SIGS["list_add"]
+PRIM_SIGS["INIT_LIST_HEAD"] = PRIM_SIGS.pop("init_list_head")
 SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "idr_alloc", "BUG_ON", "WARN_ON",
                  "__mkverify_container_of", "__mkverify_array_size"}
 QUERY_ONLY = {"cpu_executes", "mutex_is_locked"}
@@ -152,8 +112,8 @@ class Builder:
             if node.dim is None:
                 self.err(node, "arrays need a constant size")
             n = self.consteval(node.dim)
-            if n <= 0 or n > 4096:
-                self.err(node.dim, f"array size {n} is out of range (1..4096)")
+            if not ir.ARRAY_RANGE[0] <= n <= ir.ARRAY_RANGE[1]:
+                self.err(node.dim, f"array size {n} is out of range ({ir.ARRAY_RANGE[0]}..{ir.ARRAY_RANGE[1]})")
             return ArrayT(self.ctype(node.type, what), n)
         if isinstance(node, c_ast.IdentifierType):
             return self.base_type(node)
@@ -1243,17 +1203,15 @@ class FunctionLowerer:
                 vals.append(e)
             else:
                 want = PtrT(OpaqueT(k))
-                if t != want and not (isinstance(t, PtrT) and isinstance(t.target, VoidT)):
+                if not ir.prim_arg_fits(k, t):
                     self.err(a, f"type error: {name}() expects {type_str(want)}, got {type_str(t)}",
                              "pass the address of the member, e.g. &obj->ref")
                 vals.append(e)
         return vals
 
     def query(self, node, name, args):
-        nargs, rt = ir.QUERIES[name]
-        if len(args) != nargs:
-            self.err(node, f"{name}() takes {nargs} arguments, {len(args)} given")
-        vals = [self.rvalue(a)[0] for a in args]
+        kinds, rt = ir.QUERIES[name]
+        vals = self.prim_args(node, name, args, list(kinds))
         return Query(name, tuple(vals), rt, self.loc(node)), rt
 
     def call_kzalloc(self, node, args, discard):
@@ -1319,7 +1277,7 @@ class FunctionLowerer:
     def call_idr_alloc(self, node, args, discard):
         if len(args) != 5:
             self.err(node, f"idr_alloc() takes 5 arguments (idr, ptr, start, end, gfp), {len(args)} given")
-        vals = self.prim_args(node, "idr_alloc", args[:4], ["idr", ANY_PTR, "int", "int"])
+        vals = self.prim_args(node, "idr_alloc", args[:4], list(ir.PRIMS["idr_alloc"][0]))
         loc = self.loc(node)
         dst = self.temp(INT, node)
         self.emit(Prim(dst, "idr_alloc", tuple(vals), None, _src(node), loc))
