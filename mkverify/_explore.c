@@ -504,7 +504,7 @@ typedef struct { i64 k[KEYLEN]; } Key;
 
 enum { S_OK, S_FATAL, S_BOUND, S_ERR };   /* outcome of a step */
 enum { EV_OK, EV_STOP, EV_FAULT };        /* outcome of an expression */
-enum { ERR_NONE, ERR_BUDGET, ERR_U64, ERR_INTERNAL };
+enum { ERR_NONE, ERR_BUDGET, ERR_U64, ERR_INTERNAL, ERR_KIND };
 
 typedef struct {
     const Model *m;
@@ -955,6 +955,38 @@ static int idr_(Mach *x, i64 name, const i64 *a, i64 loc, i64 *res)
     return EV_OK;
 }
 
+/* The cell kind argument k of a primitive must point to (-1: not a pointer to a kernel primitive). The
+   front end types these arguments, but a pointer converted from void * (or from another struct's
+   pointer) may point anywhere: a lock op on an int would keep a thread number where the renaming of
+   threads (symmetry) does not look, a list op would keep an address where the renaming of slots
+   does not. machine.py's Thread.prim_kinds is the same check. */
+static int prim_arg_kind(i64 name, i64 k)
+{
+    switch (name) {
+    case P_KREF_INIT: case P_KREF_GET: case P_REFCOUNT_INC: case P_KREF_GET_UNLESS_ZERO:
+    case P_REFCOUNT_INC_NOT_ZERO: case P_KREF_PUT: case P_REFCOUNT_DEC_AND_TEST: case P_READ: case P_SET:
+    case P_ATOMIC_CMPXCHG: case P_ATOMIC_INC_UNLESS_NEGATIVE: case P_ATOMIC_INC: case P_ATOMIC_DEC:
+    case P_ATOMIC_DEC_AND_TEST:
+        return k == 0 ? K_SCALAR : -1;
+    case P_ATOMIC_ADD: case P_ATOMIC_SUB:
+        return k == 1 ? K_SCALAR : -1;
+    case P_LOCK: case P_UNLOCK: case P_MUTEX_TRYLOCK:
+        return k == 0 ? K_LOCK : -1;
+    case P_IDR_ALLOC: case P_IDR_FIND: case P_IDR_REMOVE:
+        return k == 0 ? K_IDRKEY : -1;
+    case P_LIST_ADD:
+        return k <= 1 ? K_LIST : -1;
+    case P_LIST_DEL_INIT: case P_LIST_DEL: case P_LIST_EMPTY: case P_INIT_LIST_HEAD:
+        return k == 0 ? K_LIST : -1;
+    case P_CPUMASK_EMPTY: case P_CPUMASK_FIRST: case P_CPUMASK_CLEAR:
+        return k == 0 ? K_CPUMASK : -1;
+    case P_CPUMASK_SET_CPU: case P_CPUMASK_CLEAR_CPU: case P_CPUMASK_TEST_CPU:
+        return k == 1 ? K_CPUMASK : -1;
+    default:
+        return -1;
+    }
+}
+
 /* a primitive's semantics. Returns EV_OK, EV_STOP (fatal, x->stop), or EV_FAULT (bound hit or error). */
 static int prim(Mach *x, const i64 *r, i64 choice)
 {
@@ -968,6 +1000,22 @@ static int prim(Mach *x, const i64 *r, i64 choice)
         int e = eval(x, r[7 + k], lv, &a[k]);
         if (e)
             return e;
+    }
+    /* arguments in order, up to the first that is not a live cell (the semantics below stop there) */
+    for (i64 k = 0; k < r[5]; k++) {
+        int want = prim_arg_kind(name, k);
+        i64 sid = -1, c;
+        if (want < 0)
+            continue;
+        int reg = region(m, a[k], &sid, &c);
+        if (!(reg == R_GLOBAL || (reg == R_SLOT && w[m->slots[sid].status] == LIVE)))
+            break;
+        if (m->cells[3 * c] != want) {
+            x->err = ERR_KIND;
+            x->err_loc = loc;
+            x->err_aux = c * K_NKINDS + want;
+            return EV_FAULT;
+        }
     }
     i64 res = 0, i;
     int has = 1;
@@ -1240,7 +1288,7 @@ static int private_access(Mach *x, const i64 *r)
     for (int k = 0; k < n; k++)
         if (!private_slot(x, vals[k]))
             return 0;
-    if (r[0] == I_PRIM && r[2] == P_LOCK) {
+    if (r[0] == I_PRIM && r[2] == P_LOCK && m->cells[3 * (vals[0] - m->base)] == K_LOCK) {
         i64 owner = x->w[vals[0] - m->base];
         return owner == 0 || owner == x->t + 1;
     }
@@ -1437,7 +1485,7 @@ static int lock_wait(Mach *x, const i64 *w, int t, i64 *cell, i64 *owner, i64 *l
     if (e)
         return 0;
     int rg = region(m, addr, &sid, &i);
-    if ((rg == R_GLOBAL || rg == R_SLOT) && w[i] != 0 && w[i] != t + 1) {
+    if ((rg == R_GLOBAL || rg == R_SLOT) && m->cells[3 * i] == K_LOCK && w[i] != 0 && w[i] != t + 1) {
         *cell = i; *owner = w[i]; *loc = r[1];
         return 1;
     }
@@ -3121,7 +3169,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             i64 eloc = 0, eaux = 0;
             for (int p = 0; p < R.N; p++)
                 if (R.parts[p].err) { eloc = R.parts[p].mach.err_loc; eaux = R.parts[p].mach.err_aux; break; }
-            static const char *errs[] = {"", "budget", "u64", "internal"};
+            static const char *errs[] = {"", "budget", "u64", "internal", "kind"};
             err_o = Py_BuildValue("(sLL)", errs[err], (long long)eloc, (long long)eaux);
             if (!err_o) goto fail;
         }

@@ -71,6 +71,25 @@ class ModelRuntimeError(MkverifyError):
     """The model does something the machine cannot give meaning to (e.g. a local-only infinite loop)."""
 
 
+LOCK_KINDS = ("mutex", "spinlock")
+#: the cells a primitive's pointer argument may point to, by the argument's kind in ir.PRIMS: the kinds
+#: of the C enumerator's cells (K_SCALAR, K_LOCK, ...), which do not tell a kref from an atomic_t
+CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "refcount", "atomic"),
+                "atomic": ("kref", "refcount", "atomic"), "mutex": LOCK_KINDS, "spinlock": LOCK_KINDS,
+                "list_head": ("list_head",), "cpumask": ("cpumask",), "idr": ("idr-key",)}
+CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
+               "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
+               "idr": "an idr"}
+
+
+def kind_error(loc, cell, want: str) -> ModelRuntimeError:
+    """A primitive applied to a cell of another kind (both engines raise this one)."""
+    return ModelRuntimeError(loc, f"{cell.name} (of type {ir.type_str(cell.type)}) is used as {CLASS_NAMES[want]}: "
+                                  f"a pointer converted from another type points at it",
+                             "check the conversions on the way here: a void * (idr_find's result) turned into "
+                             "the wrong struct pointer, or a container_of of the wrong struct")
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     """A check that failed during a step or in a state."""
@@ -535,7 +554,8 @@ class Machine:
         except _Stop:
             return None  # the step itself reports the bad address
         kind, _, i = self.region_of(addr)
-        if kind in ("global", "slot") and mem[i] not in (0, t + 1):  # a freed lock's cell is zero
+        if kind in ("global", "slot") and self.cells[i].kind in LOCK_KINDS and mem[i] not in (0, t + 1):
+            # a freed lock's cell is zero; a cell of another kind is the step's model error (Thread.prim_kinds)
             return i, mem[i]
         return None
 
@@ -852,7 +872,8 @@ class _Exec:
             return False
         if not all(self._private_slot(v) for v in vals):
             return False
-        if isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock"):
+        if isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock") and \
+                self.m.cells[vals[0] - self.m.base].kind in LOCK_KINDS:
             owner = self.mem[vals[0] - self.m.base]
             return owner in (0, self.t + 1)  # held elsewhere: the step must be able to block
         return True
@@ -912,6 +933,7 @@ class _Exec:
         mem = self.mem
         t = self.t
         args = [self.ev(a) for a in ins.args]
+        self.prim_kinds(ins, args)
         res = None
         if name == "kzalloc":
             if choice == 1:
@@ -1026,6 +1048,19 @@ class _Exec:
             raise ModelRuntimeError(ins.loc, f"internal: primitive {name} has no semantics")
         if res is not None:
             self.ret_to(ins.dst, res)
+
+    def prim_kinds(self, ins: ir.Prim, args):
+        """The cells the pointer arguments point to are of their kinds, in argument order up to the first
+        that is not a live cell (the primitive itself then stops there). _explore.c prim_arg_kind."""
+        m = self.m
+        for kind, a in zip(ir.PRIMS[ins.name][0], args):
+            if kind not in CELL_CLASSES:
+                continue
+            region, sid, i = m.region_of(a)
+            if not (region == "global" or region == "slot" and self.mem[m.slots[sid].status] == LIVE):
+                return
+            if m.cells[i].kind not in CELL_CLASSES[kind]:
+                raise kind_error(ins.loc, m.cells[i], kind)
 
     def site_here(self) -> int:
         return self.m.site_at(self.frames)

@@ -22,7 +22,7 @@ import sys
 from .. import ir
 from ..diag import IRError, SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
-from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET
+from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET, kind_error
 from ..result import Finding, ModelResult, Stats
 from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, sort_findings
 from ..vacuity import Holds, coverage as invariant_coverage, witnesses
@@ -37,6 +37,9 @@ VERSION = 2
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
+#: a C cell kind a primitive's argument must point to -> the kind machine.py's message names
+WANTED_KINDS = {KINDS["kref"]: "kref", KINDS["mutex"]: "mutex", KINDS["list_head"]: "list_head",
+                KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr"}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
  E_QUERY, E_HOLDS) = range(16)
@@ -584,6 +587,9 @@ class NativeExplorer:
                 raise ModelRuntimeError(low.locs[loc], f"{self.m.funcs[aux].name} runs {SILENT_BUDGET} steps without "
                                                       f"touching shared memory: a loop that never ends",
                                         "bound the loop")
+            if kind == "kind":
+                cell, want = divmod(aux, max(KINDS.values()) + 1)  # K_NKINDS
+                raise kind_error(low.locs[loc], self.m.cells[cell], WANTED_KINDS[want])
             if kind == "u64":
                 raise UsageError(low.locs[loc], "an unsigned 64-bit value at or above 2^63: the native engine "
                                                 "computes in signed 64 bits", "use --engine python")
