@@ -68,7 +68,10 @@ class _Chromium:
                  "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "--no-first-run",
                  "--no-default-browser-check", "about:blank"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                start_new_session=True)   # own process group: close() kills renderers and helpers too
+                start_new_session=True,   # own process group: close() kills renderers and helpers too
+                # without the sanitized run's preloaded ASan runtime (tests/test_sanitizers.py): Chromium
+                # runs none of our C, and does not start with it
+                env={k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")})
         except OSError as e:
             shutil.rmtree(self.profile, ignore_errors=True)
             raise RuntimeError(f"chromium: cannot start {exe}: {e}") from e
