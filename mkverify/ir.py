@@ -656,6 +656,10 @@ def _instr_exprs(i):
         yield from i.args
 
 
+_EXPR_CHILDREN = {Bin: ("left", "right"), Un: ("operand",), Cast: ("operand",), FieldAddr: ("base",),
+                  IndexAddr: ("base", "index"), ContainerOf: ("ptr",), Deref: ("addr",)}
+
+
 def validate(p: Program) -> Program:
     """Reject an ill-formed program with an IRError naming the place; return it unchanged."""
     def err(loc, msg, hint=None):
@@ -715,6 +719,8 @@ def validate(p: Program) -> Program:
             err(i.loc, f"a load of {type_str(i.type)} into local %{i.dst} of {type_str(local(i.dst).type)}")
         if isinstance(i, Set) and local(i.dst) is not None and shape(local(i.dst).type) != shape(i.expr.type):
             err(i.loc, f"local %{i.dst} of {type_str(local(i.dst).type)} set to {type_str(i.expr.type)}")
+        if isinstance(i, Ret) and i.value is not None and not isinstance(i.value, EXPR_NODES):
+            err(i.loc, f"not an expression: {type(i.value).__name__} returned by {f.name}")
         if isinstance(i, Ret) and (i.value is None) != isinstance(f.ret, VoidT) or \
                 isinstance(i, Ret) and i.value is not None and shape(i.value.type) != shape(f.ret):
             err(i.loc, f"{f.name} returns {type_str(f.ret)}, here "
@@ -730,9 +736,18 @@ def validate(p: Program) -> Program:
             err(loc, f"{what} in {where}")
         if not isinstance(sub.type, (IntT, PtrT)):
             bad(f"a {type(sub).__name__} of {type_str(sub.type)}, not an integer or a pointer")
+        children = [getattr(sub, name) for name in _EXPR_CHILDREN.get(type(sub), ())]
+        if isinstance(sub, Query):
+            children += list(sub.args)
+        for c in children:
+            if not isinstance(c, EXPR_NODES):
+                bad(f"not an expression: {type(c).__name__} inside a {type(sub).__name__}")
         if isinstance(sub, Bin):
             kinds = {type(sub.left.type), type(sub.right.type)}
-            if not isinstance(sub.type, IntT) or not (kinds == {IntT} or sub.op in ("==", "!=") and kinds == {PtrT}):
+            def null(x):  # `p == 0`: the front end keeps the integer zero
+                return isinstance(x, Const) and x.value == 0
+            pointers = kinds == {PtrT} or kinds == {PtrT, IntT} and (null(sub.left) or null(sub.right))
+            if not isinstance(sub.type, IntT) or not (kinds == {IntT} or sub.op in ("==", "!=") and pointers):
                 bad(f"{type_str(sub.left.type)} {sub.op} {type_str(sub.right.type)} as {type_str(sub.type)}")
         elif isinstance(sub, Un):
             if not (isinstance(sub.operand.type, IntT) and isinstance(sub.type, IntT)):
@@ -750,7 +765,8 @@ def validate(p: Program) -> Program:
                 bad(f"&...[{type_str(sub.index.type)}] of {type_str(bt)} as {type_str(sub.type)}")
         elif isinstance(sub, ContainerOf):
             sd = p.struct(sub.struct)
-            if shape(sub.ptr.type) != shape(PtrT(sd.field(sub.field).type)) or sub.type != PtrT(StructT(sub.struct)):
+            fits = shape(sub.ptr.type) == shape(PtrT(sd.field(sub.field).type)) or sub.ptr.type == PtrT(VoidT())
+            if not fits or sub.type != PtrT(StructT(sub.struct)):
                 bad(f"container_of({type_str(sub.ptr.type)}, struct {sub.struct}, {sub.field}) as {type_str(sub.type)}")
         elif isinstance(sub, Deref):
             if not isinstance(sub.addr.type, PtrT) or shape(sub.addr.type.target) != shape(sub.type):
@@ -771,6 +787,8 @@ def validate(p: Program) -> Program:
                 if sub.name not in QUERIES:
                     err(loc, f"unknown query {sub.name} in {where}")
                 kinds = QUERIES[sub.name][0]
+                if not isinstance(sub.args, tuple) or not all(isinstance(a, EXPR_NODES) for a in sub.args):
+                    err(loc, f"the arguments of {sub.name} in {where} are not expressions")
                 if len(sub.args) != len(kinds) or not all(prim_arg_fits(k, a.type) for k, a in zip(kinds, sub.args)):
                     err(loc, f"{sub.name}({', '.join(type_str(a.type) for a in sub.args)}) in {where}: "
                              f"it takes ({', '.join(kinds)})")
@@ -844,6 +862,9 @@ def validate(p: Program) -> Program:
     for f in p.functions:
         if not f.body:
             err(f.loc, f"function {f.name} has no body")
+        if not isinstance(f.locals, tuple) or not all(isinstance(v, LocalVar) for v in f.locals) or \
+                not isinstance(f.nparams, int) or isinstance(f.nparams, bool):
+            err(f.loc, f"function {f.name}: locals must be LocalVars and nparams an integer")
         if not 0 <= f.nparams <= len(f.locals):
             err(f.loc, f"function {f.name} has {f.nparams} parameters and {len(f.locals)} locals")
         for v in f.locals:
@@ -911,7 +932,7 @@ def validate(p: Program) -> Program:
                                f"goes to local %{i.dst} of {type_str(f.locals[i.dst].type)}")
                 if i.name == "kref_put":
                     rel = next((g for g in p.functions if g.name == i.aux), None)
-                    if rel is None or rel.nparams != 1:
+                    if rel is None or rel.nparams != 1 or not rel.locals:
                         err(i.loc, f"kref_put release callback {i.aux} must be a model function of one argument")
                     if rel.locals[0].type != PtrT(OpaqueT("kref")):
                         err(i.loc, f"kref_put release callback {i.aux} takes {type_str(rel.locals[0].type)}, "
@@ -945,8 +966,12 @@ def validate(p: Program) -> Program:
                 err(e.loc, f"an argument domain of entry point {e.function} has {len(d)} values, at most {MAX_DOMAIN}")
         for d, param in zip(e.domains, f.locals):
             t = param.type
-            lo, hi = (-(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1) if t.signed else (0, (1 << t.bits) - 1) \
-                if isinstance(t, IntT) else (0, 0)  # a pointer parameter is passed NULL
+            if not isinstance(t, IntT):
+                lo, hi = 0, 0  # a pointer parameter is passed NULL (the front end refuses them)
+            elif t.signed:
+                lo, hi = -(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1
+            else:
+                lo, hi = 0, (1 << t.bits) - 1
             if any(not lo <= v <= hi for v in d):
                 err(e.loc, f"a value of {e.function}'s {param.name} domain is outside {type_str(t)}'s {lo}..{hi}")
     for lc in p.lifecycles:

@@ -491,6 +491,9 @@ def _domain(dom, where, spec, err) -> list:
         err(where, "an argument domain is a list of values or a range \"lo..hi\"")
     if not dom:
         err(where, "empty argument domain: the entry point could never be called", "give at least one value")
+    if len(dom) > MAX_DOMAIN:
+        err(where, f"the domain has {len(dom)} values; at most {MAX_DOMAIN} are explored",
+            "pick the values that matter: boundaries and one of each class")
     out = []
     for k, v in enumerate(dom):
         if isinstance(v, bool) or not isinstance(v, (int, str)):

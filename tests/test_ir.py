@@ -463,6 +463,21 @@ def test_validator_rejects_an_array_no_spec_could_declare(small):
     assert e.message == f"array size {1 << 31} is out of range (1..4096)"
 
 
+@pytest.mark.parametrize("body", [
+    "struct item *p = slot;\n\tif (p == 0)\n\t\treturn;\n\tp->id = 1;",           # a pointer compared with 0
+    "void *v = slot;\n\tstruct item *it;\n\tif (!v)\n\t\treturn;\n"
+    "\tit = container_of(v, struct item, ref);\n\tit->id = 1;",                         # container_of of a void *
+])
+def test_validator_accepts_what_the_front_end_makes_of_valid_c(tmp_path, body):
+    """The typing rules must not refuse the front end's own output (the review found both of these)."""
+    src = SMALL.read_text().replace("void item_del(void)\n{", f"void probe(void)\n{{\n\t{body}\n}}\n\n"
+                                                              "void item_del(void)\n{", 1)
+    (tmp_path / "small.c").write_text(src)
+    (tmp_path / "small.toml").write_text((FIXTURES / "ir" / "small.toml").read_text())
+    p = frontend.load(tmp_path / "small.c")
+    assert p.function("probe") is not None and ir.validate(p) is p
+
+
 def test_validator_error_renders_gnu_style(small):
     pc = first_pc(small, "item_del", ir.Branch)
     br = small.function("item_del").body[pc]

@@ -459,7 +459,8 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
     if host > cpus:
         raise UsageError(SourceLoc("<command line>"), f"--cpus {cpus} is fewer than the spec's host_cpus ({host})")
     bounds = ir.Bounds(cpus=cpus, host_cpus=host, pools=tuple(sorted(pools)),
-                       idr_capacity=bv.get("idr_capacity", max(1, sum(n for _, n in pools))),
+                       idr_capacity=bv.get("idr_capacity", min(max(1, sum(n for _, n in pools)),
+                                                              ir.BOUND_RANGES["idr_capacity"][1])),
                        alloc_can_fail=bv.get("alloc_can_fail", True), depth=bv.get("depth", 0),
                        max_states=bv.get("max_states", 0),
                        cpus_online=tuple(c for c in bv.get("cpus_online", ()) if c < cpus))
