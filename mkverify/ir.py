@@ -82,6 +82,15 @@ ULONG = IntT(64, False)
 BOOL = IntT(1, False)
 
 
+def int_range(t: IntT) -> tuple[int, int]:
+    """The values an integer type holds (a 1-bit integer is a bool: 0 and 1)."""
+    if t.bits == 1:
+        return 0, 1
+    if t.signed:
+        return -(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1
+    return 0, (1 << t.bits) - 1
+
+
 def type_str(t) -> str:
     """C-like text of a type, for messages and the printer."""
     if isinstance(t, IntT):
@@ -966,12 +975,7 @@ def validate(p: Program) -> Program:
                 err(e.loc, f"an argument domain of entry point {e.function} has {len(d)} values, at most {MAX_DOMAIN}")
         for d, param in zip(e.domains, f.locals):
             t = param.type
-            if not isinstance(t, IntT):
-                lo, hi = 0, 0  # a pointer parameter is passed NULL (the front end refuses them)
-            elif t.signed:
-                lo, hi = -(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1
-            else:
-                lo, hi = 0, (1 << t.bits) - 1
+            lo, hi = int_range(t) if isinstance(t, IntT) else (0, 0)  # a pointer parameter: NULL only
             if any(not lo <= v <= hi for v in d):
                 err(e.loc, f"a value of {e.function}'s {param.name} domain is outside {type_str(t)}'s {lo}..{hi}")
     for lc in p.lifecycles:

@@ -427,10 +427,7 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
                 if isinstance(p.type, ir.PtrT):
                     raise SpecError(v.loc, f"parameter '{p.name}' is a pointer; entry points take integers only")
                 t = p.type
-                lo = -(1 << (t.bits - 1)) if t.signed else 0
-                hi = (1 << (t.bits - 1)) - 1 if t.signed else (1 << t.bits) - 1
-                if t.bits == 1:
-                    lo, hi = 0, 1
+                lo, hi = ir.int_range(t)
                 if not lo <= val <= hi:
                     raise SpecError(v.loc, f"domain value {val} is out of range for parameter '{p.name}' "
                                            f"of type {ir.type_str(t)} ({lo}..{hi})",
