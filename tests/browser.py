@@ -27,6 +27,8 @@ import threading
 import time
 import zlib
 
+from helpers import unsanitized_env
+
 
 @dataclass
 class Rendered:
@@ -69,9 +71,9 @@ class _Chromium:
                  "--no-default-browser-check", "about:blank"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 start_new_session=True,   # own process group: close() kills renderers and helpers too
-                # without the sanitized run's preloaded ASan runtime (tests/test_sanitizers.py): Chromium
-                # runs none of our C, and does not start with it
-                env={k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")})
+                # without the sanitized run's preloaded ASan runtime: Chromium runs none of our C, and does
+                # not start with it
+                env=unsanitized_env())
         except OSError as e:
             shutil.rmtree(self.profile, ignore_errors=True)
             raise RuntimeError(f"chromium: cannot start {exe}: {e}") from e

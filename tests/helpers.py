@@ -2,6 +2,7 @@
 ask questions about a ModelResult."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 import re
 
@@ -12,6 +13,19 @@ CHECK_MODELS = ROOT / "tests" / "models" / "checks"
 
 #: <check-id>-trigger[-<cause>].c or <check-id>-clean[-<cause>].c
 MODEL_NAME = re.compile(r"^(?P<check>[a-z]+(?:-[a-z]+)*?)-(?P<kind>trigger|clean)(?:-(?P<cause>[a-z0-9]+(?:-[a-z0-9]+)*))?$")
+
+#: what tests/test_sanitizers.py sets for the suite it runs again under ASan: our sanitized build, the
+#: runtime preloaded for it, and the sanitizers' options
+SANITIZED_RUN = ("MKVERIFY_EXPLORE_SO", "LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")
+
+
+def unsanitized_env(**extra: str) -> dict:
+    """This process's environment without the sanitized run's settings, for a child that must not
+    inherit them (Chromium, the fuzz harnesses with their own build), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in SANITIZED_RUN}
+    env.update(extra)
+    return env
+
 
 #: keys a `// mkverify:` directive block may have
 DIRECTIVE_KEYS = {"expect", "checks", "trace"}

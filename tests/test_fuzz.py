@@ -19,6 +19,8 @@ import sysconfig
 
 import pytest
 
+from helpers import unsanitized_env
+
 atheris = pytest.importorskip("atheris", reason="atheris is not installed (pip install -e '.[test]' installs it)")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +32,7 @@ CLANG = next((c for c in ("clang", "clang-14", "clang-15", "clang-16") if shutil
 @pytest.fixture(scope="module")
 def loader_env(tmp_path_factory):
     """The environment the loader harness runs in: the instrumented build where clang can make one."""
-    env = plain_env()
+    env = unsanitized_env(CI="1")
     if CLANG is None:
         return env, "the installed build (no clang: no sanitizers, no coverage of the C code)"
     out = tmp_path_factory.mktemp("fuzzbuild") / "_explore.so"
@@ -54,16 +56,8 @@ def regressions(name: str) -> list[Path]:
     return sorted((FUZZ / "regressions" / name).iterdir())
 
 
-def plain_env() -> dict:
-    """This environment without a sanitized build of ours (the suite may run under one)."""
-    env = dict(os.environ, CI="1")
-    env.pop("LD_PRELOAD", None)
-    env.pop("MKVERIFY_EXPLORE_SO", None)
-    return env
-
-
 def envs(name, loader_env):
-    return loader_env[0] if name == "loader" else plain_env()
+    return loader_env[0] if name == "loader" else unsanitized_env(CI="1")
 
 
 @pytest.mark.parametrize("name", ["frontend", "loader"])
