@@ -2194,6 +2194,9 @@ typedef struct Run {
     Model *m;
     Layout L;
     int N, fp, symmetry;
+    int nloc;               /* Parts held here: all N (threads), or the one of a Partition object */
+    int dist;               /* a Partition: max_states is this partition's share, refused only when passed */
+    int by_memory;          /* a state's partition is the hash of its shared memory (its cells), not of all of it */
     i64 max_states, max_depth, max_memory;
     i64 peak;
     Part *parts;
@@ -2304,12 +2307,14 @@ static int table_rebuild(Run *R, Part *P, i64 cap)
     return 0;
 }
 
-/* count one more state unless that passes the bound (all partitions share the count) */
+/* count one more state unless that passes the bound (all partitions share the count; a Partition's
+ * bound is its share, -1 for none) */
 static int admit(Run *R)
 {
+    i64 cap = R->dist ? R->max_states : R->max_states ? R->max_states : -1;
     for (;;) {
         i64 t = __atomic_load_n(&R->total, __ATOMIC_RELAXED);
-        if (R->max_states && t >= R->max_states)
+        if (cap >= 0 && t >= cap)
             return 0;
         if (__atomic_compare_exchange_n(&R->total, &t, t + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             return 1;
@@ -2412,6 +2417,56 @@ static inline int part_of(const Run *R, u64 h)
     return R->N == 1 ? 0 : (int)((h >> 40) % (u64)R->N);
 }
 
+/* The partition of a state by its shared memory only (by_memory): a step that changes only its thread's
+ * frames (most of them) leaves the state in its partition, so only steps that write shared memory cross
+ * to another process. The sum is vec_hash's over the cells, kept up to date the same way. */
+static inline u64 mem_sum(const Model *m, const i64 *w, const u64 *hmul)
+{
+    u64 h = 0;
+    for (i64 k = 0; k < m->ncells; k++)
+        h += (u64)w[k] * hmul[k];
+    return h;
+}
+
+/* vec_hash of an unpacked state (whose slots without bits are zero), and its cells' part in *ms */
+static inline u64 vec_hash2(const Layout *L, i64 ncells, const i64 *w, const u64 *R, u64 *ms)
+{
+    u64 h = 0, hm = 0;
+    for (i64 k = 0; k < L->nnz; k++) {
+        i64 s = L->nz[k];
+        u64 v = (u64)w[s] * R[s];
+        h += v;
+        if (s < ncells)
+            hm += v;
+    }
+    *ms = hm;
+    return h;
+}
+
+/* vec_hash of a packed state, without unpacking it */
+static u64 packed_hash(const Layout *L, const unsigned char *p, const u64 *R)
+{
+    u64 h = 0;
+    for (i64 k = 0; k < L->nnz; k++) {
+        i64 s = L->nz[k], off = L->bitoff[s];
+        int wd = L->width[s], sh = (int)(off & 7);
+        u64 v;
+        memcpy(&v, p + (off >> 3), 8);
+        v >>= sh;
+        if (wd + sh > 64)
+            v |= (u64)p[(off >> 3) + 8] << (64 - sh);
+        if (wd < 64)
+            v &= (((u64)1) << wd) - 1;
+        h += (v + (u64)L->lo[s]) * R[s];
+    }
+    return h;
+}
+
+static inline int owner(const Run *R, u64 h, u64 msum)
+{
+    return part_of(R, R->by_memory ? mix64(msum ^ 0x5bd1e9955bd1e995ULL) : h);
+}
+
 /* phase A: expand this partition's share of the frontier into item streams */
 static void phase_a(Run *R, Part *P)
 {
@@ -2427,7 +2482,8 @@ static void phase_a(Run *R, Part *P)
             continue;
         memcpy(base, state_at(R, P, li), (size_t)L->sbytes);
         unpackb(L, base, P->ws);
-        u64 hs = vec_hash(L, P->ws, R->hmul);
+        u64 ms;
+        u64 hs = vec_hash2(L, m->ncells, P->ws, R->hmul, &ms);
         x->w = P->ws;
         int nl = enabled(x, P->ws, P->labels);
         i64 pg = gid_of(R, P->id, li);
@@ -2448,7 +2504,7 @@ static void phase_a(Run *R, Part *P)
                 /* the successor's encoding: the parent's with the slots the step changed rewritten */
                 unsigned char *out = (unsigned char *)P->pbuf;
                 memcpy(out, base, (size_t)L->sbytes + 8);
-                u64 sum = hs;
+                u64 sum = hs, msum = ms;
                 const i64 *ws = P->ws, *wd = P->wd;
                 for (i64 j = 0; j < L->n; j++) {
                     if ((j & 7) == 0) { /* skip runs of eight unchanged slots at once (the vectors are padded) */
@@ -2470,9 +2526,11 @@ static void phase_a(Run *R, Part *P)
                     }
                     patch(L, out, j, wd[j]);
                     sum += ((u64)wd[j] - (u64)ws[j]) * R->hmul[j];
+                    if (j < m->ncells)
+                        msum += ((u64)wd[j] - (u64)ws[j]) * R->hmul[j];
                 }
                 h = mix64(sum);
-                dest = part_of(R, h);
+                dest = owner(R, h, msum);
             }
             if (s == S_BOUND)
                 P->bound_loc = x->bound_loc;
@@ -2493,7 +2551,7 @@ static void phase_a(Run *R, Part *P)
                     ((u64)nsv << 16);
             it[1] = (u64)pg;
             it[2] = ORD_STEP(R->fp ? (u64)pg : P->lrank[li - P->lstart], lab); /* label and order (phase B) */
-            it[3] = h;
+            it[3] = s == S_BOUND ? (u64)x->bound_loc : h; /* where a bound was hit: the stream carries it */
             if (nv)
                 memcpy(it + ITEM_HDR, stepv, sizeof(Key) * (size_t)nv);
             if (nsv)
@@ -2582,73 +2640,77 @@ static int rank_layer(Run *R)
     return 0;
 }
 
-static void phase_b(Run *R, Part *P)
+/* insert one stream of items (phase A's format) in order: phase B of a thread, absorb() of a Partition */
+static void absorb(Run *R, Part *P, const u64 *w, i64 n)
 {
-    for (int src = 0; src < R->N; src++) {
-        Buf *b = &R->parts[src].out[P->id];
-        i64 pos = 0;
-        while (pos < b->n) {
-            if (R->stop)
-                return;
-            u64 *it = b->w + pos;
-            int type = (int)(it[0] & 0xff);
-            int nv = (int)((it[0] >> 8) & 0xff), nsv = (int)((it[0] >> 16) & 0xff);
-            i64 pg = (i64)it[1], lab = (i64)(it[2] & 0xffff);
-            u64 ord = it[2], h = it[3];
-            pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
-            if (type == IT_BOUND) {
-                R->stop = 2;
-                R->stop_loc = R->parts[src].bound_loc;
-                return;
+    i64 pos = 0;
+    while (pos < n) {
+        if (R->stop)
+            return;
+        const u64 *it = w + pos;
+        int type = (int)(it[0] & 0xff);
+        int nv = (int)((it[0] >> 8) & 0xff), nsv = (int)((it[0] >> 16) & 0xff);
+        i64 pg = (i64)it[1], lab = (i64)(it[2] & 0xffff);
+        u64 ord = it[2], h = it[3];
+        pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
+        if (type == IT_BOUND) {
+            R->stop = 2;
+            R->stop_loc = (i64)it[3];
+            return;
+        }
+        P->transitions++;
+        const Key *ks = (const Key *)(it + ITEM_HDR);
+        for (int k = 0; k < nv; k++)
+            record(P, &ks[k], R->layer + 1, pg, lab, ord);
+        if (type != IT_SUCC)
+            continue;
+        const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN);
+        i64 dup = -1;
+        i64 li = insert(R, P, s, h, &dup);
+        if (li == -2) { P->oom = 1; return; }
+        if (li == -3) { R->stop = 1; return; }
+        if (li < 0) {
+            /* found again in the layer that found it: keep the parent with the lowest ord */
+            if (dup >= P->lend && ord < P->lkey[dup - P->lend]) {
+                P->lkey[dup - P->lend] = ord;
+                P->parent[dup] = (u32)pg;
+                P->label[dup] = (uint16_t)lab;
+                for (int k = 0; k < nsv; k++) /* its violations: now found at this earlier step */
+                    record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, dup), -1, ord);
             }
-            P->transitions++;
-            const Key *ks = (const Key *)(it + ITEM_HDR);
-            for (int k = 0; k < nv; k++)
-                record(P, &ks[k], R->layer + 1, pg, lab, ord);
-            if (type != IT_SUCC)
-                continue;
-            const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN);
-            i64 dup = -1;
-            i64 li = insert(R, P, s, h, &dup);
-            if (li == -2) { P->oom = 1; return; }
-            if (li == -3) { R->stop = 1; return; }
-            if (li < 0) {
-                /* found again in the layer that found it: keep the parent with the lowest ord */
-                if (dup >= P->lend && ord < P->lkey[dup - P->lend]) {
-                    P->lkey[dup - P->lend] = ord;
-                    P->parent[dup] = (u32)pg;
-                    P->label[dup] = (uint16_t)lab;
-                    for (int k = 0; k < nsv; k++) /* its violations: now found at this earlier step */
-                        record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, dup), -1, ord);
-                }
-                continue;
+            continue;
+        }
+        P->parent[li] = (u32)pg;
+        P->label[li] = (uint16_t)lab;
+        if (!R->fp) {
+            i64 k = li - P->lend;
+            if (k >= P->lkcap) {
+                i64 nc = P->lkcap ? P->lkcap * 2 : 1024;
+                while (nc <= k) nc *= 2;
+                u64 *nk = realloc(P->lkey, (size_t)nc * sizeof(u64));
+                if (!nk) { P->oom = 1; return; }
+                __atomic_add_fetch(&R->mem, (nc - P->lkcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
+                P->lkey = nk;
+                P->lkcap = nc;
             }
-            P->parent[li] = (u32)pg;
-            P->label[li] = (uint16_t)lab;
-            if (!R->fp) {
-                i64 k = li - P->lend;
-                if (k >= P->lkcap) {
-                    i64 nc = P->lkcap ? P->lkcap * 2 : 1024;
-                    while (nc <= k) nc *= 2;
-                    u64 *nk = realloc(P->lkey, (size_t)nc * sizeof(u64));
-                    if (!nk) { P->oom = 1; return; }
-                    __atomic_add_fetch(&R->mem, (nc - P->lkcap) * (i64)sizeof(u64), __ATOMIC_RELAXED);
-                    P->lkey = nk;
-                    P->lkcap = nc;
-                }
-                P->lkey[k] = ord;
-            }
-            if (nsv) {
-                P->dead[li >> 3] |= (unsigned char)(1 << (li & 7));
-                for (int k = 0; k < nsv; k++)
-                    record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, li), -1, ord);
-            }
-            if (R->max_states && __atomic_load_n(&R->total, __ATOMIC_RELAXED) >= R->max_states) {
-                R->stop = 1;
-                return;
-            }
+            P->lkey[k] = ord;
+        }
+        if (nsv) {
+            P->dead[li >> 3] |= (unsigned char)(1 << (li & 7));
+            for (int k = 0; k < nsv; k++)
+                record(P, &ks[nv + k], R->layer + 1, gid_of(R, P->id, li), -1, ord);
+        }
+        if (!R->dist && R->max_states && __atomic_load_n(&R->total, __ATOMIC_RELAXED) >= R->max_states) {
+            R->stop = 1;
+            return;
         }
     }
+}
+
+static void phase_b(Run *R, Part *P)
+{
+    for (int src = 0; src < R->N && !R->stop && !P->oom; src++)
+        absorb(R, P, R->parts[src].out[P->id].w, R->parts[src].out[P->id].n);
 }
 
 static void *worker(void *arg)
@@ -2684,8 +2746,9 @@ static void run_phase(Run *R, int cmd)
     bar_wait(&R->b2);
 }
 
-/* widen the layout and repack every stored state (all threads are parked) */
-static int relayout(Run *R)
+/* widen the layout and repack every stored state (all threads are parked): by the overflows the local
+ * partitions met, or (a Partition) by the (slot, value) pairs of every partition, in partition order */
+static int relayout(Run *R, const i64 *pairs, i64 npairs)
 {
     i64 n = R->L.n;
     Layout old = R->L; /* its own arrays: widen() rewrites R->L's */
@@ -2700,13 +2763,15 @@ static int relayout(Run *R)
     memcpy(old.width, R->L.width, (size_t)n);
     memcpy(old.lo, R->L.lo, sizeof(i64) * (size_t)n);
     layout_sizes(&old);
-    for (int p = 0; p < R->N; p++) {
+    for (i64 k = 0; pairs && k < npairs; k++)
+        widen(&R->L, pairs[2 * k], pairs[2 * k + 1]);
+    for (int p = 0; p < R->nloc; p++) {
         Part *P = &R->parts[p];
-        if (P->ovf)
+        if (P->ovf && !pairs)
             widen(&R->L, P->ovf_slot, P->ovf_val);
         P->ovf = 0;
     }
-    for (int p = 0; p < R->N; p++) {
+    for (int p = 0; p < R->nloc; p++) {
         Part *P = &R->parts[p];
         /* pack writes whole words: the successor buffers grow with the layout */
         free(P->pbuf);
@@ -2816,7 +2881,7 @@ static PyObject *path_of(Run *R, i64 gid, i64 last)
 
 static int any_enabled(Run *R)
 {
-    for (int p = 0; p < R->N; p++) {
+    for (int p = 0; p < R->nloc; p++) {
         Part *P = &R->parts[p];
         for (i64 li = P->lstart; li < P->lend; li++) {
             if ((P->dead[li >> 3] >> (li & 7)) & 1)
@@ -2850,6 +2915,120 @@ static i64 *load_image(const Py_buffer *img, Model *m)
     return image;
 }
 
+/* The layout, the hash multipliers and the local partitions (ids first .. first + nloc - 1) of a run whose
+ * model, N, nloc and options are set; -1 with an exception set. */
+static int run_setup(Run *R, const Py_buffer *wid, const Py_buffer *los, int first)
+{
+    const Model *m = R->m;
+    if (los->len % 8) {
+        PyErr_SetString(ExploreError, "the biases are an array of int64");
+        return -1;
+    }
+    if (m->nhost * (m->nchoices + 2) > 65535) {
+        PyErr_SetString(ExploreError, "too many entry choices for the label encoding");
+        return -1;
+    }
+    if (wid->len != m->nslot_total || los->len / 8 != m->nslot_total) {
+        PyErr_Format(ExploreError, "layout has %zd widths and %zd biases for %lld slots", wid->len, los->len / 8,
+                     (long long)m->nslot_total);
+        return -1;
+    }
+    R->L.n = m->nslot_total;
+    R->L.width = malloc((size_t)m->nslot_total + 1);
+    R->L.lo = malloc(sizeof(i64) * (size_t)m->nslot_total + 8);
+    R->L.bitoff = malloc(sizeof(i64) * (size_t)m->nslot_total + 8);
+    R->L.nz = malloc(sizeof(i64) * (size_t)m->nslot_total + 8);
+    if (!R->L.width || !R->L.lo || !R->L.bitoff || !R->L.nz) { PyErr_NoMemory(); return -1; }
+    memcpy(R->L.width, wid->buf, (size_t)m->nslot_total);
+    memcpy(R->L.lo, los->buf, sizeof(i64) * (size_t)m->nslot_total);
+    for (i64 s = 0; s < m->nslot_total; s++)
+        if (R->L.width[s] > 64 || (R->L.width[s] < 64 && R->L.width[s] > 0 &&
+                                   R->L.lo[s] < -((i64)1 << (R->L.width[s] - 1)))) {
+            PyErr_Format(ExploreError, "slot %lld: width %d with bias %lld does not fit", (long long)s,
+                         R->L.width[s], (long long)R->L.lo[s]);
+            return -1;
+        }
+    layout_sizes(&R->L);
+    R->hmul = malloc(sizeof(u64) * (size_t)m->nslot_total + 8);
+    if (!R->hmul) { PyErr_NoMemory(); return -1; }
+    for (i64 k = 0; k < m->nslot_total; k++)
+        R->hmul[k] = mix64((u64)k * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL) | 1;
+    R->parts = aligned_alloc(64, (size_t)R->nloc * sizeof(Part));
+    if (!R->parts) { PyErr_NoMemory(); return -1; }
+    memset(R->parts, 0, (size_t)R->nloc * sizeof(Part));
+    for (int p = 0; p < R->nloc; p++)
+        if (setup_part(R, &R->parts[p], first + p)) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+
+/* the initial state, stored by the partition its hash names if that one is local; -1 out of memory */
+static int run_seed(Run *R)
+{
+    const Model *m = R->m;
+    Part *P0 = &R->parts[0];
+    i64 *w0 = P0->wd;
+    memset(w0, 0, sizeof(i64) * (size_t)m->nslot_total);
+    memcpy(w0, m->init, sizeof(i64) * (size_t)m->ncells);
+    i64 slot;
+    while (pack(&R->L, w0, P0->pbuf, &slot)) {
+        widen(&R->L, slot, w0[slot]);
+        for (int p = 0; p < R->nloc; p++) {
+            Part *P = &R->parts[p];
+            free(P->pbuf);
+            free(P->pbase);
+            P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
+            P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
+            if (!P->pbuf || !P->pbase)
+                return -1;
+        }
+    }
+    u64 h = mix64(vec_hash(&R->L, w0, R->hmul));
+    int p = owner(R, h, mem_sum(m, w0, R->hmul)) - R->parts[0].id;
+    if (p >= 0 && p < R->nloc) {
+        Part *P = &R->parts[p];
+        i64 dup = -1;
+        i64 li = insert(R, P, (unsigned char *)P0->pbuf, h, &dup);
+        if (li < 0)
+            return -1;
+        P->parent[li] = ROOT_PARENT;
+        P->label[li] = 0;
+        check_state(&P->mach, w0);
+        if (P->mach.nviol) {
+            P->dead[0] |= 1;
+            for (int k = 0; k < P->mach.nviol; k++)
+                record(P, &P->mach.viol[k], 0, gid_of(R, P->id, li), -1, 0);
+        }
+        if (!R->fp) { /* the initial state's rank */
+            P->lrank = calloc(1, sizeof(u64));
+            if (!P->lrank)
+                return -1;
+            P->lrcap = 1;
+        }
+    }
+    for (int q = 0; q < R->nloc; q++) {
+        R->parts[q].lstart = 0;
+        R->parts[q].lend = R->parts[q].n;
+    }
+    return 0;
+}
+
+static void run_free(Run *R)
+{
+    if (R->parts)
+        for (int p = 0; p < R->nloc; p++)
+            free_part(R, &R->parts[p]);
+    free(R->parts);
+    free(R->L.width);
+    free(R->L.lo);
+    free(R->L.bitoff);
+    free(R->L.nz);
+    free(R->hmul);
+    R->parts = NULL;
+    R->L.width = NULL;
+    R->L.lo = R->L.bitoff = R->L.nz = NULL;
+    R->hmul = NULL;
+}
+
 static const char *kwlist[] = {"image", "widths", "los", "jobs", "max_states", "max_depth", "max_memory",
                                "fingerprint", "progress", "chunk", "symmetry", "stop", NULL};
 
@@ -2872,10 +3051,6 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     int threads_started = 0;
     pthread_t *tids = NULL;
     i64 *image = NULL;
-    if (los.len % 8) {
-        PyErr_SetString(ExploreError, "the biases are an array of int64");
-        goto done;
-    }
     if (jobs < 1 || jobs > 256 || max_states < 0 || max_depth < 0 || max_memory < 0 || chunk < 1 ||
         (progress != Py_None && !PyCallable_Check(progress)) || (stop != Py_None && !PyCallable_Check(stop))) {
         PyErr_SetString(ExploreError, "invalid bounds: jobs 1..256, non-negative limits, callable progress "
@@ -2884,92 +3059,19 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
     }
     if (!(image = load_image(&img, &m)))
         goto done;
-    if (m.nhost * (m.nchoices + 2) > 65535) {
-        PyErr_SetString(ExploreError, "too many entry choices for the label encoding");
-        goto done;
-    }
-    if (wid.len != m.nslot_total || los.len / 8 != m.nslot_total) {
-        PyErr_Format(ExploreError, "layout has %zd widths and %zd biases for %lld slots", wid.len, los.len / 8,
-                     (long long)m.nslot_total);
-        goto done;
-    }
     R.m = &m;
-    R.N = jobs;
+    R.N = R.nloc = jobs;
     R.fp = fp;
     R.symmetry = symmetry;
     R.max_states = max_states;
     R.max_depth = max_depth;
     R.max_memory = max_memory;
     R.chunk = chunk;
-    R.L.n = m.nslot_total;
-    R.L.width = malloc((size_t)m.nslot_total + 1);
-    R.L.lo = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
-    R.L.bitoff = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
-    R.L.nz = malloc(sizeof(i64) * (size_t)m.nslot_total + 8);
-    if (!R.L.width || !R.L.lo || !R.L.bitoff || !R.L.nz) { PyErr_NoMemory(); goto done; }
-    memcpy(R.L.width, wid.buf, (size_t)m.nslot_total);
-    memcpy(R.L.lo, los.buf, sizeof(i64) * (size_t)m.nslot_total);
-    for (i64 s = 0; s < m.nslot_total; s++)
-        if (R.L.width[s] > 64 || (R.L.width[s] < 64 && R.L.width[s] > 0 && R.L.lo[s] < -((i64)1 << (R.L.width[s] - 1)))) {
-            PyErr_Format(ExploreError, "slot %lld: width %d with bias %lld does not fit", (long long)s, R.L.width[s],
-                         (long long)R.L.lo[s]);
-            goto done;
-        }
-    layout_sizes(&R.L);
-    R.hmul = malloc(sizeof(u64) * (size_t)m.nslot_total + 8);
-    if (!R.hmul) { PyErr_NoMemory(); goto done; }
-    for (i64 k = 0; k < m.nslot_total; k++)
-        R.hmul[k] = mix64((u64)k * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL) | 1;
-    R.parts = aligned_alloc(64, (size_t)R.N * sizeof(Part));
-    if (!R.parts) { PyErr_NoMemory(); goto done; }
-    memset(R.parts, 0, (size_t)R.N * sizeof(Part));
-    for (int p = 0; p < R.N; p++)
-        if (setup_part(&R, &R.parts[p], p)) { PyErr_NoMemory(); goto done; }
-
-    /* the initial state */
-    {
-        Part *P0 = &R.parts[0];
-        i64 *w0 = P0->wd;
-        memset(w0, 0, sizeof(i64) * (size_t)m.nslot_total);
-        memcpy(w0, m.init, sizeof(i64) * (size_t)m.ncells);
-        i64 slot;
-        while (pack(&R.L, w0, P0->pbuf, &slot)) {
-            widen(&R.L, slot, w0[slot]);
-            for (int p = 0; p < R.N; p++) {
-                free(R.parts[p].pbuf);
-                free(R.parts[p].pbase);
-                R.parts[p].pbuf = calloc((size_t)R.L.words + 2, sizeof(u64));
-                R.parts[p].pbase = calloc((size_t)R.L.words + 2, sizeof(u64));
-                if (!R.parts[p].pbuf || !R.parts[p].pbase) { PyErr_NoMemory(); goto done; }
-            }
-            P0 = &R.parts[0];
-        }
-        u64 h = mix64(vec_hash(&R.L, w0, R.hmul));
-        int p = part_of(&R, h);
-        Part *P = &R.parts[p];
-        i64 dup = -1;
-        i64 li = insert(&R, P, (unsigned char *)P0->pbuf, h, &dup);
-        if (li < 0) { PyErr_NoMemory(); goto done; }
-        P->parent[li] = ROOT_PARENT;
-        P->label[li] = 0;
-        check_state(&P->mach, w0);
-        if (P->mach.nviol) {
-            P->dead[0] |= 1;
-            for (int k = 0; k < P->mach.nviol; k++)
-                record(P, &P->mach.viol[k], 0, gid_of(&R, p, li), -1, 0);
-        }
-        for (int q = 0; q < R.N; q++) {
-            R.parts[q].lstart = 0;
-            R.parts[q].lend = R.parts[q].n;
-        }
-        if (!R.fp) { /* the initial state's rank */
-            P->lrank = calloc(1, sizeof(u64));
-            if (!P->lrank) { PyErr_NoMemory(); goto done; }
-            P->lrcap = 1;
-        }
-        if (R.max_states == 1)
-            R.stop = 1;
-    }
+    if (run_setup(&R, &wid, &los, 0))
+        goto done;
+    if (run_seed(&R)) { PyErr_NoMemory(); goto done; }
+    if (R.max_states == 1)
+        R.stop = 1;
 
     if (R.N > 1) {
         tids = calloc((size_t)R.N, sizeof(pthread_t));
@@ -3025,7 +3127,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
                 break;
             if (ovf) {
                 R.relayouts++;
-                if (relayout(&R)) { oom = 1; break; }
+                if (relayout(&R, NULL, 0)) { oom = 1; break; }
                 continue; /* redo the chunk with the wider layout */
             }
             run_phase(&R, 1);
@@ -3210,15 +3312,7 @@ done:
         bar_destroy(&R.b2);
     }
     free(tids);
-    if (R.parts)
-        for (int p = 0; p < R.N; p++)
-            free_part(&R, &R.parts[p]);
-    free(R.parts);
-    free(R.L.width);
-    free(R.L.lo);
-    free(R.L.bitoff);
-    free(R.L.nz);
-    free(R.hmul);
+    run_free(&R);
     free_model(&m);
     free(image);
     PyBuffer_Release(&img);
@@ -3285,6 +3379,666 @@ done:
     return out;
 }
 
+/* ------------------------------------------------------------------ one partition of a distributed run */
+
+/*
+ * A Partition is one of the N partitions of a run whose others live in other processes: the Ray engine
+ * (mkverify/engines/distributed.py) holds one per actor and drives py_explore's layer loop call by call.
+ * expand() is phase A on the next chunk of the layer; absorb() is phase B on the streams addressed here,
+ * in partition order; end_layer() hands over the parents' keys, from which the driver ranks the next layer
+ * (rank_layer's order, over all partitions), and next_layer() takes the ranks back; parents() is one step
+ * of path_of. Threads and Partitions run the same phase_a, absorb, insert and relayout.
+ *
+ * A stream to another partition travels in a wire format: per item, varints for the type and violation
+ * counts, the source state's gid and the step's rank as differences from the item before, and the label;
+ * then the violation keys; then the successor as the bytes that differ from the successor before (a mask
+ * byte per eight bytes, then the non-zero ones). Successors of one source differ in a few slots, so an
+ * item takes 8 to 16 bytes where phase A's takes 32 plus the state. The hash is not sent: the receiver
+ * recomputes it from the state. A batch starts with the layout's generation and state size, and every
+ * read is bounds-checked: a stream that does not parse is an ExploreError, never a crash.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    Model m;
+    i64 *image;
+    Run R;
+    Buf in;         /* a decoded stream */
+    i64 sent, received; /* wire bytes */
+    int ready;
+} PartitionObject;
+
+static inline u64 zz(i64 v) { return ((u64)v << 1) ^ (u64)(v >> 63); }
+static inline i64 unzz(u64 v) { return (i64)(v >> 1) ^ -(i64)(v & 1); }
+
+static inline unsigned char *put_var(unsigned char *o, u64 v)
+{
+    while (v >= 0x80) {
+        *o++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (unsigned char)v;
+    return o;
+}
+
+/* a varint at *p (not past end); -1 when the stream ends inside it or it is longer than 64 bits */
+static inline int get_var(const unsigned char **p, const unsigned char *end, u64 *v)
+{
+    u64 r = 0;
+    for (int sh = 0; sh < 64; sh += 7) {
+        if (*p >= end)
+            return -1;
+        unsigned char c = *(*p)++;
+        r |= (u64)(c & 0x7f) << sh;
+        if (!(c & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* phase A's stream b in the wire format; NULL with an exception set */
+static PyObject *wire_encode(const Run *R, const Buf *b)
+{
+    i64 sb = R->L.sbytes;
+    /* an item never grows by more than its header's 32 bytes plus a mask byte per 8 bytes of state */
+    Py_ssize_t cap = (Py_ssize_t)b->n * 8 + (Py_ssize_t)(b->n / ITEM_HDR + 1) * (sb / 8 + 2) + 32;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, cap);
+    if (!out)
+        return NULL;
+    unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
+    unsigned char *prev = calloc((size_t)sb + 8, 1);
+    if (!prev) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    o = put_var(o, (u64)R->relayouts);
+    o = put_var(o, (u64)sb);
+    i64 pos = 0, ppg = 0, prank = 0;
+    while (pos < b->n) {
+        const u64 *it = b->w + pos;
+        int type = (int)(it[0] & 0xff);
+        int nv = (int)((it[0] >> 8) & 0xff), nsv = (int)((it[0] >> 16) & 0xff);
+        i64 pg = (i64)it[1], rank = (i64)(it[2] >> 16);
+        o = put_var(o, (u64)type | ((u64)nv << 2) | ((u64)nsv << 9));
+        o = put_var(o, zz(pg - ppg));
+        o = put_var(o, zz(rank - prank));
+        o = put_var(o, it[2] & 0xffff);
+        ppg = pg;
+        prank = rank;
+        if (type == IT_BOUND)
+            o = put_var(o, zz((i64)it[3]));
+        size_t kb = sizeof(Key) * (size_t)(nv + nsv);
+        memcpy(o, it + ITEM_HDR, kb);
+        o += kb;
+        if (type == IT_SUCC) {
+            /* the groups of 8 bytes that differ (a bit each), then per such group its bytes that differ
+               (a bit each) and those bytes */
+            const unsigned char *s = (const unsigned char *)(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN);
+            i64 groups = (sb + 7) / 8;
+            unsigned char *top = o;
+            memset(top, 0, (size_t)((groups + 7) / 8));
+            o += (groups + 7) / 8;
+            for (i64 g = 0; g < groups; g++) {
+                u64 a, c; /* s and prev are readable 8 bytes past sb, and zero there */
+                memcpy(&a, s + 8 * g, 8);
+                memcpy(&c, prev + 8 * g, 8);
+                if (a == c)
+                    continue;
+                unsigned char mk = 0, *mask = o;
+                for (int q = 0; q < 8 && 8 * g + q < sb; q++)
+                    if (s[8 * g + q] != prev[8 * g + q])
+                        mk |= (unsigned char)(1 << q);
+                if (!mk)
+                    continue;
+                top[g >> 3] |= (unsigned char)(1 << (g & 7));
+                *mask = mk;
+                o++;
+                for (int q = 0; q < 8; q++)
+                    if ((mk >> q) & 1)
+                        *o++ = (unsigned char)(s[8 * g + q] ^ prev[8 * g + q]);
+            }
+            memcpy(prev, s, (size_t)sb);
+        }
+        pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
+    }
+    free(prev);
+    if (_PyBytes_Resize(&out, (Py_ssize_t)(o - (unsigned char *)PyBytes_AS_STRING(out))))
+        return NULL;
+    return out;
+}
+
+enum { WIRE_OK, WIRE_BAD, WIRE_NOMEM, WIRE_LAYOUT };
+
+/* a wire stream back into phase A's format in self->in (the hash recomputed): WIRE_*. Runs without the GIL */
+static int wire_decode(PartitionObject *self, Part *P, const unsigned char *p, Py_ssize_t len)
+{
+    Run *R = &self->R;
+    const unsigned char *end = p + len;
+    Buf *b = &self->in;
+    b->n = 0;
+    u64 gen, sb;
+    if (get_var(&p, end, &gen) || get_var(&p, end, &sb))
+        goto bad;
+    if ((i64)gen != R->relayouts || (i64)sb != R->L.sbytes)
+        return WIRE_LAYOUT;
+    unsigned char *cur = (unsigned char *)P->pbuf; /* the successor before, then this one */
+    memset(cur, 0, (size_t)(R->L.words + 2) * sizeof(u64));
+    i64 pg = 0, rank = 0;
+    while (p < end) {
+        u64 hdr, dpg, drank, lab, loc = 0;
+        if (get_var(&p, end, &hdr) || get_var(&p, end, &dpg) || get_var(&p, end, &drank) || get_var(&p, end, &lab))
+            goto bad;
+        int type = (int)(hdr & 3), nv = (int)((hdr >> 2) & 0x7f), nsv = (int)((hdr >> 9) & 0x7f);
+        if (type < IT_SUCC || type > IT_BOUND || (hdr >> 16) || nv > MAXVIOL || nsv > MAXVIOL || lab > 0xffff)
+            goto bad;
+        pg += unzz(dpg);
+        rank += unzz(drank);
+        if (pg < 0 || pg >= (i64)ROOT_PARENT || rank < 0 || rank >= ((i64)1 << 47))
+            goto bad;
+        if (type == IT_BOUND && get_var(&p, end, &loc))
+            goto bad;
+        size_t kb = sizeof(Key) * (size_t)(nv + nsv);
+        if ((size_t)(end - p) < kb)
+            goto bad;
+        i64 need = ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
+        if (buf_need(b, need, &R->mem))
+            return WIRE_NOMEM;
+        u64 *it = b->w + b->n;
+        it[0] = (u64)type | ((u64)nv << 8) | ((u64)nsv << 16);
+        it[1] = (u64)pg;
+        it[2] = ORD_STEP(rank, lab);
+        it[3] = type == IT_BOUND ? (u64)unzz(loc) : 0;
+        memcpy(it + ITEM_HDR, p, kb);
+        p += kb;
+        if (type == IT_SUCC) {
+            i64 groups = (R->L.sbytes + 7) / 8;
+            const unsigned char *top = p;
+            if (end - p < (groups + 7) / 8)
+                goto bad;
+            p += (groups + 7) / 8;
+            for (i64 g = 0; g < groups; g++) {
+                if (!((top[g >> 3] >> (g & 7)) & 1))
+                    continue;
+                if (p >= end)
+                    goto bad;
+                unsigned char mk = *p++;
+                for (int q = 0; q < 8; q++) {
+                    if (!((mk >> q) & 1))
+                        continue;
+                    if (8 * g + q >= R->L.sbytes || p >= end)
+                        goto bad;
+                    cur[8 * g + q] ^= *p++;
+                }
+            }
+            if (groups % 8 && (top[(groups - 1) >> 3] >> (groups % 8)))
+                goto bad;
+            /* the padding bits past the state's last slot are zero in every state this layout packs */
+            if (R->L.bits % 8 && (cur[R->L.sbytes - 1] >> (R->L.bits % 8)))
+                goto bad;
+            memcpy(it + ITEM_HDR + (i64)(nv + nsv) * KEYLEN, cur, (size_t)R->L.words * sizeof(u64));
+            it[3] = mix64(packed_hash(&R->L, cur, R->hmul));
+        }
+        b->n += need;
+    }
+    return WIRE_OK;
+bad:
+    return WIRE_BAD;
+}
+
+static int Partition_init(PartitionObject *self, PyObject *args, PyObject *kw)
+{
+    static const char *kws[] = {"image", "widths", "los", "parts", "index", "fingerprint", "symmetry",
+                                "max_memory", "by_memory", NULL};
+    Py_buffer img = {0}, wid = {0}, los = {0};
+    int parts = 1, index = 0, fp = 0, symmetry = 0, by_memory = 1;
+    long long max_memory = 0;
+    if (self->ready) {
+        PyErr_SetString(ExploreError, "a Partition is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*y*ii|ppLp", (char **)kws, &img, &wid, &los, &parts, &index,
+                                     &fp, &symmetry, &max_memory, &by_memory))
+        return -1;
+    int rc = -1;
+    if (parts < 1 || parts > 4096 || index < 0 || index >= parts || max_memory < 0) {
+        PyErr_SetString(ExploreError, "invalid partition: parts 1..4096, index 0..parts-1, max_memory >= 0");
+        goto out;
+    }
+    if (!(self->image = load_image(&img, &self->m)))
+        goto out;
+    Run *R = &self->R;
+    R->m = &self->m;
+    R->N = parts;
+    R->nloc = 1;
+    R->dist = 1;
+    R->fp = fp;
+    R->symmetry = symmetry;
+    R->max_memory = max_memory;
+    R->max_states = -1;
+    R->by_memory = by_memory;
+    if (run_setup(R, &wid, &los, index))
+        goto out;
+    if (run_seed(R)) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    R->peak = R->mem;
+    self->ready = 1;
+    rc = 0;
+out:
+    PyBuffer_Release(&img);
+    PyBuffer_Release(&wid);
+    PyBuffer_Release(&los);
+    return rc;
+}
+
+static void Partition_dealloc(PartitionObject *self)
+{
+    run_free(&self->R);
+    free(self->in.w);
+    free_model(&self->m);
+    free(self->image);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#define READY(self) do { if (!(self)->ready) { PyErr_SetString(ExploreError, "the Partition is not initialised"); \
+                                               return NULL; } } while (0)
+
+static i64 live_states(Part *P, i64 from, i64 to)
+{
+    i64 live = 0;
+    for (i64 li = from; li < to; li++)
+        if (!((P->dead[li >> 3] >> (li & 7)) & 1))
+            live++;
+    return live;
+}
+
+static PyObject *Partition_live(PartitionObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    READY(self);
+    Part *P = &self->R.parts[0];
+    P->cursor = P->lstart;
+    return PyLong_FromLongLong(live_states(P, P->lstart, P->lend));
+}
+
+/* expand(chunk) -> (status, streams): phase A on the next `chunk` states of the layer. streams[q] is the
+ * wire stream to partition q, None for this one (absorb reads it here) */
+static PyObject *Partition_expand(PartitionObject *self, PyObject *args)
+{
+    long long chunk;
+    if (!PyArg_ParseTuple(args, "L", &chunk))
+        return NULL;
+    READY(self);
+    if (chunk < 1) {
+        PyErr_SetString(ExploreError, "chunk >= 1");
+        return NULL;
+    }
+    Run *R = &self->R;
+    Part *P = &R->parts[0];
+    P->chunk_end = P->cursor + chunk < P->lend ? P->cursor + chunk : P->lend;
+    P->err = P->oom = P->ovf = 0;
+    Py_BEGIN_ALLOW_THREADS
+    phase_a(R, P);
+    Py_END_ALLOW_THREADS
+    if (R->mem > R->peak)
+        R->peak = R->mem;
+    PyObject *streams = PyList_New(R->N);
+    if (!streams)
+        return NULL;
+    i64 sent = 0;
+    for (int q = 0; q < R->N; q++) {
+        PyObject *s;
+        if (q == P->id || P->ovf || P->err || P->oom) {
+            s = Py_None;
+            Py_INCREF(s);
+        } else if (!(s = wire_encode(R, &P->out[q]))) {
+            Py_DECREF(streams);
+            return NULL;
+        } else {
+            sent += PyBytes_GET_SIZE(s);
+        }
+        PyList_SET_ITEM(streams, q, s);
+    }
+    self->sent += sent;
+    static const char *errs[] = {"", "budget", "u64", "internal", "kind"};
+    PyObject *err = P->err ? Py_BuildValue("(sLL)", errs[P->err], (long long)P->mach.err_loc,
+                                           (long long)P->mach.err_aux) : (Py_INCREF(Py_None), Py_None);
+    PyObject *ovf = P->ovf ? Py_BuildValue("(LL)", (long long)P->ovf_slot, (long long)P->ovf_val)
+                           : (Py_INCREF(Py_None), Py_None);
+    PyObject *status = (err && ovf) ? Py_BuildValue("{sLsNsNsisLsL}", "rest", (long long)(P->lend - P->chunk_end),
+                                                    "error", err, "overflow", ovf, "oom", P->oom,
+                                                    "sent", (long long)sent, "memory", (long long)R->mem)
+                                    : NULL;
+    if (!status) {
+        Py_XDECREF(err);
+        Py_XDECREF(ovf);
+        Py_DECREF(streams);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", status, streams);
+}
+
+/* widen(pairs): widen the layout by the (slot, value) overflows of every partition, in partition order,
+ * and repack; every partition gets the same pairs, so all keep the same layout */
+static PyObject *Partition_widen(PartitionObject *self, PyObject *args)
+{
+    PyObject *seq;
+    if (!PyArg_ParseTuple(args, "O", &seq))
+        return NULL;
+    READY(self);
+    Run *R = &self->R;
+    PyObject *fast = PySequence_Fast(seq, "widen takes a sequence of (slot, value) pairs");
+    if (!fast)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    i64 *pairs = malloc(sizeof(i64) * (size_t)(2 * n + 1));
+    if (!pairs) {
+        Py_DECREF(fast);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        long long slot, val;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, k), "LL", &slot, &val) || slot < 0 || slot >= R->L.n) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(ExploreError, "widen: a slot out of range");
+            free(pairs);
+            Py_DECREF(fast);
+            return NULL;
+        }
+        pairs[2 * k] = slot;
+        pairs[2 * k + 1] = val;
+    }
+    Py_DECREF(fast);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = relayout(R, pairs, n);
+    Py_END_ALLOW_THREADS
+    free(pairs);
+    if (rc)
+        return PyErr_NoMemory();
+    R->relayouts++;
+    Py_RETURN_NONE;
+}
+
+/* absorb(budget, streams): phase B on the streams to this partition, in partition order (None: this
+ * partition's own, from its last expand). budget: the states this partition may hold (-1: no bound) */
+static PyObject *Partition_absorb(PartitionObject *self, PyObject *args)
+{
+    long long budget;
+    PyObject *seq;
+    if (!PyArg_ParseTuple(args, "LO", &budget, &seq))
+        return NULL;
+    READY(self);
+    Run *R = &self->R;
+    Part *P = &R->parts[0];
+    PyObject *fast = PySequence_Fast(seq, "absorb takes a sequence of streams");
+    if (!fast)
+        return NULL;
+    if (PySequence_Fast_GET_SIZE(fast) != R->N || budget < -1) {
+        PyErr_Format(ExploreError, "absorb takes a stream from each of the %d partitions and a budget >= -1", R->N);
+        Py_DECREF(fast);
+        return NULL;
+    }
+    R->max_states = budget;
+    for (int src = 0; src < R->N && !R->stop && !P->oom; src++) {
+        PyObject *s = PySequence_Fast_GET_ITEM(fast, src);
+        if (src == P->id) {
+            if (s != Py_None) {
+                PyErr_SetString(ExploreError, "a partition's own stream stays in it: pass None");
+                Py_DECREF(fast);
+                return NULL;
+            }
+            Py_BEGIN_ALLOW_THREADS
+            absorb(R, P, P->out[src].w, P->out[src].n);
+            Py_END_ALLOW_THREADS
+            continue;
+        }
+        Py_buffer b;
+        if (PyObject_GetBuffer(s, &b, PyBUF_SIMPLE)) {
+            Py_DECREF(fast);
+            return NULL;
+        }
+        self->received += b.len;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = wire_decode(self, P, b.buf, b.len);
+        if (rc == WIRE_OK)
+            absorb(R, P, self->in.w, self->in.n);
+        Py_END_ALLOW_THREADS
+        PyBuffer_Release(&b);
+        if (rc == WIRE_NOMEM) {
+            P->oom = 1;
+        } else if (rc != WIRE_OK) {
+            if (rc == WIRE_LAYOUT)
+                PyErr_Format(ExploreError, "partition %d: the stream from partition %d has another layout", P->id, src);
+            else
+                PyErr_Format(ExploreError, "partition %d: the stream from partition %d is malformed", P->id, src);
+            Py_DECREF(fast);
+            return NULL;
+        }
+    }
+    Py_DECREF(fast);
+    P->cursor = P->chunk_end;
+    if (R->mem > R->peak)
+        R->peak = R->mem;
+    if (R->max_memory && R->mem > R->max_memory && !R->stop)
+        R->stop = 3;
+    static const char *stops[] = {"", "states", "idr", "memory", "interrupted", "depth"};
+    return Py_BuildValue("{sLsLsssLsisL}", "states", (long long)P->n, "transitions", (long long)P->transitions,
+                         "stop", stops[R->stop], "stop_loc", (long long)R->stop_loc, "oom", P->oom,
+                         "memory", (long long)R->mem);
+}
+
+/* end_layer() -> (live states of the next layer, their parents' keys as uint64 bytes; None in fingerprint
+ * mode): the driver ranks the next layer over all partitions by these keys (rank_layer's order) */
+static PyObject *Partition_end_layer(PartitionObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    READY(self);
+    Run *R = &self->R;
+    Part *P = &R->parts[0];
+    i64 n = P->n - P->lend;
+    PyObject *keys;
+    if (R->fp) {
+        keys = Py_None;
+        Py_INCREF(keys);
+    } else if (!(keys = PyBytes_FromStringAndSize((const char *)P->lkey, (Py_ssize_t)(n * (i64)sizeof(u64))))) {
+        return NULL;
+    }
+    return Py_BuildValue("(LN)", (long long)live_states(P, P->lend, P->n), keys);
+}
+
+/* next_layer(layer, ranks) -> live states of the new layer: ranks (uint64 bytes, one per state the layer
+ * found, None in fingerprint mode or when the run is stopping) are its states' places in breadth-first order */
+static PyObject *Partition_next_layer(PartitionObject *self, PyObject *args)
+{
+    long long layer;
+    PyObject *ranks;
+    if (!PyArg_ParseTuple(args, "LO", &layer, &ranks))
+        return NULL;
+    READY(self);
+    Run *R = &self->R;
+    Part *P = &R->parts[0];
+    i64 n = P->n - P->lend;
+    if (layer < R->layer || layer > R->layer + 1) {
+        PyErr_SetString(ExploreError, "next_layer: the layer goes up by at most one");
+        return NULL;
+    }
+    if (ranks != Py_None) {
+        Py_buffer b;
+        if (PyObject_GetBuffer(ranks, &b, PyBUF_SIMPLE))
+            return NULL;
+        int ok = !R->fp && b.len == (Py_ssize_t)(n * (i64)sizeof(u64));
+        if (ok && n > P->lrcap) {
+            u64 *nr = realloc(P->lrank, (size_t)n * sizeof(u64));
+            if (!nr) {
+                PyBuffer_Release(&b);
+                return PyErr_NoMemory();
+            }
+            R->mem += (n - P->lrcap) * (i64)sizeof(u64);
+            P->lrank = nr;
+            P->lrcap = n;
+        }
+        if (ok)
+            memcpy(P->lrank, b.buf, (size_t)b.len);
+        PyBuffer_Release(&b);
+        if (!ok) {
+            PyErr_Format(ExploreError, "next_layer: %lld ranks expected", (long long)n);
+            return NULL;
+        }
+    } else if (!R->fp && n && !R->stop) {
+        PyErr_SetString(ExploreError, "next_layer: exact mode needs the ranks of the layer");
+        return NULL;
+    }
+    R->layer = layer;
+    P->lstart = P->lend;
+    P->lend = P->n;
+    for (; R->fp && P->freed < (P->lstart >> BLK_BITS); P->freed++) {
+        free(P->blk[P->freed]);
+        P->blk[P->freed] = NULL;
+        R->mem -= (i64)blk_bytes(R);
+    }
+    P->cursor = P->lstart;
+    return PyLong_FromLongLong(live_states(P, P->lstart, P->lend));
+}
+
+static PyObject *Partition_any_enabled(PartitionObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    READY(self);
+    return PyBool_FromLong(any_enabled(&self->R));
+}
+
+/* parents(gids) -> uint64 bytes: for each gid (uint64 bytes, states of this partition) its parent's gid
+ * (2^64 - 1 for the initial state) and the label of the step from it */
+static PyObject *Partition_parents(PartitionObject *self, PyObject *args)
+{
+    Py_buffer b;
+    if (!PyArg_ParseTuple(args, "y*", &b))
+        return NULL;
+    if (!self->ready || b.len % 8) {
+        PyBuffer_Release(&b);
+        PyErr_SetString(ExploreError, "parents takes uint64 gids");
+        return NULL;
+    }
+    Run *R = &self->R;
+    Part *P = &R->parts[0];
+    Py_ssize_t n = b.len / 8;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * 16);
+    if (!out) {
+        PyBuffer_Release(&b);
+        return NULL;
+    }
+    u64 *o = (u64 *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        u64 g;
+        memcpy(&g, (const char *)b.buf + 8 * k, 8);
+        i64 li = (i64)(g / (u64)R->N);
+        if ((int)(g % (u64)R->N) != P->id || li >= P->n) {
+            PyBuffer_Release(&b);
+            Py_DECREF(out);
+            PyErr_Format(ExploreError, "partition %d holds no state %llu", P->id, (unsigned long long)g);
+            return NULL;
+        }
+        o[2 * k] = P->parent[li] == ROOT_PARENT ? ~(u64)0 : (u64)P->parent[li];
+        o[2 * k + 1] = P->label[li];
+    }
+    PyBuffer_Release(&b);
+    return out;
+}
+
+/* result() -> dict: this partition's part of py_explore's result: counts, findings as (key, length, gid,
+ * label, ord), coverage, exhausted pools, witnessed invariants, widths, wire bytes */
+static PyObject *Partition_result(PartitionObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    READY(self);
+    Run *R = &self->R;
+    Part *P = &R->parts[0];
+    const Model *m = R->m;
+    PyObject *fl = PyList_New(0), *cov = PyList_New(0), *ex = PyList_New(0), *wl = PyList_New(0);
+    PyObject *wit = PyList_New(0), *result = NULL;
+    if (!fl || !cov || !ex || !wl || !wit)
+        goto fail;
+    for (int q = 0; q < P->nfnd; q++) {
+        Finding *f = &P->fnd[q];
+        PyObject *key = PyTuple_New(KEYLEN);
+        if (!key)
+            goto fail;
+        for (int k = 0; k < KEYLEN; k++)
+            PyTuple_SET_ITEM(key, k, PyLong_FromLongLong(f->key.k[k]));
+        PyObject *item = Py_BuildValue("(NLLLK)", key, (long long)f->len, (long long)f->gid, (long long)f->label,
+                                       (unsigned long long)f->ord);
+        if (!item || PyList_Append(fl, item)) { Py_XDECREF(item); goto fail; }
+        Py_DECREF(item);
+    }
+    for (int q = 0; q < P->ncov; q++) {
+        PyObject *c = Py_BuildValue("(LLLL)", (long long)P->cov[q][0], (long long)P->cov[q][1],
+                                    (long long)P->cov[q][2], (long long)P->cov[q][3]);
+        if (!c || PyList_Append(cov, c)) { Py_XDECREF(c); goto fail; }
+        Py_DECREF(c);
+    }
+    for (i64 v = 0; v < m->ninv; v++)
+        if (P->witnessed[v]) {
+            PyObject *c = PyLong_FromLongLong(v);
+            if (!c || PyList_Append(wit, c)) { Py_XDECREF(c); goto fail; }
+            Py_DECREF(c);
+        }
+    for (i64 k = 0; k < m->npools; k++)
+        if (P->exhausted[k]) {
+            PyObject *c = PyLong_FromLongLong(k);
+            if (!c || PyList_Append(ex, c)) { Py_XDECREF(c); goto fail; }
+            Py_DECREF(c);
+        }
+    for (i64 s = 0; s < m->nslot_total; s++) {
+        PyObject *c = PyLong_FromLong(R->L.width[s]);
+        if (!c || PyList_Append(wl, c)) { Py_XDECREF(c); goto fail; }
+        Py_DECREF(c);
+    }
+    result = Py_BuildValue("{sLsLsLsLsLsLsLsOsOsOsOsO}", "states", (long long)P->n, "transitions",
+                           (long long)P->transitions, "memory", (long long)R->peak, "state_bytes",
+                           (long long)R->L.sbytes, "relayouts", (long long)R->relayouts, "sent", (long long)self->sent,
+                           "received", (long long)self->received, "findings", fl, "coverage", cov, "exhausted", ex,
+                           "witnessed", wit, "widths", wl);
+fail:
+    Py_XDECREF(fl); Py_XDECREF(cov); Py_XDECREF(ex); Py_XDECREF(wl); Py_XDECREF(wit);
+    return result;
+}
+
+static PyMethodDef Partition_methods[] = {
+    {"live", (PyCFunction)Partition_live, METH_NOARGS, "live() -> live states of the current layer held here"},
+    {"expand", (PyCFunction)Partition_expand, METH_VARARGS,
+     "expand(chunk) -> (status, streams): phase A on the next chunk of the layer"},
+    {"widen", (PyCFunction)Partition_widen, METH_VARARGS,
+     "widen(pairs): widen the layout by every partition's (slot, value) overflows and repack"},
+    {"absorb", (PyCFunction)Partition_absorb, METH_VARARGS,
+     "absorb(budget, streams) -> status: phase B on the streams to this partition, in partition order"},
+    {"end_layer", (PyCFunction)Partition_end_layer, METH_NOARGS,
+     "end_layer() -> (live states found, their parents' keys)"},
+    {"next_layer", (PyCFunction)Partition_next_layer, METH_VARARGS,
+     "next_layer(layer, ranks) -> live states of the new layer"},
+    {"any_enabled", (PyCFunction)Partition_any_enabled, METH_NOARGS,
+     "any_enabled() -> whether a state of the current layer has a step"},
+    {"parents", (PyCFunction)Partition_parents, METH_VARARGS, "parents(gids) -> (parent, label) pairs"},
+    {"result", (PyCFunction)Partition_result, METH_NOARGS, "result() -> this partition's counts and findings"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject PartitionType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mkverify._explore.Partition",
+    .tp_basicsize = sizeof(PartitionObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Partition(image, widths, los, parts, index, fingerprint=False, symmetry=False, max_memory=0)\n\n"
+              "One of `parts` partitions of a breadth-first run (mkverify/engines/distributed.py drives them).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Partition_init,
+    .tp_dealloc = (destructor)Partition_dealloc,
+    .tp_methods = Partition_methods,
+};
+
 static PyMethodDef methods[] = {
     {"canonical", py_canonical, METH_VARARGS,
      "canonical(image, vector) -> tuple\n\nThe canonical member of the vector's orbit under the renaming of host "
@@ -3314,5 +4068,13 @@ PyMODINIT_FUNC PyInit__explore(void)
     Py_INCREF(ExploreError);
     PyModule_AddIntConstant(mod, "VERSION", VERSION);
     PyModule_AddIntConstant(mod, "KEYLEN", KEYLEN);
+    if (PyType_Ready(&PartitionType) < 0)
+        return NULL;
+    Py_INCREF(&PartitionType);
+    if (PyModule_AddObject(mod, "Partition", (PyObject *)&PartitionType)) {
+        Py_DECREF(&PartitionType);
+        Py_DECREF(mod);
+        return NULL;
+    }
     return mod;
 }
