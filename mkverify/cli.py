@@ -36,14 +36,17 @@ def _progress_printer(enabled: bool, label: str):
     from rich.console import Console
     console = Console(stderr=True)
 
-    def show(states, transitions, depth, seconds):
+    def show(states, transitions, depth, seconds, exchanged=None, memory=None):
+        """memory: the bytes of a run spread over processes (--ray, summed over them); else this process's"""
         rate = states / seconds if seconds > 0 else 0.0
         try:
             import resource
-            mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            mem = memory / 2 ** 20 if memory is not None else \
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         except Exception:  # pragma: no cover - not on every platform
             mem = 0.0
-        console.print(f"[dim]{label}: {states:,} states, {rate:,.0f}/s, depth {depth}, {mem:,.0f} MiB[/dim]",
+        sent = f", {exchanged:,.1f} B/state exchanged" if exchanged is not None else ""
+        console.print(f"[dim]{label}: {states:,} states, {rate:,.0f}/s, depth {depth}, {mem:,.0f} MiB{sent}[/dim]",
                       end="\r", highlight=False)
     return show
 
@@ -117,6 +120,13 @@ def main():
                    "unlocks (default: on with the native engine, off with the reference).")
 @click.option("--max-memory", type=str, default=None, metavar="SIZE",
               help="native: stop (verdict incomplete) when the exploration's memory passes SIZE, e.g. 4G or 500M.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Spread the native engine's states over Ray actors, one per partition: without ADDRESS on a "
+                   "Ray runtime started here, with one on the cluster there (pip install 'mkverify[distributed]'; "
+                   "docs/distributed.md).")
+@click.option("--partitions", type=click.IntRange(1, 4096), default=None,
+              help="With --ray: partitions (actors) to spread the states over (default: the CPUs of this machine, "
+                   "or of the cluster).")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None, metavar="SECONDS",
               help="Stop exploring after SECONDS of wall-clock time for the whole command (verdict incomplete, "
                    "exit 3, unless a violation was found); SIGINT and SIGTERM stop the same way.")
@@ -131,7 +141,7 @@ def main():
 @click.option("--html", "html_dir", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
               help="Also write DIR/index.html: verdicts, lifecycle graphs, sequence charts of the traces.")
 def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, reduce_private, jobs, fingerprint,
-          symmetry, atomic, max_memory, timeout, json_file, sarif, junit, markdown, html_dir):
+          symmetry, atomic, max_memory, ray_address, partitions, timeout, json_file, sarif, junit, markdown, html_dir):
     """Check models (default: every model under models/) and report every violation."""
     from .limits import watch
     if timeout is not None and not math.isfinite(timeout):
@@ -141,7 +151,7 @@ def check(paths, fmt, engine, spec_path, cpus, max_states, depth, progress, redu
     with watch(timeout) as stop:
         try:
             results = _check_models(paths, engine, spec_path, cpus, max_states, depth, progress, reduce_private,
-                                    jobs, fingerprint, symmetry, atomic, max_memory, stop)
+                                    jobs, fingerprint, symmetry, atomic, max_memory, stop, ray_address, partitions)
         except MkverifyError as e:
             if stop.signal:  # e.g. the preprocessor, killed by the same Ctrl-C
                 click.echo(f"mkverify: {stop.reason()}", err=True)
@@ -184,9 +194,15 @@ def _write_reports(results, reports: dict) -> None:
 
 def _check_models(paths, engine="native", spec_path=None, cpus=None, max_states=None, depth=None, progress=None,
                   reduce_private=None, jobs=None, fingerprint=False, symmetry=None, atomic=None,
-                  max_memory=None, stop=None) -> list:
+                  max_memory=None, stop=None, ray_address=None, partitions=None) -> list:
     """Load, explore and prove every model: the results `check` and `report` render."""
     from . import frontend
+    if ray_address is not None and (engine != "native" or jobs is not None):
+        raise UsageError(SourceLoc("<command line>"), "--ray spreads the native engine over processes, one "
+                                                      "partition each: it goes with --engine native and without -j",
+                         "set the number of partitions with --partitions N")
+    if partitions is not None and ray_address is None:
+        raise UsageError(SourceLoc("<command line>"), "--partitions goes with --ray", "add --ray [ADDRESS]")
     if engine != "native" and (jobs is not None or fingerprint or max_memory is not None or
                                symmetry is not None):
         raise UsageError(SourceLoc("<command line>"), "--jobs, --fingerprint, --symmetry and --max-memory go "
@@ -216,6 +232,12 @@ def _check_models(paths, engine="native", spec_path=None, cpus=None, max_states=
             from .engines.reference import explore
             r = explore(p, max_states=max_states or 0, depth=depth or 0, progress=show,
                         reduce_private=reduce_private, atomic=bool(atomic), stop=stop)
+        elif ray_address is not None:
+            from .engines.distributed import explore as distributed
+            r = distributed(p, partitions=partitions or 0, address=None if ray_address == "local" else ray_address,
+                            max_states=max_states or 0, depth=depth or 0, progress=show,
+                            reduce_private=reduce_private, fingerprint=fingerprint, max_memory=memory_limit,
+                            symmetry=symmetry is not False, atomic=atomic is not False, stop=stop)
         else:
             from .engines.native import default_jobs, explore as native
             r = native(p, max_states=max_states or 0, depth=depth or 0, progress=show,

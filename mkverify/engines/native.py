@@ -570,16 +570,20 @@ class NativeExplorer:
         self.symmetry = symmetry and (self.m.nhost > 1 or bool(self.low.sym_pools))
         self.raw: dict = {}
 
-    def run(self) -> ModelResult:
-        ext = _extension()
-        low = self.low
-        widths, los = low.layout()
+    def explore_raw(self, widths: bytes, los: bytes) -> dict:
+        """The enumerator's answer: _explore.explore's dict (engines/distributed.py builds the same)."""
         def progress(states, transitions, depth, seconds, memory):
             self.progress(states, transitions, depth, seconds)
-        r = ext.explore(low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
-                        max_depth=self.max_depth, max_memory=self.max_memory, fingerprint=self.fingerprint,
-                        progress=progress if self.progress is not None else None, symmetry=self.symmetry,
-                        stop=self.stop)
+        return _extension().explore(self.low.img.tobytes(), widths, los, jobs=self.jobs, max_states=self.max_states,
+                                    max_depth=self.max_depth, max_memory=self.max_memory,
+                                    fingerprint=self.fingerprint,
+                                    progress=progress if self.progress is not None else None,
+                                    symmetry=self.symmetry, stop=self.stop)
+
+    def run(self) -> ModelResult:
+        low = self.low
+        widths, los = low.layout()
+        r = self.explore_raw(widths, los)
         self.raw = r
         if r["error"] is not None:
             kind, loc, aux = r["error"]
@@ -609,6 +613,10 @@ class NativeExplorer:
             incomplete = (self.stop() if self.stop is not None else None) or "interrupted"
         elif stop == "depth":
             incomplete = f"depth bound {self.max_depth} reached"
+        elif stop == "lost":  # engines/distributed.py: a partition's process died
+            incomplete = r["lost"]
+            notes.append("the findings of the part explored are not reported: their traces may run through the "
+                         "lost partition")
         findings = [self._finding(key, path) for key, _length, path in r["findings"]]
         sort_findings(findings)
         verdict = "violations" if findings else ("incomplete" if incomplete else "ok")
@@ -627,7 +635,7 @@ class NativeExplorer:
                       extra={"jobs": r["jobs"], "storage": "fingerprint" if self.fingerprint else "exact",
                              "symmetry": self.symmetry, "memory_bytes": r["memory"], "state_bytes": r["state_bytes"],
                              "bytes_per_state": round(r["memory"] / max(states, 1), 1),
-                             **({"miss_probability": miss} if miss is not None else {})})
+                             **({"miss_probability": miss} if miss is not None else {}), **r.get("extra", {})})
         ninv = len(self.p.invariants)
         witnessed = {low.witness_of[v - ninv] for v in r["witnessed"] if v >= ninv}
         return ModelResult(self.p.name, verdict, stats, findings, incomplete, notes, coverage(self.p, self.m, taken),

@@ -30,7 +30,8 @@ def summary(r: ModelResult) -> str:
                 f"{st.seconds:.2f} s, {st.engine} engine)")
     else:
         text = (f"mkverify: {r.model}: {what} ({n(st.states, 'state')}, {n(st.transitions, 'transition')}, "
-                f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine)")
+                f"depth {st.depth}, {st.seconds:.2f} s, {st.engine} engine"
+                + (f", {n(st.extra['partitions'], 'partition')} over Ray" if "partitions" in st.extra else "") + ")")
     if r.incomplete_reason:
         text += f"\nmkverify: {r.model}: incomplete: {r.incomplete_reason}; the verdict covers only what was explored"
     return text
