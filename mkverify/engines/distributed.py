@@ -370,6 +370,8 @@ class DistributedExplorer(NativeExplorer):
                     why = next((d for d in done if d["stop"]), None)
                     if why is not None:
                         stop, stop_loc = why["stop"], why["stop_loc"]
+                    elif self.max_states and states >= self.max_states:
+                        stop = "states"  # reached, as the threaded engine stops at it
                     if not stop and self.stop is not None and self.stop():
                         stop = "interrupted"
                     now = time.monotonic()
@@ -428,12 +430,13 @@ class DistributedExplorer(NativeExplorer):
                 "widths": parts[0]["widths"], "extra": self._extra(sum(p["transitions"] for p in parts))}
 
     def _budgets(self, per_part: list) -> list:
-        """The states each partition may hold after this round: the rest of max_states, shared out."""
+        """The states each partition may hold after this round: what it holds plus all of the rest of
+        max_states. A partition refuses a state only when the run as a whole has reached the bound, as
+        in the threaded engine; the run may then hold up to (partitions - 1) x the rest more (docs)."""
         if not self.max_states:
             return [-1] * len(per_part)
         rest = max(self.max_states - sum(per_part), 0)
-        share, extra = divmod(rest, len(per_part))
-        return [held + share + (q < extra) for q, held in enumerate(per_part)]
+        return [held + rest for held in per_part]
 
     def _extra(self, transitions: int) -> dict:
         c = self.comm
