@@ -322,6 +322,8 @@ def test_mkverify_check_ray_prints_what_the_threads_print():
     spread_ = cli("check", *v2, "--format", "json", "--ray", "--partitions", "2", "--progress")
     assert plain.returncode == spread_.returncode == 1, spread_.stderr
     a, b = json.loads(plain.stdout), json.loads(spread_.stdout)
+    import jsonschema
+    jsonschema.validate(b, json.loads((REPO / "mkverify/schemas/output.schema.json").read_text()))
     for m in b["models"]:
         assert m["stats"]["partitions"] == 2 and m["stats"]["exchanged_bytes"] > 0
     for x in (a, b):
