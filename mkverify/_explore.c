@@ -3438,12 +3438,33 @@ static inline int get_var(const unsigned char **p, const unsigned char *end, u64
     return -1;
 }
 
+/* A stream ends with this checksum of the bytes before it (tests/test_distributed.py computes it too): a
+ * stream damaged on its way is refused before it is parsed. Every read of the parser is bounds-checked
+ * besides, but a stream with a valid checksum is trusted to hold states its sender's layout packed. */
+static u64 wire_sum(const unsigned char *p, i64 n)
+{
+    u64 h = 0x9e3779b97f4a7c15ULL ^ (u64)n;
+    i64 k = 0;
+    for (; k + 8 <= n; k += 8) {
+        u64 w;
+        memcpy(&w, p + k, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    u64 w = 0;
+    memcpy(&w, p + k, (size_t)(n - k));
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    return mix64(h);
+}
+
 /* phase A's stream b in the wire format; NULL with an exception set */
 static PyObject *wire_encode(const Run *R, const Buf *b)
 {
     i64 sb = R->L.sbytes;
-    /* an item never grows by more than its header's 32 bytes plus a mask byte per 8 bytes of state */
-    Py_ssize_t cap = (Py_ssize_t)b->n * 8 + (Py_ssize_t)(b->n / ITEM_HDR + 1) * (sb / 8 + 2) + 32;
+    /* an item takes at most its raw size plus a mask byte per 8 bytes of state, a bit per 64, and 40 more
+       (its varints against the raw header's 32); there are at most b->n / ITEM_HDR items; + the stream's
+       varints and checksum */
+    Py_ssize_t cap = (Py_ssize_t)b->n * 8 + (Py_ssize_t)(b->n / ITEM_HDR + 1) * (sb / 8 + sb / 64 + 41) + 64;
     PyObject *out = PyBytes_FromStringAndSize(NULL, cap);
     if (!out)
         return NULL;
@@ -3504,18 +3525,27 @@ static PyObject *wire_encode(const Run *R, const Buf *b)
         pos += ITEM_HDR + (i64)(nv + nsv) * KEYLEN + (type == IT_SUCC ? R->L.words : 0);
     }
     free(prev);
+    u64 sum = wire_sum((const unsigned char *)PyBytes_AS_STRING(out), o - (unsigned char *)PyBytes_AS_STRING(out));
+    memcpy(o, &sum, 8);
+    o += 8;
     if (_PyBytes_Resize(&out, (Py_ssize_t)(o - (unsigned char *)PyBytes_AS_STRING(out))))
         return NULL;
     return out;
 }
 
-enum { WIRE_OK, WIRE_BAD, WIRE_NOMEM, WIRE_LAYOUT };
+enum { WIRE_OK, WIRE_BAD, WIRE_NOMEM, WIRE_LAYOUT, WIRE_SUM };
 
 /* a wire stream back into phase A's format in self->in (the hash recomputed): WIRE_*. Runs without the GIL */
 static int wire_decode(PartitionObject *self, Part *P, const unsigned char *p, Py_ssize_t len)
 {
     Run *R = &self->R;
-    const unsigned char *end = p + len;
+    if (len < 8)
+        return WIRE_BAD;
+    u64 sum;
+    memcpy(&sum, p + len - 8, 8);
+    if (sum != wire_sum(p, len - 8))
+        return WIRE_SUM;
+    const unsigned char *end = p + len - 8;
     Buf *b = &self->in;
     b->n = 0;
     u64 gen, sb;
@@ -3688,7 +3718,7 @@ static PyObject *Partition_expand(PartitionObject *self, PyObject *args)
     PyObject *streams = PyList_New(R->N);
     if (!streams)
         return NULL;
-    i64 sent = 0;
+    i64 sent = 0, nonempty = 0;
     for (int q = 0; q < R->N; q++) {
         PyObject *s;
         if (q == P->id || P->ovf || P->err || P->oom) {
@@ -3699,6 +3729,7 @@ static PyObject *Partition_expand(PartitionObject *self, PyObject *args)
             return NULL;
         } else {
             sent += PyBytes_GET_SIZE(s);
+            nonempty += P->out[q].n > 0;
         }
         PyList_SET_ITEM(streams, q, s);
     }
@@ -3708,9 +3739,10 @@ static PyObject *Partition_expand(PartitionObject *self, PyObject *args)
                                            (long long)P->mach.err_aux) : (Py_INCREF(Py_None), Py_None);
     PyObject *ovf = P->ovf ? Py_BuildValue("(LL)", (long long)P->ovf_slot, (long long)P->ovf_val)
                            : (Py_INCREF(Py_None), Py_None);
-    PyObject *status = (err && ovf) ? Py_BuildValue("{sLsNsNsisLsL}", "rest", (long long)(P->lend - P->chunk_end),
+    PyObject *status = (err && ovf) ? Py_BuildValue("{sLsNsNsisLsLsL}", "rest", (long long)(P->lend - P->chunk_end),
                                                     "error", err, "overflow", ovf, "oom", P->oom,
-                                                    "sent", (long long)sent, "memory", (long long)R->mem)
+                                                    "sent", (long long)sent, "streams", (long long)nonempty,
+                                                    "memory", (long long)R->mem)
                                     : NULL;
     if (!status) {
         Py_XDECREF(err);
@@ -3814,6 +3846,9 @@ static PyObject *Partition_absorb(PartitionObject *self, PyObject *args)
         } else if (rc != WIRE_OK) {
             if (rc == WIRE_LAYOUT)
                 PyErr_Format(ExploreError, "partition %d: the stream from partition %d has another layout", P->id, src);
+            else if (rc == WIRE_SUM)
+                PyErr_Format(ExploreError, "partition %d: the stream from partition %d fails its checksum", P->id,
+                             src);
             else
                 PyErr_Format(ExploreError, "partition %d: the stream from partition %d is malformed", P->id, src);
             Py_DECREF(fast);

@@ -160,27 +160,24 @@ def fresh(args, index):
 
 
 def streams_into(args, target, rounds=6):
-    """Two partitions run `rounds` layers; returns the one numbered `target` and the stream the other
-    then sends it."""
+    """Two partitions run at least `rounds` layers, until the other sends partition `target` something;
+    returns `target` and that stream, not yet absorbed."""
     hosts = [distributed.Host(*args, i) for i in range(2)]
     for h in hosts:
         h.p.live()
-    begin, layer = [None, None], 0
-    for _ in range(rounds):
+    begin = [None, None]
+    for layer in range(1000):
         outs = [h.expand(1 << 20, b) for h, b in zip(hosts, begin)]
         while any(o[0]["overflow"] is not None for o in outs):  # a value outgrew its slot: widen, expand again
             over = [o[0]["overflow"] for o in outs if o[0]["overflow"] is not None]
             for h in hosts:
                 h.p.widen(over)
             outs = [h.expand(1 << 20) for h in hosts]
+        if layer >= rounds and outs[1 - target][0]["streams"]:
+            return hosts[target].p, outs[1 - target][1 + target]
         done = [h.absorb(-1, True, *[outs[src][1 + q] for src in range(2)]) for q, h in enumerate(hosts)]
-        layer += 1
-        begin = [(layer, r) for r in distributed.rank_layer([d["end"][1] for d in done])]
-    for h, b in zip(hosts, begin):
-        h.next_layer(*b)
-    stream = hosts[1 - target].p.expand(1 << 20)[1][target]
-    assert stream and len(stream) > 2
-    return hosts[target].p, stream
+        begin = [(layer + 1, r) for r in distributed.rank_layer([d["end"][1] for d in done])]
+    raise AssertionError("no stream between the partitions")
 
 
 def test_a_stream_round_trips(pair):
@@ -190,20 +187,51 @@ def test_a_stream_round_trips(pair):
     assert receiver.result()["states"] > before
 
 
+M64 = (1 << 64) - 1
+
+
+def wire_sum(b: bytes) -> int:
+    """The checksum a stream ends with (_explore.c, wire_sum)."""
+    def mix64(h):
+        h ^= h >> 33
+        h = (h * 0xff51afd7ed558ccd) & M64
+        h ^= h >> 33
+        h = (h * 0xc4ceb9fe1a85ec53) & M64
+        return h ^ (h >> 33)
+    h = 0x9e3779b97f4a7c15 ^ len(b)
+    k = 0
+    while k + 8 <= len(b):
+        h = ((h ^ int.from_bytes(b[k:k + 8], "little")) * 0xff51afd7ed558ccd) & M64
+        h ^= h >> 32
+        k += 8
+    h = ((h ^ int.from_bytes(b[k:], "little")) * 0xff51afd7ed558ccd) & M64
+    return mix64(h)
+
+
+def test_the_checksum_is_the_one_streams_carry(pair):
+    _, stream = streams_into(pair, 0, rounds=2)
+    assert int.from_bytes(stream[-8:], "little") == wire_sum(stream[:-8])
+
+
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(data=st.data())
 def test_corrupted_streams_raise_or_run_but_never_crash(pair, data):
+    """Damage is refused by the checksum; with the checksum made right again, the parser's own checks
+    refuse what does not parse, or the stream is inserted: never a crash."""
     receiver, stream = streams_into(pair, 0, rounds=2)
-    b = bytearray(stream)
+    b = bytearray(stream[:-8])
     for _ in range(data.draw(st.integers(1, 8))):
         at = data.draw(st.integers(0, len(b) - 1))
         b[at] = data.draw(st.integers(0, 255))
     if data.draw(st.booleans()):
         b = b[:data.draw(st.integers(0, len(b)))]
+    if bytes(b) != stream[:-8]:
+        with pytest.raises(_explore.ExploreError, match="checksum|malformed"):
+            receiver.absorb(-1, [None, bytes(b) + stream[-8:]])
     try:
-        receiver.absorb(-1, [None, bytes(b)])
-    except _explore.ExploreError:
-        pass
+        receiver.absorb(-1, [None, bytes(b) + wire_sum(bytes(b)).to_bytes(8, "little")])
+    except _explore.ExploreError as e:
+        assert "checksum" not in str(e)
 
 
 def test_what_a_partition_is_given_is_checked(pair):
