@@ -8,7 +8,7 @@ partition that dies ends the run as incomplete, never ok; the extension refuses 
 ranks and gids with ExploreError, never a crash.
 
 The Ray tests skip when Ray is not installed (`pip install -e '.[distributed]'`; .ci/run installs
-it) and in the sanitized run, whose preloaded libasan Ray's own binaries do not start under.
+it) and in the sanitized run (tests/test_sanitizers.py), which checks the same C code in this process.
 """
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mkverify import _explore, frontend
-from mkverify.engines import distributed, native
-from mkverify.result import exit_code, overall_verdict
+pytest.importorskip("numpy", reason="numpy, which ranks the layers, is not installed (pip install -e '.[distributed]')")
+
+from mkverify import _explore, frontend  # noqa: E402
+from mkverify.engines import distributed, native  # noqa: E402
+from mkverify.result import exit_code, overall_verdict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
@@ -38,9 +40,10 @@ try:
     import ray
 except ImportError:
     ray = None
-needs_ray = pytest.mark.skipif(ray is None or SANITIZED,
-                               reason="Ray is not installed (pip install -e '.[distributed]')" if ray is None else
-                               "the sanitized run preloads libasan, under which Ray's own binaries do not start")
+needs_ray = pytest.mark.skipif(ray is None,
+                               reason="the sanitized run checks the Partition code in this process (above); Ray's "
+                                      "own processes would inherit its preloaded libasan" if SANITIZED else
+                                      "Ray is not installed (pip install -e '.[distributed]')")
 
 
 def outcome(r, traces=True):
