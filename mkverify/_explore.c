@@ -1999,22 +1999,27 @@ static int pack(const Layout *L, const i64 *w, u64 *buf, i64 *ovf)
     return 0;
 }
 
+/* the value of slot s (one that takes bits) in packed bytes readable for sbytes + 8 */
+static inline i64 slot_value(const Layout *L, const unsigned char *p, i64 s)
+{
+    i64 off = L->bitoff[s];
+    int wd = L->width[s], sh = (int)(off & 7);
+    u64 v;
+    memcpy(&v, p + (off >> 3), 8);
+    v >>= sh;
+    if (wd + sh > 64)
+        v |= (u64)p[(off >> 3) + 8] << (64 - sh);
+    if (wd < 64)
+        v &= (((u64)1) << wd) - 1;
+    return (i64)(v + (u64)L->lo[s]);
+}
+
 /* unpack from bytes (readable for sbytes + 8): every slot that takes no bits is zero */
 static void unpackb(const Layout *L, const unsigned char *p, i64 *w)
 {
     memset(w, 0, sizeof(i64) * (size_t)L->n);
-    for (i64 k = 0; k < L->nnz; k++) {
-        i64 s = L->nz[k], off = L->bitoff[s];
-        int wd = L->width[s], sh = (int)(off & 7);
-        u64 v;
-        memcpy(&v, p + (off >> 3), 8);
-        v >>= sh;
-        if (wd + sh > 64)
-            v |= (u64)p[(off >> 3) + 8] << (64 - sh);
-        if (wd < 64)
-            v &= (((u64)1) << wd) - 1;
-        w[s] = (i64)(v + (u64)L->lo[s]);
-    }
+    for (i64 k = 0; k < L->nnz; k++)
+        w[L->nz[k]] = slot_value(L, p, L->nz[k]);
 }
 
 /* write slot s (whose value fits) into packed bytes */
@@ -2031,16 +2036,6 @@ static inline void patch(const Layout *L, unsigned char *p, i64 s, i64 val)
         unsigned char hm = (unsigned char)(mask >> (64 - sh));
         p[(off >> 3) + 8] = (unsigned char)((p[(off >> 3) + 8] & ~hm) | hi);
     }
-}
-
-/* A state hashes to sum(value[s] * R[s]) over its slots (R[s] odd and random): zero slots add
-   nothing, so the hash does not depend on the layout, and a step updates it by what it changed. */
-static u64 vec_hash(const Layout *L, const i64 *w, const u64 *R)
-{
-    u64 h = 0;
-    for (i64 k = 0; k < L->n; k++)
-        h += (u64)w[k] * R[k];
-    return h;
 }
 
 static inline u64 mix64(u64 h)
@@ -2420,16 +2415,10 @@ static inline int part_of(const Run *R, u64 h)
 /* The partition of a state by its shared memory only (by_memory): a step that changes only its thread's
  * frames (most of them) leaves the state in its partition, so only steps that write shared memory cross
  * to another process. The sum is vec_hash's over the cells, kept up to date the same way. */
-static inline u64 mem_sum(const Model *m, const i64 *w, const u64 *hmul)
-{
-    u64 h = 0;
-    for (i64 k = 0; k < m->ncells; k++)
-        h += (u64)w[k] * hmul[k];
-    return h;
-}
-
-/* vec_hash of an unpacked state (whose slots without bits are zero), and its cells' part in *ms */
-static inline u64 vec_hash2(const Layout *L, i64 ncells, const i64 *w, const u64 *R, u64 *ms)
+/* A state hashes to sum(value[s] * R[s]) over its slots (R[s] odd and random): zero slots add
+   nothing, so the hash does not depend on the layout, and a step updates it by what it changed. */
+/* the hash of an unpacked state (whose slots without bits are zero), and its cells' part in *ms */
+static inline u64 vec_hash(const Layout *L, i64 ncells, const i64 *w, const u64 *R, u64 *ms)
 {
     u64 h = 0, hm = 0;
     for (i64 k = 0; k < L->nnz; k++) {
@@ -2447,18 +2436,8 @@ static inline u64 vec_hash2(const Layout *L, i64 ncells, const i64 *w, const u64
 static u64 packed_hash(const Layout *L, const unsigned char *p, const u64 *R)
 {
     u64 h = 0;
-    for (i64 k = 0; k < L->nnz; k++) {
-        i64 s = L->nz[k], off = L->bitoff[s];
-        int wd = L->width[s], sh = (int)(off & 7);
-        u64 v;
-        memcpy(&v, p + (off >> 3), 8);
-        v >>= sh;
-        if (wd + sh > 64)
-            v |= (u64)p[(off >> 3) + 8] << (64 - sh);
-        if (wd < 64)
-            v &= (((u64)1) << wd) - 1;
-        h += (v + (u64)L->lo[s]) * R[s];
-    }
+    for (i64 k = 0; k < L->nnz; k++)
+        h += (u64)slot_value(L, p, L->nz[k]) * R[L->nz[k]];
     return h;
 }
 
@@ -2483,7 +2462,7 @@ static void phase_a(Run *R, Part *P)
         memcpy(base, state_at(R, P, li), (size_t)L->sbytes);
         unpackb(L, base, P->ws);
         u64 ms;
-        u64 hs = vec_hash2(L, m->ncells, P->ws, R->hmul, &ms);
+        u64 hs = vec_hash(L, m->ncells, P->ws, R->hmul, &ms);
         x->w = P->ws;
         int nl = enabled(x, P->ws, P->labels);
         i64 pg = gid_of(R, P->id, li);
@@ -2982,8 +2961,8 @@ static int run_seed(Run *R)
                 return -1;
         }
     }
-    u64 h = mix64(vec_hash(&R->L, w0, R->hmul));
-    int p = owner(R, h, mem_sum(m, w0, R->hmul)) - R->parts[0].id;
+    u64 ms, h = mix64(vec_hash(&R->L, m->ncells, w0, R->hmul, &ms));
+    int p = owner(R, h, ms) - R->parts[0].id;
     if (p >= 0 && p < R->nloc) {
         Part *P = &R->parts[p];
         i64 dup = -1;
