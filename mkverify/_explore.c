@@ -3896,7 +3896,7 @@ static PyObject *Partition_next_layer(PartitionObject *self, PyObject *args)
             P->lrank = nr;
             P->lrcap = n;
         }
-        if (ok)
+        if (ok && n)
             memcpy(P->lrank, b.buf, (size_t)b.len);
         PyBuffer_Release(&b);
         if (!ok) {
