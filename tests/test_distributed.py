@@ -93,6 +93,29 @@ def test_reductions_off_and_fingerprints_agree(model):
     assert outcome(fp, traces=False) == outcome(threads(program, fingerprint=True), traces=False)
 
 
+def test_a_model_error_is_the_same_error():
+    from mkverify.machine import ModelRuntimeError
+    program = frontend.load(ROOT / "bad/runtime-wrong-struct-from-idr.c")
+    with pytest.raises(ModelRuntimeError) as one:
+        threads(program)
+    with pytest.raises(ModelRuntimeError) as three:
+        spread(program, 3)
+    assert str(three.value) == str(one.value) and three.value.hint == one.value.hint
+
+
+def test_a_stop_asked_for_ends_the_run_as_incomplete_with_its_reason():
+    program = load(REPO / "models/multikernel/fixed")
+    asked = []
+
+    def stop():  # limits.py's watch: a reason once the deadline has passed
+        asked.append(1)
+        return "time limit 1 s reached" if len(asked) >= 3 else None
+
+    r = spread(program, 2, stop=stop, chunk=1000)
+    assert r.verdict == "incomplete" and r.incomplete_reason == "time limit 1 s reached"
+    assert 0 < r.stats.states < threads(program).stats.states
+
+
 def test_a_chunk_smaller_than_a_layer_changes_nothing():
     program = load(REPO / "models/multikernel/v2")
     one = threads(program)
