@@ -3367,11 +3367,12 @@ done:
  *
  * A stream to another partition travels in a wire format: per item, varints for the type and violation
  * counts, the source state's gid and the step's rank as differences from the item before, and the label;
- * then the violation keys; then the successor as the bytes that differ from the successor before (a mask
- * byte per eight bytes, then the non-zero ones). Successors of one source differ in a few slots, so an
- * item takes 8 to 16 bytes where phase A's takes 32 plus the state. The hash is not sent: the receiver
- * recomputes it from the state. A batch starts with the layout's generation and state size, and every
- * read is bounds-checked: a stream that does not parse is an ExploreError, never a crash.
+ * then the violation keys; then the successor as the bytes that differ from the successor before (a bit
+ * per group of eight bytes, a mask byte per group that differs, then its bytes that differ). On v2 with
+ * no reduction an item takes about 35 bytes (4.5 of varints, 10 of masks, 18 changed) where phase A's
+ * takes 32 plus the state. The hash is not sent: the receiver recomputes it from the state. A stream
+ * starts with the layout's generation and state size and ends with a checksum, and every read is
+ * bounds-checked: a stream that does not parse is an ExploreError, never a crash.
  */
 
 typedef struct {
