@@ -173,7 +173,7 @@ def test_partitions_agree_on_generated_models(tmp_path_factory, bodies, cpus, fa
 
 @pytest.fixture(scope="module")
 def pair():
-    """Two partitions of v2 after one layer, and the streams of the second."""
+    """What builds a partition of v2 split in two: (image, widths, biases, partitions)."""
     program = load(REPO / "models/multikernel/v2")
     low = native.Lowered(program, symmetry=False, atomic=False)
     widths, los = low.layout()

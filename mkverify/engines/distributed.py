@@ -110,9 +110,15 @@ class Host:
         self.p = ext().Partition(*args, **kw)
         self.order = None
 
+    def __getattr__(self, name):  # the Partition's own methods (live, widen, parents, result, ...)
+        p = self.__dict__.get("p")
+        if p is None:  # not built yet (copy, pickle)
+            raise AttributeError(name)
+        return getattr(p, name)
+
     def call(self, method, *args):
-        return getattr(self, method)(*args) if method in ("end_layer", "next_layer") else \
-            getattr(self.p, method)(*args)
+        """A method of the Host, else of its Partition: what the driver calls by name over Ray."""
+        return getattr(self, method)(*args)
 
     def end_layer(self):
         import numpy as np
