@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+from . import kernel
 from .diag import IRError, SourceLoc, NOWHERE
 
 # ---------------------------------------------------------------- types
@@ -323,34 +324,13 @@ MAX_DOMAIN = 4096
 ANY_PTR = "any pointer"
 _VOIDP = PtrT(VoidT())
 
-#: primitive name -> (argument kinds, result type or None). Each is one visible step. kzalloc's struct
-#: and kref_put's release function are in the Prim's aux. The front end (frontend/lower.py) checks
-#: the C arguments against these kinds, and validate() the IR's.
-PRIMS: dict[str, tuple[tuple[str, ...], Any]] = {
-    "kzalloc": ((), None), "kfree": ((ANY_PTR,), None),
-    "kref_init": (("kref",), None), "kref_get": (("kref",), None), "kref_get_unless_zero": (("kref",), INT),
-    "kref_put": (("kref",), INT), "kref_read": (("kref",), UINT),
-    "refcount_set": (("refcount", "int"), None), "refcount_inc": (("refcount",), None),
-    "refcount_dec_and_test": (("refcount",), BOOL), "refcount_read": (("refcount",), UINT),
-    "refcount_inc_not_zero": (("refcount",), BOOL),
-    "atomic_read": (("atomic",), INT), "atomic_set": (("atomic", "int"), None),
-    "atomic_cmpxchg": (("atomic", "int", "int"), INT), "atomic_inc": (("atomic",), None),
-    "atomic_dec": (("atomic",), None), "atomic_dec_and_test": (("atomic",), BOOL),
-    "atomic_add": (("int", "atomic"), None), "atomic_sub": (("int", "atomic"), None),
-    "atomic_inc_unless_negative": (("atomic",), BOOL),
-    "mutex_lock": (("mutex",), None), "mutex_unlock": (("mutex",), None), "mutex_trylock": (("mutex",), INT),
-    "spin_lock": (("spinlock",), None), "spin_unlock": (("spinlock",), None),
-    "idr_alloc": (("idr", ANY_PTR, "int", "int"), INT), "idr_find": (("idr", "int"), _VOIDP),
-    "idr_remove": (("idr", "int"), _VOIDP),
-    "list_add": (("list_head", "list_head"), None), "list_del": (("list_head",), None),
-    "list_del_init": (("list_head",), None), "list_empty": (("list_head",), BOOL),
-    "init_list_head": (("list_head",), None),
-    "cpumask_empty": (("cpumask",), BOOL), "cpumask_first": (("cpumask",), UINT),
-    "cpumask_set_cpu": (("int", "cpumask"), None), "cpumask_clear_cpu": (("int", "cpumask"), None),
-    "cpumask_test_cpu": (("int", "cpumask"), BOOL), "cpumask_clear": (("cpumask",), None),
-    "cpu_online": (("int",), BOOL), "add_cpu": (("int",), INT), "remove_cpu": (("int",), INT),
-    "multikernel_kick_ap": (("int", ANY_PTR), INT),
-}
+#: primitive name -> (argument kinds, result type or None): the signatures of kernel.py's definitions, where each
+#: primitive's meaning is. Each is one visible step. kzalloc's struct and kref_put's release function are in
+#: the Prim's aux. The front end (frontend/lower.py) checks the C arguments against these kinds, and
+#: validate() the IR's.
+_RESULT_TYPES = {None: None, kernel.INT: INT, kernel.UINT: UINT, kernel.BOOL: BOOL, kernel._VOIDP: _VOIDP}
+PRIMS: dict[str, tuple[tuple[str, ...], Any]] = {name: (d.args, _RESULT_TYPES[d.result])
+                                                 for name, d in kernel.PRIMS.items()}
 
 
 def prim_arg_fits(kind: str, t) -> bool:

@@ -54,36 +54,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 import itertools
 
-from . import ir
+from . import core, ir, kernel
+from .core import CELL_CLASSES, CLASS_NAMES
 from .analysis import atomic_movers, dead_locals
 from .diag import MkverifyError, SourceLoc, NOWHERE
 from .ir import IntT, PtrT, StructT, ArrayT, OpaqueT
 from .vacuity import Holds
 
 FREE, LIVE, FREED = 0, 1, 2
-OFFLINE, ONLINE, RUNNING = 0, 1, 2
+OFFLINE, ONLINE, RUNNING = kernel.OFFLINE, kernel.ONLINE, kernel.RUNNING
 SILENT_BUDGET = 100_000
-INT_MAX = 2**31 - 1
-ENOSPC, EBUSY, EINVAL = 28, 16, 22
+INT_MAX = kernel.INT_MAX
+ENOSPC, EBUSY, EINVAL = kernel.ENOSPC, kernel.EBUSY, kernel.EINVAL
 
 
 class ModelRuntimeError(MkverifyError):
     """The model does something the machine cannot give meaning to (e.g. a local-only infinite loop)."""
 
 
-LOCK_KINDS = ("mutex", "spinlock")
-#: the cells a primitive's pointer argument may point to, by the argument's kind in ir.PRIMS: the kinds
-#: of the C enumerator's cells (K_SCALAR, K_LOCK, ...), which do not tell a kref from an atomic_t
-CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "refcount", "atomic"),
-                "atomic": ("kref", "refcount", "atomic"), "mutex": LOCK_KINDS, "spinlock": LOCK_KINDS,
-                "list_head": ("list_head",), "cpumask": ("cpumask",), "idr": ("idr-key",)}
-CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
-               "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
-               "idr": "an idr"}
+LOCK_KINDS = CELL_CLASSES["mutex"]
 
 
 def kind_error(loc, cell, want: str) -> ModelRuntimeError:
-    """A primitive applied to a cell of another kind (both engines raise this one)."""
+    """A primitive applied to a cell of another kind (every engine raises this one)."""
     return ModelRuntimeError(loc, f"{cell.name} (of type {ir.type_str(cell.type)}) is used as {CLASS_NAMES[want]}: "
                                   f"a pointer converted from another type points at it",
                              "check the conversions on the way here: a void * (idr_find's result) turned into "
@@ -108,7 +101,15 @@ class _Stop(Exception):
 
 
 class _Blocked(Exception):
-    """The visible instruction cannot execute now (a lock held by another thread)."""
+    """The visible instruction cannot execute now: it awaits a condition (a lock held by another thread)."""
+
+    def __init__(self, cell=None, owner=None):
+        self.cell = cell
+        self.owner = owner
+
+
+class _ProbeDone(Exception):
+    """A probe (Machine.wait_of) reached the first effect of a primitive: the step would run."""
 
 
 class BoundHit(Exception):
@@ -177,11 +178,11 @@ class Machine:
         def walk(fi, prefix):
             for pc, ins in enumerate(self.funcs[fi].body):
                 here = prefix + ((fi, pc),)
-                if isinstance(ins, ir.Prim) and ins.name in ("kzalloc", "kfree"):
+                if isinstance(ins, ir.Prim) and core.has_site(ins.name):
                     paths.add(here)
                 elif isinstance(ins, ir.Call):
                     walk(self.fidx[ins.func], here)
-                elif isinstance(ins, ir.Prim) and ins.name == "kref_put":
+                elif isinstance(ins, ir.Prim) and core.calls_aux(ins.name):
                     walk(self.fidx[ins.aux], here)
 
         for fname in dict.fromkeys(e.function for e in self.p.entries):
@@ -543,20 +544,43 @@ class Machine:
             if v and self._cell_live(mem, j):
                 yield j, v
 
+    def cell_at(self, mem, addr: int, ins, what: str) -> int:
+        """Index of the cell at addr for a step's access, or a fatal violation (the core's `cell` checks)."""
+        kind, sid, i = self.region_of(addr)
+        if kind == "slot":
+            st = mem[self.slots[sid].status]
+            if st == LIVE:
+                return i
+            s = self.slots[sid]
+            site = self.site_text(mem[s.site]) if st == FREED else NOWHERE
+            raise _Stop(Violation("use-after-free",
+                                  f"{what} {self.cells[i].name} after {s.struct}[{s.index}] was freed at {site}",
+                                  ins.loc, True, ("uaf", ins.loc)))
+        if kind == "global":
+            return i
+        if kind == "null":
+            raise _Stop(Violation("null-dereference", f"NULL pointer dereference: {ins.text or ir.instr_str(ins)}",
+                                  ins.loc, True, ("null", ins.loc)))
+        raise _Stop(Violation("out-of-bounds", f"{what} at an address outside every object ({ins.text})",
+                              ins.loc, True, ("wild", ins.loc)))
+
     def lock_wait(self, mem, t, th):
-        """(lock cell, owner) when thread t is stopped at a lock held by someone else, else None."""
+        """(cell, owner) when thread t is stopped at a primitive that waits (a lock held by someone else),
+        else None: the primitive runs up to its await_ or its first effect, changing nothing."""
         fi, pc, lv, _ = th[-1]
         ins = self.funcs[fi].body[pc]
-        if not (isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock")):
+        if not (isinstance(ins, ir.Prim) and core.may_block(ins.name)):
             return None
+        return self.wait_of(mem, t, ins, lv)
+
+    def wait_of(self, mem, t, ins, lv):
         try:
-            addr = self.eval(ins.args[0], lv)
-        except _Stop:
-            return None  # the step itself reports the bad address
-        kind, _, i = self.region_of(addr)
-        if kind in ("global", "slot") and self.cells[i].kind in LOCK_KINDS and mem[i] not in (0, t + 1):
-            # a freed lock's cell is zero; a cell of another kind is the step's model error (Thread.prim_kinds)
-            return i, mem[i]
+            args = [self.eval(a, lv) for a in ins.args]
+            kernel.PRIMS[ins.name].fn(_Concrete(self, mem, t, ins, 0, probe=True), *args)
+        except _Blocked as b:
+            return b.cell, b.owner
+        except (_ProbeDone, _Stop, BoundHit, ModelRuntimeError):
+            pass  # the step itself reports what stops it
         return None
 
     # ------------------------------------------------------------ successors
@@ -574,7 +598,7 @@ class Machine:
             fi, pc, lv, _ = th[-1]
             ins = self.funcs[fi].body[pc]
             if isinstance(ins, ir.Prim):
-                if ins.name == "kzalloc":
+                if core.allocates(ins.name):
                     free = any(mem[self.slots[s].status] == FREE for s in self.pool_slots[ins.aux])
                     if not free:
                         self.exhausted.add(ins.aux)
@@ -801,24 +825,7 @@ class _Exec:
 
     def cell(self, addr: int, ins, what: str) -> int:
         """Index of the cell at addr, or a fatal violation."""
-        m = self.m
-        kind, sid, i = m.region_of(addr)
-        if kind == "slot":
-            st = self.mem[m.slots[sid].status]
-            if st == LIVE:
-                return i
-            s = m.slots[sid]
-            site = m.site_text(self.mem[s.site]) if st == FREED else NOWHERE
-            raise _Stop(Violation("use-after-free",
-                                  f"{what} {m.cells[i].name} after {s.struct}[{s.index}] was freed at {site}",
-                                  ins.loc, True, ("uaf", ins.loc)))
-        if kind == "global":
-            return i
-        if kind == "null":
-            raise _Stop(Violation("null-dereference", f"NULL pointer dereference: {ins.text or ir.instr_str(ins)}",
-                                  ins.loc, True, ("null", ins.loc)))
-        raise _Stop(Violation("out-of-bounds", f"{what} at an address outside every object ({ins.text})",
-                              ins.loc, True, ("wild", ins.loc)))
+        return self.m.cell_at(self.mem, addr, ins, what)
 
     def stop(self, check, message, ins, key=None):
         raise _Stop(Violation(check, message, ins.loc, True, key or (check, ins.loc)))
@@ -846,20 +853,10 @@ class _Exec:
         self.action = ins.text or ir.instr_str(ins, fn)
         self.execute(ins, choice)
 
-    #: primitives that touch only the objects their pointer arguments point into
-    PRIVATE_OK = frozenset({
-        "kref_init", "kref_get", "kref_get_unless_zero", "kref_put", "kref_read",
-        "refcount_set", "refcount_inc", "refcount_inc_not_zero", "refcount_dec_and_test", "refcount_read",
-        "atomic_read", "atomic_set", "atomic_cmpxchg", "atomic_inc", "atomic_dec", "atomic_dec_and_test",
-        "atomic_add", "atomic_inc_unless_negative", "mutex_lock", "mutex_unlock", "mutex_trylock",
-        "spin_lock", "spin_unlock", "list_add", "list_del", "list_del_init", "list_empty", "init_list_head",
-        "cpumask_empty", "cpumask_first", "cpumask_set_cpu", "cpumask_clear_cpu", "cpumask_test_cpu",
-        "cpumask_clear"})
-
     def private_access(self, ins) -> bool:
         """Does this visible instruction touch only objects no other thread can reach?"""
         if isinstance(ins, ir.Prim):
-            if ins.name not in self.PRIVATE_OK:
+            if not kernel.PRIMS[ins.name].private:
                 return False
             addrs = [a for a in ins.args if isinstance(a.type, PtrT)]
         else:
@@ -872,10 +869,9 @@ class _Exec:
             return False
         if not all(self._private_slot(v) for v in vals):
             return False
-        if isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock") and \
-                self.m.cells[vals[0] - self.m.base].kind in LOCK_KINDS:
-            owner = self.mem[vals[0] - self.m.base]
-            return owner in (0, self.t + 1)  # held elsewhere: the step must be able to block
+        if isinstance(ins, ir.Prim) and core.may_block(ins.name) and \
+                self.m.wait_of(self.mem, self.t, ins, self.frames[-1][2]) is not None:
+            return False  # it waits for another thread: the step must be able to block
         return True
 
     def _private_slot(self, addr: int) -> bool:
@@ -928,139 +924,9 @@ class _Exec:
         self.prim(ins, choice)
 
     def prim(self, ins: ir.Prim, choice: int):
-        m = self.m
-        name = ins.name
-        mem = self.mem
-        t = self.t
+        """A kernel primitive: its definition in kernel.py, run over this step's memory."""
         args = [self.ev(a) for a in ins.args]
-        self.prim_kinds(ins, args)
-        res = None
-        if name == "kzalloc":
-            if choice == 1:
-                res = 0
-            else:
-                sid = next(s for s in m.pool_slots[ins.aux] if mem[m.slots[s].status] == FREE)
-                s = m.slots[sid]
-                mem[s.status] = LIVE
-                mem[s.site] = self.site_here()
-                res = s.base
-        elif name == "kfree":
-            self.kfree(args[0], ins)
-        elif name in ("kref_init",):
-            mem[self.cell(args[0], ins, "kref_init of")] = 1
-        elif name in ("kref_get", "refcount_inc"):
-            i = self.cell(args[0], ins, f"{name} of")
-            if mem[i] == 0:
-                self.stop("get-after-release", f"{name} on {m.cells[i].name}, whose count is already zero "
-                                               f"(the object is being released)", ins)
-            mem[i] += 1
-        elif name in ("kref_get_unless_zero", "refcount_inc_not_zero"):
-            i = self.cell(args[0], ins, f"{name} of")
-            if mem[i] == 0:
-                res = 0
-            else:
-                mem[i] += 1
-                res = 1
-        elif name in ("kref_put", "refcount_dec_and_test"):
-            i = self.cell(args[0], ins, f"{name} of")
-            if mem[i] == 0:
-                self.stop("refcount-underflow", f"{name} on {m.cells[i].name}, whose count is already zero "
-                                                f"(a reference was dropped twice)", ins)
-            mem[i] -= 1
-            res = 1 if mem[i] == 0 else 0
-            if name == "kref_put" and res:
-                self.ret_to(ins.dst, 1)
-                rel = m.fidx[ins.aux]
-                f = m.funcs[rel]
-                lv = [0] * len(f.locals)
-                lv[0] = args[0]
-                self.frames.append([rel, 0, lv, -1])
-                return
-        elif name in ("kref_read", "refcount_read", "atomic_read"):
-            res = mem[self.cell(args[0], ins, f"{name} of")]
-        elif name in ("refcount_set", "atomic_set"):
-            mem[self.cell(args[0], ins, f"{name} of")] = m.wrap(args[1], ir.INT)
-        elif name == "atomic_cmpxchg":
-            i = self.cell(args[0], ins, "atomic_cmpxchg of")
-            res = mem[i]
-            if mem[i] == m.wrap(args[1], ir.INT):
-                mem[i] = m.wrap(args[2], ir.INT)
-        elif name in ("atomic_add", "atomic_sub"):
-            i = self.cell(args[1], ins, f"{name} to")
-            mem[i] = m.wrap(mem[i] + (args[0] if name == "atomic_add" else -args[0]), ir.INT)
-        elif name == "atomic_inc_unless_negative":
-            i = self.cell(args[0], ins, f"{name} of")
-            res = 0 if mem[i] < 0 else 1
-            if res:
-                mem[i] = m.wrap(mem[i] + 1, ir.INT)
-        elif name in ("atomic_inc", "atomic_dec", "atomic_dec_and_test"):
-            i = self.cell(args[0], ins, f"{name} of")
-            mem[i] = m.wrap(mem[i] + (1 if name == "atomic_inc" else -1), ir.INT)
-            res = 1 if mem[i] == 0 else 0
-        elif name in ("mutex_lock", "spin_lock"):
-            i = self.cell(args[0], ins, f"{name} of")
-            if mem[i] == t + 1:
-                self.stop("deadlock", f"{name} of {m.cells[i].name}, which this CPU already holds (self-deadlock)",
-                          ins, ("self-deadlock", ins.loc))
-            if mem[i] != 0:
-                raise _Blocked()
-            mem[i] = t + 1
-        elif name in ("mutex_unlock", "spin_unlock"):
-            i = self.cell(args[0], ins, f"{name} of")
-            if mem[i] != t + 1:
-                who = "nobody" if mem[i] == 0 else m.value_str(i, mem[i]).removeprefix("held by ")
-                self.stop("lock-imbalance", f"{name} of {m.cells[i].name}, which is held by {who}, not by this CPU",
-                          ins)
-            mem[i] = 0
-        elif name == "mutex_trylock":
-            i = self.cell(args[0], ins, "mutex_trylock of")
-            if mem[i] == 0:
-                mem[i] = t + 1
-                res = 1
-            else:
-                res = 0
-        elif name in ("idr_alloc", "idr_find", "idr_remove"):
-            res = self.idr(name, args, ins)
-        elif name == "list_add":
-            i = self.cell(args[0], ins, "list_add of")
-            self.cell(args[1], ins, "list_add to")
-            if mem[i] != 0:
-                self.stop("assertion", f"list_add of {m.cells[i].name}, which is already on a list (list corruption)",
-                          ins)
-            mem[i] = args[1]
-        elif name == "list_del_init":
-            mem[self.cell(args[0], ins, "list_del_init of")] = 0
-        elif name == "list_del":
-            i = self.cell(args[0], ins, "list_del of")
-            if mem[i] == 0:
-                self.stop("assertion", f"list_del of {m.cells[i].name}, which is not on a list (list corruption)", ins)
-            mem[i] = 0
-        elif name == "list_empty":
-            self.cell(args[0], ins, "list_empty of")
-            res = m._list_empty(mem, args[0])
-        elif name == "init_list_head":
-            mem[self.cell(args[0], ins, "INIT_LIST_HEAD of")] = 0
-        elif name.startswith("cpumask_"):
-            res = self.cpumask(name, args, ins)
-        elif name in ("cpu_online", "add_cpu", "remove_cpu", "multikernel_kick_ap"):
-            res = self.cpu(name, args, ins)
-        else:
-            raise ModelRuntimeError(ins.loc, f"internal: primitive {name} has no semantics")
-        if res is not None:
-            self.ret_to(ins.dst, res)
-
-    def prim_kinds(self, ins: ir.Prim, args):
-        """The cells the pointer arguments point to are of their kinds, in argument order up to the first
-        that is not a live cell (the primitive itself then stops there). _explore.c prim_arg_kind."""
-        m = self.m
-        for kind, a in zip(ir.PRIMS[ins.name][0], args):
-            if kind not in CELL_CLASSES:
-                continue
-            region, sid, i = m.region_of(a)
-            if not (region == "global" or region == "slot" and self.mem[m.slots[sid].status] == LIVE):
-                return
-            if m.cells[i].kind not in CELL_CLASSES[kind]:
-                raise kind_error(ins.loc, m.cells[i], kind)
+        kernel.PRIMS[ins.name].fn(_Concrete(self.m, self.mem, self.t, ins, choice, x=self), *args)
 
     def site_here(self) -> int:
         return self.m.site_at(self.frames)
@@ -1088,103 +954,6 @@ class _Exec:
             mem[j] = 0
         mem[s.status] = FREED
         mem[s.site] = self.site_here()
-
-    def idr(self, name, args, ins):
-        m = self.m
-        mem = self.mem
-        i = self.cell(args[0], ins, f"{name} on")
-        cap = m.p.bounds.idr_capacity
-        entries = [(mem[i + 2 * k] - 1, mem[i + 2 * k + 1]) for k in range(cap) if mem[i + 2 * k]]
-        if name == "idr_find":
-            return next((p for key, p in entries if key == args[1]), 0)
-        if name == "idr_remove":
-            found = next((p for key, p in entries if key == args[1]), 0)
-            entries = [(key, p) for key, p in entries if key != args[1]]
-            res = found
-        else:
-            ptr, start, end = args[1], args[2], args[3]
-            if start < 0:
-                self.note("assertion", f"idr_alloc with negative start {start} (WARN_ON_ONCE in the kernel)", ins)
-                return -EINVAL
-            if end <= 0:
-                end = INT_MAX + 1
-            used = {key for key, _ in entries}
-            new = start
-            while new in used and new < end:
-                new += 1
-            if new >= end:
-                return -ENOSPC
-            if len(entries) >= cap:
-                raise BoundHit(f"an IDR needed more than idr_capacity = {cap} entries", ins.loc)
-            entries.append((new, ptr))
-            res = new
-        entries.sort()
-        for k in range(cap):
-            if k < len(entries):
-                mem[i + 2 * k] = entries[k][0] + 1
-                mem[i + 2 * k + 1] = entries[k][1]
-            else:
-                mem[i + 2 * k] = 0
-                mem[i + 2 * k + 1] = 0
-        return res
-
-    def cpumask(self, name, args, ins):
-        m = self.m
-        mem = self.mem
-        if name in ("cpumask_empty", "cpumask_first", "cpumask_clear"):
-            i = self.cell(args[0], ins, f"{name} of")
-            if name == "cpumask_empty":
-                return 0 if mem[i] else 1
-            if name == "cpumask_first":
-                v = mem[i]
-                return next((c for c in range(m.ncpu) if v >> c & 1), m.ncpu)
-            mem[i] = 0
-            return None
-        cpu = args[0]
-        i = self.cell(args[1], ins, f"{name} of")
-        if not 0 <= cpu < m.ncpu:
-            self.stop("out-of-bounds", f"{name}: CPU {cpu} is not below nr_cpu_ids ({m.ncpu})", ins)
-        if name == "cpumask_set_cpu":
-            mem[i] |= 1 << cpu
-        elif name == "cpumask_clear_cpu":
-            mem[i] &= ~(1 << cpu)
-        else:
-            return 1 if mem[i] >> cpu & 1 else 0
-        return None
-
-    def cpu(self, name, args, ins):
-        m = self.m
-        mem = self.mem
-        cpu = args[0]
-        if not 0 <= cpu < m.ncpu:
-            self.stop("out-of-bounds", f"{name}: CPU {cpu} is not below nr_cpu_ids ({m.ncpu})", ins)
-        st, im = m.cpu_state[cpu], m.cpu_image[cpu]
-        if name == "cpu_online":
-            return 1 if mem[st] == ONLINE else 0
-        if name == "add_cpu":
-            mem[st] = ONLINE
-            mem[im] = 0
-            return 0
-        if name == "remove_cpu":
-            if cpu < m.nhost:
-                return -EBUSY  # host CPUs run the model's threads and stay online
-            if mem[st] == ONLINE:
-                mem[st] = OFFLINE
-            return 0
-        # multikernel_kick_ap(cpu, mem)
-        target = args[1]
-        kind, sid, i = m.region_of(target)
-        if kind == "slot":
-            self.cell(target, ins, "multikernel_kick_ap of")
-            target = m.slots[sid].base
-        elif kind != "global":
-            self.cell(target, ins, "multikernel_kick_ap of")
-        if mem[st] == ONLINE:
-            self.stop("assertion", f"multikernel_kick_ap on CPU{cpu}, which is online: INIT/SIPI resets a CPU the "
-                                   f"host kernel is running on", ins)
-        mem[st] = RUNNING
-        mem[im] = target
-        return 0
 
     # --------------------------------------------------------- silent instructions
 
@@ -1289,3 +1058,141 @@ class _Exec:
             if not any(s.base <= v < s.base + max(s.size, 1) for v in held):
                 mem[s.status] = FREE
                 mem[s.site] = 0
+
+
+class _Namer:
+    """What a finding's message may say about cells and values (kernel.py's messages)."""
+
+    def __init__(self, m: Machine, mem):
+        self.m = m
+        self.mem = mem
+
+    def cell(self, i) -> str:
+        return self.m.cells[i].name
+
+    def value(self, i, v) -> str:
+        return self.m.value_str(i, v)
+
+    def holder(self, i, v) -> str:
+        """Who holds lock cell i with value v."""
+        return "nobody" if v == 0 else self.m.value_str(i, v).removeprefix("held by ")
+
+    def int(self, v) -> str:
+        return str(v)
+
+
+class _Concrete:
+    """The core (core.py) over integers: what kernel.py's definitions run on in the reference. With
+    `probe`, nothing is changed: the first effect ends the run (Machine.wait_of)."""
+    __slots__ = ("m", "mem", "t", "ins", "choice", "x", "probe", "ncpu", "nhost", "idr_capacity", "list_cells")
+
+    def __init__(self, m: Machine, mem, t: int, ins, choice: int, x: "_Exec | None" = None, probe: bool = False):
+        self.m, self.mem, self.t, self.ins, self.choice, self.x, self.probe = m, mem, t, ins, choice, x, probe
+        self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
+        self.list_cells = m.list_cells
+
+    def _effect(self):
+        if self.probe:
+            raise _ProbeDone()
+
+    def _text(self, msg) -> str:
+        return msg if isinstance(msg, str) else msg(_Namer(self.m, self.mem))
+
+    # values
+    def me(self):
+        return self.t
+
+    def fork(self, c) -> bool:
+        return bool(c)
+
+    def sel(self, c, a, b):
+        return a if c else b
+
+    def and_(self, *cs):
+        return all(cs)
+
+    def or_(self, *cs):
+        return any(cs)
+
+    def not_(self, c):
+        return not c
+
+    def wrap(self, v, bits, signed):
+        return self.m.wrap(v, IntT(bits, signed))
+
+    # memory
+    def cell(self, addr, kind, what):
+        m = self.m
+        region, sid, i = m.region_of(addr)
+        if (region == "global" or region == "slot" and self.mem[m.slots[sid].status] == LIVE) and \
+                m.cells[i].kind not in CELL_CLASSES[kind]:
+            raise kind_error(self.ins.loc, m.cells[i], kind)
+        return m.cell_at(self.mem, addr, self.ins, what)
+
+    def rd(self, i, off=0):
+        return self.mem[i + off]
+
+    def wr(self, i, v, off=0):
+        self._effect()
+        self.mem[i + off] = int(v)
+
+    def cpu_cell(self, cpu, which):
+        return self.m.cpu_state[cpu] if which == "state" else self.m.cpu_image[cpu]
+
+    def object_base(self, addr, what):
+        kind, sid, _ = self.m.region_of(addr)
+        if kind == "global":
+            return addr
+        self.cell_any(addr, what)
+        return self.m.slots[sid].base
+
+    def cell_any(self, addr, what):
+        return self.m.cell_at(self.mem, addr, self.ins, what)
+
+    def live(self, j):
+        return self.m._cell_live(self.mem, j)
+
+    # findings and control
+    def fail(self, check, msg, key=None, extra=()):
+        self._effect()
+        raise _Stop(Violation(check, self._text(msg), self.ins.loc, True, (key or check, self.ins.loc, *extra)))
+
+    def warn(self, check, msg, key=None, extra=()):
+        self._effect()
+        self.x.violations.append(Violation(check, self._text(msg), self.ins.loc, False,
+                                           (key or check, self.ins.loc, *extra)))
+
+    def await_(self, cond, cell, owner):
+        if not cond:
+            raise _Blocked(cell, owner)
+
+    def bound(self, msg):
+        self._effect()
+        raise BoundHit(msg, self.ins.loc)
+
+    def result(self, v):
+        self._effect()
+        self.x.ret_to(self.ins.dst, v)
+
+    def call_aux(self, arg):
+        self._effect()
+        m = self.m
+        rel = m.fidx[self.ins.aux]
+        lv = [0] * len(m.funcs[rel].locals)
+        lv[0] = arg
+        self.x.frames.append([rel, 0, lv, -1])
+
+    def alloc(self):
+        self._effect()
+        if self.choice == 1:
+            return 0
+        m, mem = self.m, self.mem
+        sid = next(s for s in m.pool_slots[self.ins.aux] if mem[m.slots[s].status] == FREE)
+        s = m.slots[sid]
+        mem[s.status] = LIVE
+        mem[s.site] = self.x.site_here()
+        return s.base
+
+    def free(self, p):
+        self._effect()
+        self.x.kfree(p, self.ins)

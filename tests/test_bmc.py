@@ -170,3 +170,18 @@ def test_cli_z3_engine_refuses_what_it_does_not_do(opts):
     p = _run("check", "--engine", "z3", *opts, "tests/models/checks/deadlock-trigger-self.c")
     assert p.returncode == 2
     assert "error:" in p.stderr and "Traceback" not in p.stderr
+
+
+RUNTIME_BAD = sorted((TESTS / "bad").glob("runtime-*.c"))
+
+
+@pytest.mark.parametrize("path", RUNTIME_BAD, ids=lambda p: p.stem)
+def test_z3_rejects_a_model_the_explicit_engines_reject_at_run_time(path):
+    """A model error reached at run time (a lock primitive on an int through a converted pointer) is the same
+    exit 2 and message on every engine: the z3 engine answered `ok` here while its primitives were its own."""
+    outs = {}
+    for engine in ("python", "native", "z3"):
+        p = _run("check", "--engine", engine, str(path.relative_to(ROOT)))
+        assert p.returncode == 2 and "Traceback" not in p.stderr, (engine, p.stderr)
+        outs[engine] = p.stderr.splitlines()[0]
+    assert len(set(outs.values())) == 1, outs

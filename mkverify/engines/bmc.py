@@ -31,11 +31,11 @@ import time
 
 import z3
 
-from .. import ir
+from .. import core, ir, kernel
 from ..diag import SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
-from ..machine import (EBUSY, EINVAL, ENOSPC, FREE, FREED, INT_MAX, LIVE, OFFLINE, ONLINE, RUNNING,
-                       Machine, ModelRuntimeError)
+from ..core import CELL_CLASSES
+from ..machine import FREE, FREED, LIVE, ONLINE, RUNNING, Machine, ModelRuntimeError
 from ..result import Finding, ModelResult, Stats
 from .reference import describe, exhausted_notes, sort_findings
 
@@ -61,6 +61,18 @@ class _Interrupted(Exception):
 
 class _Blocked(Exception):
     """The path is a lock held by another CPU: the step is not enabled."""
+
+
+class _ProbeDone(Exception):
+    """A probe (_lock_wait) reached the first effect of a primitive."""
+
+
+class _Waits(Exception):
+    """A probe reached an await_ whose condition may fail."""
+
+    def __init__(self, blocked, owner):
+        self.blocked = blocked
+        self.owner = owner
 
 
 class _Infeasible(Exception):
@@ -316,7 +328,7 @@ class Encoding:
             return [(("entry", k), z3.BoolVal(True)) for k in range(len(m.entry_choices))]
         _, fi, pc = self.cps[cp]
         ins = m.funcs[fi].body[pc]
-        if isinstance(ins, ir.Prim) and ins.name == "kzalloc":
+        if isinstance(ins, ir.Prim) and core.allocates(ins.name):
             free = z3.Or([s[0][m.slots[k].status] == FREE for k in m.pool_slots[ins.aux]] or [z3.BoolVal(False)])
             fail = z3.BoolVal(True) if m.p.bounds.alloc_can_fail else z3.Not(free)
             return [(("run", 0), free), (("run", 1), fail)]
@@ -487,21 +499,32 @@ class Encoding:
         return reached
 
     def _lock_wait(self, s, t, cp):
-        """(blocked condition, lock cell index term, owner term) of thread t at cp, or None."""
+        """[(blocked condition, owner term, instruction)] of thread t at cp: one per path of its primitive
+        that ends at an await_ (kernel.py) that does not hold; [] when it cannot wait."""
         m = self.m
         _, fi, pc = self.cps[cp]
         ins = m.funcs[fi].body[pc]
-        if not (isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock")):
-            return None
+        if not (isinstance(ins, ir.Prim) and core.may_block(ins.name)):
+            return []
         frames = self.frames_of(cp)
         lv = s[2][t][len(frames) - 1][:len(m.funcs[fi].locals)]
-        ev = _Eval(self, lv, s[0], None)
-        addr = ev.eval(ins.args[0])
-        mem = s[0]
-        i = addr - m.base
-        ok = z3.And(z3.Not(ev.fault), addr >= m.base, self.is_mem_cell(i))
-        v = self.read(mem, i)
-        return z3.And(ok, v != 0, v != t + 1), v, ins
+        out = []
+        decisions: list = []
+        while True:
+            x = _SymExec(self, s, t, decisions)
+            x.frames = [[fi, pc, list(lv), -1]]
+            try:
+                args = [x.ev(a) for a in ins.args]
+                kernel.PRIMS[ins.name].fn(_Symbolic(x, ins, 0, probe=True), *args)
+            except _Waits as w:
+                out.append((z3.And(x.pathcond + [w.blocked]) if x.pathcond else w.blocked, w.owner, ins))
+            except (_ProbeDone, _Stop, _Bound, _Infeasible):
+                pass
+            while decisions and decisions[-1]:
+                decisions.pop()
+            if not decisions:
+                return out
+            decisions[-1] = True
 
     def _deadlocks(self, s):
         m = self.m
@@ -509,8 +532,7 @@ class Encoding:
         waits = {}
         for t in range(m.nhost):
             for cp in range(1, len(self.cps)):
-                w = self._lock_wait(s, t, cp)
-                if w is not None:
+                for w in self._lock_wait(s, t, cp):
                     waits.setdefault(t, []).append((cp,) + w)
         out = []
         cycles = []
@@ -817,118 +839,26 @@ class _SymExec:
         self.prim(ins, label[1])
 
     def prim(self, ins, choice):
-        m, enc, bv, t = self.m, self.enc, self.enc.bv, self.t
-        name = ins.name
+        """A kernel primitive: its definition in kernel.py, run over z3 terms."""
         args = [self.ev(a) for a in ins.args]
-        res = None
-        if name == "kzalloc":
-            if choice == 1:
-                res = bv(0)
-            else:
-                sids = m.pool_slots[ins.aux]
-                site = bv(self.site_here())
-                res = bv(0)
-                taken = z3.BoolVal(False)
-                for sid in sids:
-                    sl = m.slots[sid]
-                    first = z3.And(z3.Not(taken), self.mem[sl.status] == FREE)
-                    self.mem[sl.status] = z3.If(first, bv(LIVE), self.mem[sl.status])
-                    self.mem[sl.site] = z3.If(first, site, self.mem[sl.site])
-                    res = z3.If(first, bv(sl.base), res)
-                    taken = z3.Or(taken, first)
-        elif name == "kfree":
-            self.kfree(args[0], ins)
-        elif name == "kref_init":
-            self.wr(self.cell(args[0], ins), bv(1))
-        elif name in ("kref_get", "refcount_inc"):
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            self.stop_if(v == 0, "get-after-release", ("get-after-release", ins.loc))
-            self.wr(i, v + 1)
-        elif name in ("kref_get_unless_zero", "refcount_inc_not_zero"):
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            res = z3.If(v == 0, bv(0), bv(1))
-            self.wr(i, z3.If(v == 0, v, v + 1))
-        elif name in ("kref_put", "refcount_dec_and_test"):
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            self.stop_if(v == 0, "refcount-underflow", ("refcount-underflow", ins.loc))
-            self.wr(i, v - 1)
-            if name == "kref_put":
-                if self.fork(v - 1 == 0):
-                    self.ret_to(ins.dst, bv(1))
-                    rel = m.fidx[ins.aux]
-                    lv = [bv(0)] * len(m.funcs[rel].locals)
-                    lv[0] = args[0]
-                    self.frames.append([rel, 0, lv, -1])
-                    return
-                res = bv(0)
-            else:
-                res = z3.If(v - 1 == 0, bv(1), bv(0))
-        elif name in ("kref_read", "refcount_read", "atomic_read"):
-            res = self.rd(self.cell(args[0], ins))
-        elif name in ("refcount_set", "atomic_set"):
-            self.wr(self.cell(args[0], ins), enc.wrap(args[1], ir.INT))
-        elif name == "atomic_cmpxchg":
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            res = v
-            self.wr(i, z3.If(v == enc.wrap(args[1], ir.INT), enc.wrap(args[2], ir.INT), v))
-        elif name in ("atomic_add", "atomic_sub"):
-            i = self.cell(args[1], ins)
-            v = self.rd(i)
-            self.wr(i, enc.wrap(v + args[0] if name == "atomic_add" else v - args[0], ir.INT))
-        elif name == "atomic_inc_unless_negative":
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            res = z3.If(v < 0, bv(0), bv(1))
-            self.wr(i, z3.If(v < 0, v, enc.wrap(v + 1, ir.INT)))
-        elif name in ("atomic_inc", "atomic_dec", "atomic_dec_and_test"):
-            i = self.cell(args[0], ins)
-            nv = enc.wrap(self.rd(i) + (1 if name == "atomic_inc" else -1), ir.INT)
-            self.wr(i, nv)
-            res = z3.If(nv == 0, bv(1), bv(0))
-        elif name in ("mutex_lock", "spin_lock"):
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            self.stop_if(v == t + 1, "deadlock", ("self-deadlock", ins.loc))
-            if self.fork(v != 0):
-                raise _Blocked()
-            self.wr(i, bv(t + 1))
-        elif name in ("mutex_unlock", "spin_unlock"):
-            i = self.cell(args[0], ins)
-            self.stop_if(self.rd(i) != t + 1, "lock-imbalance", ("lock-imbalance", ins.loc))
-            self.wr(i, bv(0))
-        elif name == "mutex_trylock":
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            res = z3.If(v == 0, bv(1), bv(0))
-            self.wr(i, z3.If(v == 0, bv(t + 1), v))
-        elif name in ("idr_alloc", "idr_find", "idr_remove"):
-            res = self.idr(name, args, ins)
-        elif name == "list_add":
-            i = self.cell(args[0], ins)
-            self.cell(args[1], ins)
-            self.stop_if(self.rd(i) != 0, "assertion", ("assertion", ins.loc))
-            self.wr(i, args[1])
-        elif name in ("list_del_init", "init_list_head"):
-            self.wr(self.cell(args[0], ins), bv(0))
-        elif name == "list_del":
-            i = self.cell(args[0], ins)
-            self.stop_if(self.rd(i) == 0, "assertion", ("assertion", ins.loc))
-            self.wr(i, bv(0))
-        elif name == "list_empty":
-            self.cell(args[0], ins)
-            res = enc_list_empty(enc, self.mem, args[0])
-        elif name.startswith("cpumask_"):
-            res = self.cpumask(name, args, ins)
-        elif name in ("cpu_online", "add_cpu", "remove_cpu", "multikernel_kick_ap"):
-            res = self.cpu(name, args, ins)
-        else:
-            raise ModelRuntimeError(ins.loc, f"internal: primitive {name} has no z3 semantics")
-        if res is not None:
-            self.ret_to(ins.dst, res)
+        kernel.PRIMS[ins.name].fn(_Symbolic(self, ins, choice), *args)
+
+    def alloc(self, ins, choice):
+        m, bv = self.m, self.enc.bv
+        if choice == 1:
+            return bv(0)
+        sids = m.pool_slots[ins.aux]
+        site = bv(self.site_here())
+        res = bv(0)
+        taken = z3.BoolVal(False)
+        for sid in sids:
+            sl = m.slots[sid]
+            first = z3.And(z3.Not(taken), self.mem[sl.status] == FREE)
+            self.mem[sl.status] = z3.If(first, bv(LIVE), self.mem[sl.status])
+            self.mem[sl.site] = z3.If(first, site, self.mem[sl.site])
+            res = z3.If(first, bv(sl.base), res)
+            taken = z3.Or(taken, first)
+        return res
 
     def site_here(self) -> int:
         return self.m.site_at(self.frames)
@@ -952,122 +882,6 @@ class _SymExec:
             mem[j] = bv(0)
         mem[sl.status] = bv(FREED)
         mem[sl.site] = bv(self.site_here())
-
-    def idr(self, name, args, ins):
-        m, bv = self.m, self.enc.bv
-        i = self.cell(args[0], ins)
-        cap = m.p.bounds.idr_capacity
-        keys = [self.rd(i + 2 * k) for k in range(cap)]
-        ptrs = [self.rd(i + 2 * k + 1) for k in range(cap)]
-        # the entries are kept sorted and packed at the front (machine.py rewrites them so)
-        present = [kk != 0 for kk in keys]
-        if name in ("idr_find", "idr_remove"):
-            hit = [z3.And(present[k], keys[k] - 1 == args[1]) for k in range(cap)]
-            found = bv(0)
-            for k in reversed(range(cap)):
-                found = z3.If(hit[k], ptrs[k], found)
-            if name == "idr_find":
-                return found
-            # drop the (unique) matching entry and close the gap
-            gone = z3.BoolVal(False)
-            new_k, new_p = [], []
-            for k in range(cap):
-                gone = z3.Or(gone, hit[k])
-                nk = keys[k + 1] if k + 1 < cap else bv(0)
-                np_ = ptrs[k + 1] if k + 1 < cap else bv(0)
-                new_k.append(z3.If(gone, nk, keys[k]))
-                new_p.append(z3.If(gone, np_, ptrs[k]))
-            self._idr_store(i, new_k, new_p, cap)
-            return found
-        ptr, start, end = args[1], args[2], args[3]
-        if self.fork(start < 0):
-            self.note_if(z3.BoolVal(True), "assertion", ("assertion", ins.loc))
-            return bv(-EINVAL)
-        end = z3.If(end <= 0, bv(INT_MAX + 1), end)
-        used = lambda v: z3.Or([z3.And(present[k], keys[k] - 1 == v) for k in range(cap)] or [z3.BoolVal(False)])
-        new = start + cap
-        for d in reversed(range(cap + 1)):
-            v = start + d
-            new = z3.If(z3.Or(z3.Not(used(v)), v >= end), v, new) if d < cap else v
-        if self.fork(new >= end):
-            return bv(-ENOSPC)
-        count = sum((z3.If(present[k], bv(1), bv(0)) for k in range(cap)), bv(0))
-        if self.fork(count >= cap):
-            raise _Bound()
-        pos = sum((z3.If(z3.And(present[k], keys[k] - 1 < new), bv(1), bv(0)) for k in range(cap)), bv(0))
-        new_k, new_p = [], []
-        for k in range(cap):
-            prev_k = keys[k - 1] if k else bv(0)
-            prev_p = ptrs[k - 1] if k else bv(0)
-            new_k.append(z3.If(pos > k, keys[k], z3.If(pos == k, new + 1, prev_k)))
-            new_p.append(z3.If(pos > k, ptrs[k], z3.If(pos == k, ptr, prev_p)))
-        self._idr_store(i, new_k, new_p, cap)
-        return new
-
-    def _idr_store(self, i, keys, ptrs, cap):
-        for k in range(cap):
-            self.wr(i + 2 * k, keys[k])
-            self.wr(i + 2 * k + 1, ptrs[k])
-
-    def cpumask(self, name, args, ins):
-        m, bv = self.m, self.enc.bv
-        if name in ("cpumask_empty", "cpumask_first", "cpumask_clear"):
-            i = self.cell(args[0], ins)
-            v = self.rd(i)
-            if name == "cpumask_empty":
-                return z3.If(v != 0, bv(0), bv(1))
-            if name == "cpumask_first":
-                out = bv(m.ncpu)
-                for c in reversed(range(m.ncpu)):
-                    out = z3.If(z3.Extract(c, c, v) == 1, bv(c), out)
-                return out
-            self.wr(i, bv(0))
-            return None
-        cpu = args[0]
-        i = self.cell(args[1], ins)
-        self.stop_if(z3.Or(cpu < 0, cpu >= m.ncpu), "out-of-bounds", ("out-of-bounds", ins.loc))
-        v = self.rd(i)
-        bit = bv(1) << cpu
-        if name == "cpumask_set_cpu":
-            self.wr(i, v | bit)
-        elif name == "cpumask_clear_cpu":
-            self.wr(i, v & ~bit)
-        else:
-            return z3.If(v & bit != 0, bv(1), bv(0))
-        return None
-
-    def cpu(self, name, args, ins):
-        m, bv, mem = self.m, self.enc.bv, self.mem
-        cpu = args[0]
-        self.stop_if(z3.Or(cpu < 0, cpu >= m.ncpu), "out-of-bounds", ("out-of-bounds", ins.loc))
-        c = next(k for k in range(m.ncpu) if k == m.ncpu - 1 or self.fork(cpu == k))
-        st, im = m.cpu_state[c], m.cpu_image[c]
-        if name == "cpu_online":
-            return z3.If(mem[st] == ONLINE, bv(1), bv(0))
-        if name == "add_cpu":
-            mem[st] = bv(ONLINE)
-            mem[im] = bv(0)
-            return bv(0)
-        if name == "remove_cpu":
-            if c < m.nhost:
-                return bv(-EBUSY)
-            mem[st] = z3.If(mem[st] == ONLINE, bv(OFFLINE), mem[st])
-            return bv(0)
-        target = args[1]
-        for sid, sl in enumerate(m.slots):
-            if self.fork(self.enc.in_slot(target, sid)):
-                self.cell(target, ins)
-                target = bv(sl.base)
-                break
-        else:
-            glob = [target == m.base + j for j in range(m.ncells) if m.owner[j] == -1]
-            if not self.fork(z3.Or(glob) if glob else z3.BoolVal(False)):
-                self.cell(target, ins)
-                raise _Infeasible()
-        self.stop_if(mem[st] == ONLINE, "assertion", ("assertion", ins.loc))
-        mem[st] = bv(RUNNING)
-        mem[im] = target
-        return bv(0)
 
     # --------------------------------------------------------- silent instructions
 
@@ -1394,3 +1208,126 @@ def explore(program: ir.Program, depth: int = 0, progress=None, induction: bool 
             stop=None) -> ModelResult:
     """Bounded model checking of `program` to `depth` (else the spec's, else DEFAULT_DEPTH)."""
     return BMC(program, depth, progress, induction, stop).run()
+
+
+class _Symbolic:
+    """The core (core.py) over z3 terms: what kernel.py's definitions run on in this engine. Control is
+    concrete: `fork` splits the step into paths (_SymExec.fork). With `probe`, the first effect ends the path
+    and a failing await_ raises _Waits (_lock_wait)."""
+
+    def __init__(self, x: _SymExec, ins, choice: int, probe: bool = False):
+        self.x, self.ins, self.choice, self.probe = x, ins, choice, probe
+        m = x.m
+        self.m = m
+        self.bv = x.enc.bv
+        self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
+        self.list_cells = m.list_cells
+
+    def _v(self, v):
+        if isinstance(v, bool):
+            return self.bv(int(v))
+        return self.bv(v) if isinstance(v, int) else v
+
+    @staticmethod
+    def _b(c):
+        return z3.BoolVal(bool(c)) if isinstance(c, (bool, int)) else c
+
+    def _effect(self):
+        if self.probe:
+            raise _ProbeDone()
+
+    def me(self):
+        return self.bv(self.x.t)
+
+    def fork(self, c) -> bool:
+        return self.x.fork(self._b(c))
+
+    def sel(self, c, a, b):
+        return z3.If(self._b(c), self._v(a), self._v(b))
+
+    def and_(self, *cs):
+        return z3.And([self._b(c) for c in cs])
+
+    def or_(self, *cs):
+        return z3.Or([self._b(c) for c in cs])
+
+    def not_(self, c):
+        return z3.Not(self._b(c))
+
+    def wrap(self, v, bits, signed):
+        return self.x.enc.wrap(self._v(v), ir.IntT(bits, signed))
+
+    def cell(self, addr, kind, what):
+        x, m, enc = self.x, self.m, self.x.enc
+        i = x.cell(self._v(addr), self.ins)
+        wrong = [j for j in enc.mem_cells if m.cells[j].kind not in CELL_CLASSES[kind]]
+        # memory of another kind: the same model error as the explicit engines (the replay raises it)
+        x.stop_if(z3.Or([z3.And(i >= lo, i <= hi) for lo, hi in _runs(wrong)] or [z3.BoolVal(False)]),
+                  "model-error", ("kind", self.ins.loc, kind))
+        return i
+
+    def rd(self, i, off=0):
+        return self.x.rd(self._v(i) + off)
+
+    def wr(self, i, v, off=0):
+        self._effect()
+        self.x.wr(self._v(i) + off, self._v(v))
+
+    def cpu_cell(self, cpu, which):
+        m = self.m
+        c = next(k for k in range(m.ncpu) if k == m.ncpu - 1 or self.x.fork(cpu == k))
+        return self.bv(m.cpu_state[c] if which == "state" else m.cpu_image[c])
+
+    def object_base(self, addr, what):
+        x, m = self.x, self.m
+        for sid, sl in enumerate(m.slots):
+            if x.fork(x.enc.in_slot(addr, sid)):
+                x.cell(addr, self.ins)
+                return self.bv(sl.base)
+        glob = [addr == m.base + j for j in range(m.ncells) if m.owner[j] == -1]
+        if not x.fork(z3.Or(glob) if glob else z3.BoolVal(False)):
+            x.cell(addr, self.ins)
+            raise _Infeasible()
+        return addr
+
+    def live(self, j):
+        return self.x.enc.cell_live(self.x.mem, j)
+
+    def fail(self, check, msg, key=None, extra=()):
+        self._effect()
+        self.x.stop_if(z3.BoolVal(True), check, (key or check, self.ins.loc), extra)
+
+    def warn(self, check, msg, key=None, extra=()):
+        self._effect()
+        self.x.note_if(z3.BoolVal(True), check, (key or check, self.ins.loc), extra)
+
+    def await_(self, cond, cell, owner):
+        cond = self._b(cond)
+        if self.probe:
+            raise _Waits(z3.Not(cond), self._v(owner))
+        if self.x.fork(z3.Not(cond)):
+            raise _Blocked()
+
+    def bound(self, msg):
+        self._effect()
+        raise _Bound()
+
+    def result(self, v):
+        self._effect()
+        self.x.ret_to(self.ins.dst, self._v(v))
+
+    def call_aux(self, arg):
+        self._effect()
+        m, bv = self.m, self.bv
+        rel = m.fidx[self.ins.aux]
+        lv = [bv(0)] * len(m.funcs[rel].locals)
+        lv[0] = arg
+        self.x.frames.append([rel, 0, lv, -1])
+
+    def alloc(self):
+        self._effect()
+        return self.x.alloc(self.ins, self.choice)
+
+    def free(self, p):
+        self._effect()
+        self.x.kfree(p, self.ins)

@@ -1,0 +1,389 @@
+"""The core: the few operations on the simulated machine every engine implements.
+
+The kernel API (kernel.py) is written once over these operations; an engine
+gives them meaning over its value domain:
+
+| operation                  | meaning                                                          |
+|----------------------------|------------------------------------------------------------------|
+| `cell(addr, kind, what)`   | the cell addr points to: NULL, outside every object or in a freed |
+|                            | object is a fatal finding; memory of another kind a model error   |
+| `rd(i, off)`, `wr(i, v, off)` | read, write cell i + off                                      |
+| `fork(c)`                  | go on down the path where c holds or the one where it does not   |
+| `sel(c, a, b)`, `and_`, `or_`, `not_`, `wrap(v, bits, signed)`, operators | values |
+| `fail(check, msg, key)`    | a fatal finding: the step has no successor                       |
+| `warn(check, msg, key)`    | a finding; the step goes on                                      |
+| `await_(c, cell, owner)`   | the step cannot run until c holds (it waits for `cell`'s owner)  |
+| `bound(msg)`               | a bound of the model (not a kernel behaviour) is hit: incomplete |
+| `result(v)`                | the primitive's value                                            |
+| `call_aux(arg)`            | call the model function the instruction names (a release)        |
+| `alloc()`, `free(p)`       | take a free slot of the instruction's pool (or NULL), free one   |
+| `cpu_cell(cpu, which)`     | CPU cpu's "state" or "image" cell                                |
+| `object_base(addr, what)`  | the first address of the object addr points into                 |
+| `live(j)`                  | is cell j in a global or a live object                           |
+| `me()`                     | the running CPU's number                                         |
+
+The reference interpreter (machine.py) is the executable definition of each
+operation over integers; engines/bmc.py implements them over z3 terms. The C
+enumerator and the Promela export do not run Python: `trace` compiles a
+primitive, for one model (its CPU count, IDR capacity and list cells are
+known), into a *micro-program*: a tree of micro-operations over registers,
+made by running the definition over symbolic registers and taking both sides
+of every `fork` (the same path splitting the z3 engine does). The
+micro-operations are the rows of OPS below; `_explore.c` (uop) and
+export/promela.py each implement exactly these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import kernel
+
+#: micro-operation -> operand names; registers are r*, the rest immediates. Numbered in this order
+#: (U_* in _explore.c), every record is 6 words: the opcode and 5 operands (unused ones are 0).
+OPS = {
+    "end": (),
+    "arg": ("rd", "k"),                       # rd = argument k
+    "const": ("rd", "v"),                     # rd = v
+    "me": ("rd",),                            # rd = the running CPU
+    "bin": ("rd", "op", "ra", "rb"),          # rd = ra op rb, 64-bit (BINOPS)
+    "not": ("rd", "ra"),                      # rd = !ra
+    "bnot": ("rd", "ra"),                     # rd = ~ra
+    "sel": ("rd", "rc", "ra", "rb"),          # rd = rc ? ra : rb
+    "wrap": ("rd", "ra", "bits", "signed"),   # rd = ra wrapped to an integer type
+    "cell": ("rd", "ra", "klass", "what"),    # rd = cell index of address ra (checks; klass: CELL_CLASS_IDS)
+    "rd": ("rd", "ri", "off"),                # rd = mem[ri + off]
+    "wr": ("ri", "off", "rv"),                # mem[ri + off] = rv
+    "cpucell": ("rd", "rc", "which"),         # rd = cell index of CPU rc's state (0) or image (1)
+    "objbase": ("rd", "ra", "what"),          # rd = base of the object ra points into (checks)
+    "live": ("rd", "j"),                      # rd = cell j is live
+    "br": ("rc", "target"),                   # if !rc goto target
+    "fail": ("key", "ra", "rb"),              # fatal finding KEYS[key], with values ra, rb (-1: none)
+    "warn": ("key", "ra", "rb"),              # finding, go on
+    "await": ("rc", "ri", "ro"),              # blocked unless rc: waits for cell ri, owned by ro
+    "bound": ("msg",),                        # a model bound is hit
+    "result": ("rv",),                        # the primitive's value
+    "call": ("ra",),                          # call the instruction's aux function with ra
+    "alloc": ("rd",),                         # rd = a free slot of the instruction's pool, or NULL
+    "free": ("ra",),                          # free the object at ra
+}
+OP_IDS = {name: k for k, name in enumerate(OPS)}
+BINOPS = ["+", "-", "*", "&", "|", "^", "<<", ">>", "==", "!=", "<", "<=", ">", ">="]
+BIN_IDS = {op: k for k, op in enumerate(BINOPS)}
+
+#: the kinds of cell a primitive's pointer argument may point to, by the kind its signature names:
+#: classes of cells that hold the same sort of value (a kref and an atomic_t both hold a count)
+CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "refcount", "atomic"),
+                "atomic": ("kref", "refcount", "atomic"), "mutex": ("mutex", "spinlock"),
+                "spinlock": ("mutex", "spinlock"), "list_head": ("list_head",), "cpumask": ("cpumask",),
+                "idr": ("idr-key",)}
+CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
+               "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
+               "idr": "an idr"}
+#: the classes, numbered for the micro-programs (a class is named by its first kind)
+CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4}
+CLASS_OF = {kind: CLASS_IDS[classes[0]] for kind, classes in CELL_CLASSES.items()}
+CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr")}
+
+
+class TraceError(Exception):
+    """A definition in kernel.py breaks a rule of the core (kernel.py's docstring)."""
+
+
+@dataclass(frozen=True)
+class MicroProgram:
+    """One primitive compiled for one model."""
+    name: str
+    ops: tuple          # (op name, operands...) records; `br`/`jmp` targets are record indices
+    nregs: int
+    keys: tuple         # (check, key head) per `fail`/`warn` key number
+    whats: tuple        # the `what` texts of `cell`/`objbase`
+    bounds: tuple       # the messages of `bound`
+    awaits: bool        # it may block
+    effects: frozenset  # which of alloc, free, call it uses
+
+
+class _Undecided(Exception):
+    def __init__(self, cond):
+        self.cond = cond
+
+
+class _End(Exception):
+    """fail or bound: the path ends."""
+
+
+class Sym:
+    """A register of the micro-program being traced."""
+    __slots__ = ("t", "r")
+
+    def __init__(self, t: "_Tracer", r: int):
+        self.t = t
+        self.r = r
+
+    def __bool__(self):
+        raise TraceError("a primitive decided on a value with Python's `if`, `and` or `or`: use k.fork, k.sel, "
+                         "k.and_, k.or_")
+
+    __hash__ = object.__hash__
+
+    def _b(self, op, other, swap=False):
+        a, b = (other, self) if swap else (self, other)
+        return self.t.bin(op, a, b)
+
+    def __add__(self, o): return self._b("+", o)
+    def __radd__(self, o): return self._b("+", o, True)
+    def __sub__(self, o): return self._b("-", o)
+    def __rsub__(self, o): return self._b("-", o, True)
+    def __mul__(self, o): return self._b("*", o)
+    def __rmul__(self, o): return self._b("*", o, True)
+    def __and__(self, o): return self._b("&", o)
+    def __rand__(self, o): return self._b("&", o, True)
+    def __or__(self, o): return self._b("|", o)
+    def __ror__(self, o): return self._b("|", o, True)
+    def __xor__(self, o): return self._b("^", o)
+    def __rxor__(self, o): return self._b("^", o, True)
+    def __lshift__(self, o): return self._b("<<", o)
+    def __rlshift__(self, o): return self._b("<<", o, True)
+    def __rshift__(self, o): return self._b(">>", o)
+    def __rrshift__(self, o): return self._b(">>", o, True)
+    def __eq__(self, o): return self._b("==", o)
+    def __ne__(self, o): return self._b("!=", o)
+    def __lt__(self, o): return self._b("<", o)
+    def __le__(self, o): return self._b("<=", o)
+    def __gt__(self, o): return self._b(">", o)
+    def __ge__(self, o): return self._b(">=", o)
+    def __neg__(self): return self.t.bin("-", 0, self)
+    def __invert__(self): return self.t.un("bnot", self)
+
+
+class _Tracer:
+    """The core over symbolic registers: one run of a definition along the decisions `prefix`."""
+
+    def __init__(self, params, prefix, nargs):
+        self.ncpu, self.nhost, self.idr_capacity, self.list_cells = params
+        self.prefix = prefix
+        self.forks = 0
+        self.nregs = 0
+        self.ops: list = []
+        self.consts: dict = {}
+        self.wrote = False
+        self.keys: dict = {}
+        self.whats: dict = {}
+        self.bounds: dict = {}
+        self.effects: set = set()
+        self.awaits = False
+        self.args = [self._new("arg", k) for k in range(nargs)]
+
+    # ------------------------------------------------------------ emitting
+    def emit(self, *rec):
+        if self.forks >= len(self.prefix):
+            self.ops.append(rec)
+
+    def _reg(self) -> int:
+        self.nregs += 1
+        return self.nregs - 1
+
+    def _new(self, op, *operands) -> Sym:
+        r = self._reg()
+        self.emit(op, r, *operands)
+        return Sym(self, r)
+
+    def reg(self, v) -> int:
+        if isinstance(v, Sym):
+            return v.r
+        if isinstance(v, bool) or isinstance(v, int):
+            v = int(v)
+            if v not in self.consts:
+                self.consts[v] = self._new("const", v).r
+            return self.consts[v]
+        raise TraceError(f"not a value: {v!r}")
+
+    def bin(self, op, a, b) -> Sym:
+        return self._new("bin", BIN_IDS[op], self.reg(a), self.reg(b))
+
+    def un(self, op, a) -> Sym:
+        return self._new(op, self.reg(a))
+
+    def _number(self, table: dict, item) -> int:
+        return table.setdefault(item, len(table))
+
+    # ------------------------------------------------------------ the core
+    def me(self):
+        return self._new("me")
+
+    def fork(self, cond) -> bool:
+        if isinstance(cond, (bool, int)) and not isinstance(cond, Sym):
+            return bool(cond)
+        k = self.forks
+        if k < len(self.prefix):
+            self.forks += 1
+            return self.prefix[k]
+        raise _Undecided(self.reg(cond))
+
+    def sel(self, c, a, b):
+        if isinstance(c, (bool, int)) and not isinstance(c, Sym):
+            return a if c else b
+        return self._new("sel", self.reg(c), self.reg(a), self.reg(b))
+
+    def _bools(self, op, cs, absorbing):
+        """and_/or_: constants fold; conditions are 0 or 1 (comparisons, live, not_)."""
+        syms = []
+        for c in cs:
+            if isinstance(c, Sym):
+                syms.append(c)
+            elif bool(c) == absorbing:
+                return int(absorbing)
+        if not syms:
+            return int(not absorbing)
+        out = syms[0]
+        for c in syms[1:]:
+            out = self.bin(op, out, c)
+        return out
+
+    def and_(self, *cs):
+        return self._bools("&", cs, False)
+
+    def or_(self, *cs):
+        return self._bools("|", cs, True)
+
+    def not_(self, c):
+        if isinstance(c, (bool, int)) and not isinstance(c, Sym):
+            return int(not c)
+        return self.un("not", c)
+
+    def wrap(self, v, bits, signed):
+        return self._new("wrap", self.reg(v), bits, int(signed))
+
+    def cell(self, addr, kind, what):
+        return self._new("cell", self.reg(addr), CLASS_OF[kind], self._number(self.whats, what))
+
+    def rd(self, i, off=0):
+        return self._new("rd", self.reg(i), off)
+
+    def wr(self, i, v, off=0):
+        self.wrote = True
+        self.emit("wr", self.reg(i), off, self.reg(v))
+
+    def cpu_cell(self, cpu, which):
+        return self._new("cpucell", self.reg(cpu), {"state": 0, "image": 1}[which])
+
+    def object_base(self, addr, what):
+        return self._new("objbase", self.reg(addr), self._number(self.whats, what))
+
+    def live(self, j):
+        return self._new("live", j)
+
+    def _finding(self, op, check, key, extra):
+        if len(extra) > 2:
+            raise TraceError("a finding carries at most two values in its key")
+        regs = [self.reg(v) for v in extra] + [-1] * (2 - len(extra))
+        self.emit(op, self._number(self.keys, (check, key or check)), *regs)
+
+    def fail(self, check, msg, key=None, extra=()):
+        self._finding("fail", check, key, extra)
+        raise _End()
+
+    def warn(self, check, msg, key=None, extra=()):
+        self._finding("warn", check, key, extra)
+
+    def await_(self, cond, cell, owner):
+        if self.wrote:
+            raise TraceError("await_ after a write: a blocked step must have done nothing")
+        self.awaits = True
+        self.emit("await", self.reg(cond), self.reg(cell), self.reg(owner))
+
+    def bound(self, msg):
+        self.emit("bound", self._number(self.bounds, msg))
+        raise _End()
+
+    def result(self, v):
+        self.wrote = True
+        self.emit("result", self.reg(v))
+
+    def call_aux(self, arg):
+        self.wrote = True
+        self.effects.add("call")
+        self.emit("call", self.reg(arg))
+
+    def alloc(self):
+        self.wrote = True
+        self.effects.add("alloc")
+        return self._new("alloc")
+
+    def free(self, p):
+        self.wrote = True
+        self.effects.add("free")
+        self.emit("free", self.reg(p))
+
+
+def trace(name: str, params: tuple) -> MicroProgram:
+    """The micro-program of primitive `name` for a model with params = (ncpu, nhost, idr_capacity,
+    list cells): every path of its definition, joined at the forks into a tree."""
+    d = kernel.PRIMS[name]
+    code: list = []
+    meta = {"nregs": 0, "keys": {}, "whats": {}, "bounds": {}, "effects": set(), "awaits": False}
+
+    def run(prefix):
+        t = _Tracer(params, prefix, len(d.args))
+        # the numbering of keys, texts and bounds is shared by all paths
+        t.keys, t.whats, t.bounds = meta["keys"], meta["whats"], meta["bounds"]
+        cond = None
+        try:
+            d.fn(t, *t.args)
+            t.emit("end")
+        except _Undecided as u:
+            cond = u.cond
+        except _End:
+            pass
+        meta["nregs"] = max(meta["nregs"], t.nregs)
+        meta["effects"] |= t.effects
+        meta["awaits"] |= t.awaits
+        return t.ops, cond
+
+    def build(prefix):
+        if len(prefix) > 64:
+            raise TraceError(f"{name}: more than 64 nested forks")
+        ops, cond = run(prefix)
+        code.extend(list(op) for op in ops)
+        if cond is None:
+            return
+        br = len(code)
+        code.append(["br", cond, 0])
+        build(prefix + [True])
+        code[br][2] = len(code)
+        build(prefix + [False])
+
+    build([])
+    inv = lambda table: tuple(k for k, _ in sorted(table.items(), key=lambda kv: kv[1]))
+    return MicroProgram(name, tuple(tuple(op) for op in code), meta["nregs"], inv(meta["keys"]),
+                        inv(meta["whats"]), inv(meta["bounds"]), meta["awaits"], frozenset(meta["effects"]))
+
+
+_STATIC: dict = {}
+
+
+def static(name: str) -> MicroProgram:
+    """A primitive's micro-program for a small model: what it may do (block, allocate, free, call) does not
+    depend on the model's sizes."""
+    if name not in _STATIC:
+        _STATIC[name] = trace(name, (2, 1, 2, ()))
+    return _STATIC[name]
+
+
+def has_site(name: str) -> bool:
+    """Does the primitive allocate or free (its call path is then an allocation or free site)?"""
+    return bool(static(name).effects & {"alloc", "free"})
+
+
+def allocates(name: str) -> bool:
+    """Does the primitive take a slot of its instruction's pool (Prim.aux), with a NULL choice?"""
+    return "alloc" in static(name).effects
+
+
+def calls_aux(name: str) -> bool:
+    """Does the primitive call the model function its instruction names (Prim.aux)?"""
+    return "call" in static(name).effects
+
+
+def may_block(name: str) -> bool:
+    """Can the primitive wait (await_)?"""
+    return static(name).awaits

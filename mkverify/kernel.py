@@ -1,0 +1,495 @@
+"""The kernel API, written once: what every kernel primitive of the model language means.
+
+Each primitive is one Python function over the *core* (mkverify/core.py): a
+handful of operations on the simulated machine that every engine implements
+— resolve a pointer to a cell (the null, use-after-free and out-of-bounds
+checks), read and write a cell, choose by a condition (`fork` when the paths
+differ in what they do, `sel` when only a value differs), fail or warn with a
+check id, wait until a condition holds (`await_`), allocate and free, call a
+model function, give a result. A primitive is one visible step: its whole
+body runs atomically.
+
+No engine knows a primitive by name. The reference interpreter (machine.py)
+runs these functions over concrete integers, the z3 engine (engines/bmc.py)
+runs the same functions over z3 terms, and the C enumerator and the Promela
+export run what `core.trace` compiles them to for a given model: a small
+tree of micro-operations, built by running the function over symbolic
+registers. docs/internals.md shows how to add a primitive.
+
+A definition's rules (core.trace checks the first three on every model):
+- it decides on a value only through `k.fork`, `k.sel`, `k.and_`, `k.or_`,
+  `k.not_` (never Python's `if` on a value: under z3 and the tracer a value is
+  a term);
+- an `await_` comes before the first write, result, call or allocation, so an
+  engine can tell a blocked step without executing it;
+- every pointer argument the signature types is resolved with `k.cell` in
+  argument order before any write, so a pointer to memory of another kind is
+  a model error at the same place on every engine;
+- messages are plain text or a function of a namer (`n.cell(i)`, `n.value(i,
+  v)`): only the reference renders them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+#: result types, by their C name (ir.PRIMS gives them as IR types)
+INT, UINT, BOOL, _VOIDP = "int", "unsigned int", "bool", "void *"
+ANY_PTR = "any pointer"
+INT_MAX = 2**31 - 1
+ENOSPC, EBUSY, EINVAL = 28, 16, 22
+
+
+@dataclass(frozen=True)
+class PrimDef:
+    """One kernel primitive: its signature, its C declaration, its meaning."""
+    name: str
+    args: tuple          # argument kinds: an opaque kind (a pointer to it), "int", or ANY_PTR
+    result: Any          # the result's C type (INT, UINT, BOOL, _VOIDP), or None
+    c: str               # the C declaration the prelude gives models
+    fn: Callable         # the meaning: fn(k, *args) over the core
+    private: bool        # touches only the objects its pointer arguments point into
+    role: str | None     # "lock" / "unlock": what the atomic-section analysis (analysis.py) needs to know
+    aux: str | None      # what the IR's Prim.aux names: "struct" (the pool) or "release" (a function)
+
+
+PRIMS: dict[str, PrimDef] = {}
+#: side-effect-free reads an invariant may use: name -> PrimDef (fn reads, never writes)
+QUERIES: dict[str, PrimDef] = {}
+
+
+def prim(c: str, args: tuple, result=None, private: bool = False, role: str | None = None,
+         aux: str | None = None, name: str | None = None, query: bool = False):
+    """Register the decorated function as the primitive `name` (default: the function's name)."""
+    def register(fn):
+        d = PrimDef(name or fn.__name__, tuple(args), result, c, fn, private, role, aux)
+        (QUERIES if query else PRIMS)[d.name] = d
+        return fn
+    return register
+
+
+def alias(name: str, of: str, c: str):
+    """`name` means exactly what `of` means (refcount_inc is kref_get on a refcount_t)."""
+    d = PRIMS[of]
+    PRIMS[name] = PrimDef(name, d.args, d.result, c, d.fn, d.private, d.role, d.aux)
+
+
+# ---------------------------------------------------------------- memory
+
+
+@prim("void *kzalloc(size_t size, gfp_t flags)", (), aux="struct")
+def kzalloc(k):
+    k.result(k.alloc())
+
+
+@prim("void kfree(const void *p)", (ANY_PTR,))
+def kfree(k, p):
+    k.free(p)
+
+
+# ---------------------------------------------------------------- reference counts
+
+
+@prim("void kref_init(struct kref *kref)", ("kref",), private=True)
+def kref_init(k, r):
+    k.wr(k.cell(r, "kref", "kref_init of"), 1)
+
+
+def _get(name):
+    def get(k, r):
+        i = k.cell(r, "kref", f"{name} of")
+        v = k.rd(i)
+        if k.fork(v == 0):
+            k.fail("get-after-release", lambda n: f"{name} on {n.cell(i)}, whose count is already zero "
+                                                  f"(the object is being released)")
+        k.wr(i, v + 1)
+    return get
+
+
+def _get_unless_zero(name):
+    def get(k, r):
+        i = k.cell(r, "kref", f"{name} of")
+        v = k.rd(i)
+        k.wr(i, k.sel(v == 0, v, v + 1))
+        k.result(k.sel(v == 0, 0, 1))
+    return get
+
+
+def _put_check(k, name, r):
+    i = k.cell(r, "kref", f"{name} of")
+    v = k.rd(i)
+    if k.fork(v == 0):
+        k.fail("refcount-underflow", lambda n: f"{name} on {n.cell(i)}, whose count is already zero "
+                                               f"(a reference was dropped twice)")
+    k.wr(i, v - 1)
+    return v - 1
+
+
+prim("void kref_get(struct kref *kref)", ("kref",), private=True, name="kref_get")(_get("kref_get"))
+prim("void refcount_inc(refcount_t *r)", ("refcount",), private=True, name="refcount_inc")(_get("refcount_inc"))
+prim("int kref_get_unless_zero(struct kref *kref)", ("kref",), INT, private=True,
+     name="kref_get_unless_zero")(_get_unless_zero("kref_get_unless_zero"))
+prim("bool refcount_inc_not_zero(refcount_t *r)", ("refcount",), BOOL, private=True,
+     name="refcount_inc_not_zero")(_get_unless_zero("refcount_inc_not_zero"))
+
+
+@prim("int kref_put(struct kref *kref, void (*release)(struct kref *kref))", ("kref",), INT, private=True,
+      aux="release")
+def kref_put(k, r):
+    left = _put_check(k, "kref_put", r)
+    if k.fork(left == 0):
+        k.result(1)
+        k.call_aux(r)  # the release callback runs in this step, on this CPU
+    else:
+        k.result(0)
+
+
+@prim("bool refcount_dec_and_test(refcount_t *r)", ("refcount",), BOOL, private=True)
+def refcount_dec_and_test(k, r):
+    left = _put_check(k, "refcount_dec_and_test", r)
+    k.result(k.sel(left == 0, 1, 0))
+
+
+def _read(name, kind):
+    def read(k, r):
+        k.result(k.rd(k.cell(r, kind, f"{name} of")))
+    return read
+
+
+prim("unsigned int kref_read(const struct kref *kref)", ("kref",), UINT, private=True,
+     name="kref_read")(_read("kref_read", "kref"))
+prim("unsigned int refcount_read(const refcount_t *r)", ("refcount",), UINT, private=True,
+     name="refcount_read")(_read("refcount_read", "refcount"))
+prim("int atomic_read(const atomic_t *v)", ("atomic",), INT, private=True,
+     name="atomic_read")(_read("atomic_read", "atomic"))
+
+
+def _set(name, kind):
+    def set_(k, r, v):
+        k.wr(k.cell(r, kind, f"{name} of"), k.wrap(v, 32, True))
+    return set_
+
+
+prim("void refcount_set(refcount_t *r, int n)", ("refcount", "int"), private=True,
+     name="refcount_set")(_set("refcount_set", "refcount"))
+prim("void atomic_set(atomic_t *v, int i)", ("atomic", "int"), private=True,
+     name="atomic_set")(_set("atomic_set", "atomic"))
+
+
+# ---------------------------------------------------------------- atomics
+
+
+@prim("int atomic_cmpxchg(atomic_t *v, int old, int new)", ("atomic", "int", "int"), INT, private=True)
+def atomic_cmpxchg(k, r, old, new):
+    i = k.cell(r, "atomic", "atomic_cmpxchg of")
+    v = k.rd(i)
+    k.wr(i, k.sel(v == k.wrap(old, 32, True), k.wrap(new, 32, True), v))
+    k.result(v)
+
+
+def _add(name, sign):
+    def add(k, n, r):
+        i = k.cell(r, "atomic", f"{name} to")
+        v = k.rd(i)
+        k.wr(i, k.wrap(v + n if sign > 0 else v - n, 32, True))
+    return add
+
+
+prim("void atomic_add(int i, atomic_t *v)", ("int", "atomic"), private=True, name="atomic_add")(_add("atomic_add", 1))
+prim("void atomic_sub(int i, atomic_t *v)", ("int", "atomic"), name="atomic_sub")(_add("atomic_sub", -1))
+
+
+@prim("bool atomic_inc_unless_negative(atomic_t *v)", ("atomic",), BOOL, private=True)
+def atomic_inc_unless_negative(k, r):
+    i = k.cell(r, "atomic", "atomic_inc_unless_negative of")
+    v = k.rd(i)
+    k.wr(i, k.sel(v < 0, v, k.wrap(v + 1, 32, True)))
+    k.result(k.sel(v < 0, 0, 1))
+
+
+def _step(name, d, result):
+    def step(k, r):
+        i = k.cell(r, "atomic", f"{name} of")
+        v = k.wrap(k.rd(i) + d, 32, True)
+        k.wr(i, v)
+        if result:
+            k.result(k.sel(v == 0, 1, 0))
+    return step
+
+
+prim("void atomic_inc(atomic_t *v)", ("atomic",), private=True, name="atomic_inc")(_step("atomic_inc", 1, False))
+prim("void atomic_dec(atomic_t *v)", ("atomic",), private=True, name="atomic_dec")(_step("atomic_dec", -1, False))
+prim("bool atomic_dec_and_test(atomic_t *v)", ("atomic",), BOOL, private=True,
+     name="atomic_dec_and_test")(_step("atomic_dec_and_test", -1, True))
+
+
+# ---------------------------------------------------------------- locks
+# A lock cell holds 0 (unlocked) or the owner's CPU number + 1.
+
+
+def _lock(name, kind):
+    def lock(k, r):
+        i = k.cell(r, kind, f"{name} of")
+        v = k.rd(i)
+        me = k.me() + 1
+        if k.fork(v == me):
+            k.fail("deadlock", lambda n: f"{name} of {n.cell(i)}, which this CPU already holds (self-deadlock)",
+                   key="self-deadlock")
+        k.await_(v == 0, i, v)
+        k.wr(i, me)
+    return lock
+
+
+def _unlock(name, kind):
+    def unlock(k, r):
+        i = k.cell(r, kind, f"{name} of")
+        v = k.rd(i)
+        if k.fork(v != k.me() + 1):
+            k.fail("lock-imbalance", lambda n: f"{name} of {n.cell(i)}, which is held by {n.holder(i, v)}, "
+                                               f"not by this CPU")
+        k.wr(i, 0)
+    return unlock
+
+
+prim("void mutex_lock(struct mutex *lock)", ("mutex",), private=True, role="lock",
+     name="mutex_lock")(_lock("mutex_lock", "mutex"))
+prim("void mutex_unlock(struct mutex *lock)", ("mutex",), private=True, role="unlock",
+     name="mutex_unlock")(_unlock("mutex_unlock", "mutex"))
+prim("void spin_lock(spinlock_t *lock)", ("spinlock",), private=True, role="lock",
+     name="spin_lock")(_lock("spin_lock", "spinlock"))
+prim("void spin_unlock(spinlock_t *lock)", ("spinlock",), private=True, role="unlock",
+     name="spin_unlock")(_unlock("spin_unlock", "spinlock"))
+
+
+@prim("int mutex_trylock(struct mutex *lock)", ("mutex",), INT, private=True, role="trylock")
+def mutex_trylock(k, r):
+    i = k.cell(r, "mutex", "mutex_trylock of")
+    v = k.rd(i)
+    k.wr(i, k.sel(v == 0, k.me() + 1, v))
+    k.result(k.sel(v == 0, 1, 0))
+
+
+# ---------------------------------------------------------------- IDR
+# idr_capacity entries of two cells each: id + 1 (0: empty) and the pointer, sorted by id and
+# packed at the front.
+
+
+def _idr(k, r, name):
+    i = k.cell(r, "idr", f"{name} on")
+    cap = k.idr_capacity
+    keys = [k.rd(i, 2 * n) for n in range(cap)]
+    ptrs = [k.rd(i, 2 * n + 1) for n in range(cap)]
+    return i, keys, ptrs
+
+
+def _idr_store(k, i, keys, ptrs):
+    for n in range(len(keys)):
+        k.wr(i, keys[n], 2 * n)
+        k.wr(i, ptrs[n], 2 * n + 1)
+
+
+def _idr_lookup(k, keys, ptrs, id_):
+    hits = [k.and_(keys[n] != 0, keys[n] - 1 == id_) for n in range(len(keys))]
+    found = 0
+    for n in reversed(range(len(keys))):
+        found = k.sel(hits[n], ptrs[n], found)
+    return hits, found
+
+
+@prim("void *idr_find(const struct idr *idr, unsigned long id)", ("idr", "int"), _VOIDP)
+def idr_find(k, r, id_):
+    _, keys, ptrs = _idr(k, r, "idr_find")
+    k.result(_idr_lookup(k, keys, ptrs, id_)[1])
+
+
+@prim("void *idr_remove(struct idr *idr, unsigned long id)", ("idr", "int"), _VOIDP)
+def idr_remove(k, r, id_):
+    i, keys, ptrs = _idr(k, r, "idr_remove")
+    hits, found = _idr_lookup(k, keys, ptrs, id_)
+    gone = 0
+    new_k, new_p = [], []
+    cap = len(keys)
+    for n in range(cap):  # drop the (unique) entry and close the gap
+        gone = k.or_(gone, hits[n])
+        new_k.append(k.sel(gone, keys[n + 1] if n + 1 < cap else 0, keys[n]))
+        new_p.append(k.sel(gone, ptrs[n + 1] if n + 1 < cap else 0, ptrs[n]))
+    _idr_store(k, i, new_k, new_p)
+    k.result(found)
+
+
+@prim("int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp)", ("idr", ANY_PTR, "int", "int"),
+      INT)
+def idr_alloc(k, r, ptr, start, end):
+    i, keys, ptrs = _idr(k, r, "idr_alloc")
+    if k.fork(start < 0):
+        k.warn("assertion", lambda n: f"idr_alloc with negative start {n.int(start)} (WARN_ON_ONCE in the kernel)")
+        k.result(-EINVAL)
+        return
+    cap = len(keys)
+    end = k.sel(end <= 0, INT_MAX + 1, end)
+
+    def used(v):
+        return k.or_(*[k.and_(keys[n] != 0, keys[n] - 1 == v) for n in range(cap)])
+    new = start + cap  # the lowest id from start on that is free or past the end: one of start..start+cap
+    for d in reversed(range(cap)):
+        v = start + d
+        new = k.sel(k.or_(k.not_(used(v)), v >= end), v, new)
+    if k.fork(new >= end):
+        k.result(-ENOSPC)
+        return
+    count = 0
+    for n in range(cap):
+        count = count + k.sel(keys[n] != 0, 1, 0)
+    if k.fork(count >= cap):
+        k.bound(f"an IDR needed more than idr_capacity = {cap} entries")
+    pos = 0
+    for n in range(cap):
+        pos = pos + k.sel(k.and_(keys[n] != 0, keys[n] - 1 < new), 1, 0)
+    new_k, new_p = [], []
+    for n in range(cap):
+        prev_k = keys[n - 1] if n else 0
+        prev_p = ptrs[n - 1] if n else 0
+        new_k.append(k.sel(pos > n, keys[n], k.sel(pos == n, new + 1, prev_k)))
+        new_p.append(k.sel(pos > n, ptrs[n], k.sel(pos == n, ptr, prev_p)))
+    _idr_store(k, i, new_k, new_p)
+    k.result(new)
+
+
+# ---------------------------------------------------------------- lists (membership: a node's cell holds its head)
+
+
+@prim("void list_add(struct list_head *new, struct list_head *head)", ("list_head", "list_head"), private=True)
+def list_add(k, node, head):
+    i = k.cell(node, "list_head", "list_add of")
+    k.cell(head, "list_head", "list_add to")
+    if k.fork(k.rd(i) != 0):
+        k.fail("assertion", lambda n: f"list_add of {n.cell(i)}, which is already on a list (list corruption)")
+    k.wr(i, head)
+
+
+def _list_init(name):
+    def init(k, node):
+        k.wr(k.cell(node, "list_head", f"{name} of"), 0)
+    return init
+
+
+prim("void list_del_init(struct list_head *entry)", ("list_head",), private=True,
+     name="list_del_init")(_list_init("list_del_init"))
+prim("void INIT_LIST_HEAD(struct list_head *list)", ("list_head",), private=True,
+     name="init_list_head")(_list_init("INIT_LIST_HEAD"))
+
+
+@prim("void list_del(struct list_head *entry)", ("list_head",), private=True)
+def list_del(k, node):
+    i = k.cell(node, "list_head", "list_del of")
+    if k.fork(k.rd(i) == 0):
+        k.fail("assertion", lambda n: f"list_del of {n.cell(i)}, which is not on a list (list corruption)")
+    k.wr(i, 0)
+
+
+def list_is_empty(k, i, head):
+    """Is the list at head (its cell i) empty: not itself a node on a list, and no live node on it."""
+    empty = k.sel(k.rd(i) != 0, 0, 1)
+    for j in k.list_cells:
+        empty = k.sel(k.and_(k.rd(j) == head, k.live(j)), 0, empty)
+    return empty
+
+
+@prim("int list_empty(const struct list_head *head)", ("list_head",), BOOL, private=True)
+def list_empty(k, head):
+    k.result(list_is_empty(k, k.cell(head, "list_head", "list_empty of"), head))
+
+
+# ---------------------------------------------------------------- cpumasks
+
+
+@prim("bool cpumask_empty(const struct cpumask *mask)", ("cpumask",), BOOL, private=True)
+def cpumask_empty(k, r):
+    k.result(k.sel(k.rd(k.cell(r, "cpumask", "cpumask_empty of")) != 0, 0, 1))
+
+
+@prim("unsigned int cpumask_first(const struct cpumask *mask)", ("cpumask",), UINT, private=True)
+def cpumask_first(k, r):
+    v = k.rd(k.cell(r, "cpumask", "cpumask_first of"))
+    out = k.ncpu
+    for c in reversed(range(k.ncpu)):
+        out = k.sel((v >> c) & 1 != 0, c, out)
+    k.result(out)
+
+
+@prim("void cpumask_clear(struct cpumask *mask)", ("cpumask",), private=True)
+def cpumask_clear(k, r):
+    k.wr(k.cell(r, "cpumask", "cpumask_clear of"), 0)
+
+
+def _cpu_arg(k, name, cpu):
+    if k.fork(k.or_(cpu < 0, cpu >= k.ncpu)):
+        k.fail("out-of-bounds", lambda n: f"{name}: CPU {n.int(cpu)} is not below nr_cpu_ids ({k.ncpu})")
+
+
+def _mask_bit(name, op):
+    def bit(k, cpu, r):
+        i = k.cell(r, "cpumask", f"{name} of")
+        _cpu_arg(k, name, cpu)
+        v = k.rd(i)
+        if op == "set":
+            k.wr(i, v | (1 << cpu))
+        elif op == "clear":
+            k.wr(i, v & ~(1 << cpu))
+        else:
+            k.result(k.sel((v >> cpu) & 1 != 0, 1, 0))
+    return bit
+
+
+prim("void cpumask_set_cpu(unsigned int cpu, struct cpumask *mask)", ("int", "cpumask"), private=True,
+     name="cpumask_set_cpu")(_mask_bit("cpumask_set_cpu", "set"))
+prim("void cpumask_clear_cpu(unsigned int cpu, struct cpumask *mask)", ("int", "cpumask"), private=True,
+     name="cpumask_clear_cpu")(_mask_bit("cpumask_clear_cpu", "clear"))
+prim("bool cpumask_test_cpu(int cpu, const struct cpumask *mask)", ("int", "cpumask"), BOOL, private=True,
+     name="cpumask_test_cpu")(_mask_bit("cpumask_test_cpu", "test"))
+
+
+# ---------------------------------------------------------------- CPUs
+# A CPU's state cell: 0 offline, 1 online, 2 running a spawned kernel; its image cell: the object it runs.
+
+OFFLINE, ONLINE, RUNNING = 0, 1, 2
+
+
+@prim("bool cpu_online(unsigned int cpu)", ("int",), BOOL)
+def cpu_online(k, cpu):
+    _cpu_arg(k, "cpu_online", cpu)
+    k.result(k.sel(k.rd(k.cpu_cell(cpu, "state")) == ONLINE, 1, 0))
+
+
+@prim("int add_cpu(unsigned int cpu)", ("int",), INT)
+def add_cpu(k, cpu):
+    _cpu_arg(k, "add_cpu", cpu)
+    k.wr(k.cpu_cell(cpu, "state"), ONLINE)
+    k.wr(k.cpu_cell(cpu, "image"), 0)
+    k.result(0)
+
+
+@prim("int remove_cpu(unsigned int cpu)", ("int",), INT)
+def remove_cpu(k, cpu):
+    _cpu_arg(k, "remove_cpu", cpu)
+    if k.fork(cpu < k.nhost):
+        k.result(-EBUSY)  # host CPUs run the model's threads and stay online
+        return
+    st = k.cpu_cell(cpu, "state")
+    v = k.rd(st)
+    k.wr(st, k.sel(v == ONLINE, OFFLINE, v))
+    k.result(0)
+
+
+@prim("int multikernel_kick_ap(unsigned int cpu, void *mem)", ("int", ANY_PTR), INT)
+def multikernel_kick_ap(k, cpu, mem):
+    """Start `mem` (an object: the image that holds the entry point) on an offline CPU."""
+    _cpu_arg(k, "multikernel_kick_ap", cpu)
+    target = k.object_base(mem, "multikernel_kick_ap of")
+    st = k.cpu_cell(cpu, "state")
+    if k.fork(k.rd(st) == ONLINE):
+        k.fail("assertion", lambda n: f"multikernel_kick_ap on CPU{n.int(cpu)}, which is online: INIT/SIPI resets "
+                                      f"a CPU the host kernel is running on")
+    k.wr(st, RUNNING)
+    k.wr(k.cpu_cell(cpu, "image"), target)
+    k.result(0)
