@@ -36,14 +36,15 @@ static inline u64 mix64(u64 h);
 /* ------------------------------------------------------------------ codes shared with native.py */
 
 #define MAGIC 0x6d6b7665726679LL /* "mkverify" */
-#define VERSION 2
+#define VERSION 3
 enum { INV_ALWAYS = 1, INV_WITNESS = 2 }; /* the flags of an invariant record (native.py) */
 
 enum {
     H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
-    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_ATOMIC, H_SIZE
+    H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS,
+    H_MAXREGS, H_SIZE
 };
 
 /* cell kinds */
@@ -62,15 +63,22 @@ enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_SHL, B_SHR, B_AND, B_OR, B_XOR, B_EQ
 
 enum { Q_CPU_EXECUTES, Q_CPU_ONLINE, Q_READ, Q_MUTEX_IS_LOCKED, Q_CPUMASK_EMPTY, Q_LIST_EMPTY, Q_N };
 
-enum {
-    P_KZALLOC, P_KFREE, P_KREF_INIT, P_KREF_GET, P_REFCOUNT_INC, P_KREF_GET_UNLESS_ZERO,
-    P_REFCOUNT_INC_NOT_ZERO, P_KREF_PUT, P_REFCOUNT_DEC_AND_TEST, P_READ, P_SET, P_ATOMIC_CMPXCHG,
-    P_ATOMIC_ADD, P_ATOMIC_SUB, P_ATOMIC_INC_UNLESS_NEGATIVE, P_ATOMIC_INC, P_ATOMIC_DEC,
-    P_ATOMIC_DEC_AND_TEST, P_LOCK, P_UNLOCK, P_MUTEX_TRYLOCK, P_IDR_ALLOC, P_IDR_FIND, P_IDR_REMOVE,
-    P_LIST_ADD, P_LIST_DEL_INIT, P_LIST_DEL, P_LIST_EMPTY, P_INIT_LIST_HEAD, P_CPUMASK_EMPTY,
-    P_CPUMASK_FIRST, P_CPUMASK_CLEAR, P_CPUMASK_SET_CPU, P_CPUMASK_CLEAR_CPU, P_CPUMASK_TEST_CPU,
-    P_CPU_ONLINE, P_ADD_CPU, P_REMOVE_CPU, P_KICK_AP, P_N
-};
+/* micro-operations (mkverify/core.py OPS, in its order): what a kernel primitive of kernel.py compiles to.
+   A record is UREC words: the opcode and its operands; registers are indices into Mach.regs. */
+enum { U_END, U_ARG, U_CONST, U_ME, U_BIN, U_NOT, U_BNOT, U_SEL, U_WRAP, U_CELL, U_RD, U_WR, U_CPUCELL,
+       U_OBJBASE, U_LIVE, U_BR, U_FAIL, U_WARN, U_AWAIT, U_BOUND, U_RESULT, U_CALL, U_ALLOC, U_FREE, U_N };
+#define UREC 6
+/* core.py BINOPS */
+enum { UB_ADD, UB_SUB, UB_MUL, UB_AND, UB_OR, UB_XOR, UB_SHL, UB_SHR, UB_EQ, UB_NE, UB_LT, UB_LE, UB_GT, UB_GE,
+       UB_N };
+/* a micro-program record (H_PROGS): ops offset, op count, registers, flags, arguments */
+#define PREC 5
+enum { PF_PRIVATE = 1, PF_AWAITS = 2, PF_ALLOC = 4, PF_FREE = 8, PF_CALL = 16 };
+#define MAXREGS (1 << 20)
+#define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
+/* the cell kind each class of core.py CLASS_IDS names */
+#define NCLASS 5
+static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {
@@ -134,6 +142,8 @@ typedef struct {
     const i64 *sympool; /* per pool: 1 if its slots are interchangeable (native.py decides) */
     i64 *slot_pool;     /* per slot: its pool if that pool is symmetric, else -1 */
     i64 nloc[256];      /* per stack level: locals of the largest function that can run there */
+    i64 nprogs, nkeys, maxregs;
+    const i64 *progs;   /* nprogs records of PREC words: the primitives' micro-programs */
 } Model;
 
 static PyObject *ExploreError; /* malformed image: a bug in the lowering, never a crash */
@@ -214,6 +224,50 @@ static int check_expr(const Model *m, i64 off, i64 nlocals, int inv)
     }
 }
 
+/* the micro-programs: every operand in range, branches forward only (a program ends), a call last */
+static int check_progs(const Model *m)
+{
+    for (i64 p = 0; p < m->nprogs; p++) {
+        const i64 *pg = m->progs + PREC * p;
+        i64 nops = pg[1], nr = pg[2];
+        NEED(nops >= 1 && nops < (1 << 20) && in_img(m, pg[0], UREC * nops), "program ops", p, nops);
+        NEED(nr >= 0 && nr <= m->maxregs, "program registers", p, nr);
+        NEED(pg[3] >= 0 && pg[3] < 32 && pg[4] >= 0 && pg[4] <= 4, "program flags", p, pg[3]);
+        for (i64 k = 0; k < nops; k++) {
+            const i64 *o = m->img + pg[0] + UREC * k;
+#define REG(x) NEED((x) >= 0 && (x) < nr, "register", p, k)
+#define REG_OR_NONE(x) NEED((x) >= -1 && (x) < nr, "register", p, k)
+            switch (o[0]) {
+            case U_END: break;
+            case U_ARG: REG(o[1]); NEED(o[2] >= 0 && o[2] < pg[4], "argument", p, k); break;
+            case U_CONST: case U_ME: case U_ALLOC: REG(o[1]); break;
+            case U_BIN: REG(o[1]); REG(o[3]); REG(o[4]); NEED(o[2] >= 0 && o[2] < UB_N, "operator", p, k); break;
+            case U_NOT: case U_BNOT: REG(o[1]); REG(o[2]); break;
+            case U_SEL: REG(o[1]); REG(o[2]); REG(o[3]); REG(o[4]); break;
+            case U_WRAP: REG(o[1]); REG(o[2]); NEED(o[3] >= 0 && o[3] <= 64 && (o[4] == 0 || o[4] == 1), "wrap", p, k);
+                break;
+            case U_CELL: REG(o[1]); REG(o[2]); NEED(o[3] >= 0 && o[3] < NCLASS, "cell class", p, k); break;
+            case U_RD: REG(o[1]); REG(o[2]); NEED(o[3] >= 0 && o[3] < m->ncells, "offset", p, k); break;
+            case U_WR: REG(o[1]); REG(o[3]); NEED(o[2] >= 0 && o[2] < m->ncells, "offset", p, k); break;
+            case U_CPUCELL: REG(o[1]); REG(o[2]); NEED(o[3] == 0 || o[3] == 1, "cpu cell", p, k); break;
+            case U_OBJBASE: REG(o[1]); REG(o[2]); break;
+            case U_LIVE: REG(o[1]); NEED(o[2] >= 0 && o[2] < m->ncells, "cell", p, k); break;
+            case U_BR: REG(o[1]); NEED(o[2] > k && o[2] <= nops, "branch target", p, k); break;
+            case U_FAIL: case U_WARN:
+                NEED(o[1] >= 0 && o[1] < m->nkeys, "key", p, k); REG_OR_NONE(o[2]); REG_OR_NONE(o[3]); break;
+            case U_AWAIT: REG(o[1]); REG(o[2]); REG(o[3]); break;
+            case U_BOUND: NEED(o[1] >= 0 && o[1] < NBOUNDS, "bound", p, k); break;
+            case U_RESULT: case U_FREE: REG(o[1]); break;
+            case U_CALL: REG(o[1]); NEED(k + 1 < nops && o[UREC] == U_END, "a call ends its program", p, k); break;
+            default: return bad("unknown micro-operation", o[0], k);
+            }
+#undef REG
+#undef REG_OR_NONE
+        }
+    }
+    return 0;
+}
+
 static int load_model(Model *m, const i64 *img, Py_ssize_t n)
 {
     memset(m, 0, sizeof *m);
@@ -228,6 +282,12 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->allocfail = img[H_ALLOCFAIL]; m->idrcap = img[H_IDRCAP]; m->leaked = img[H_LEAKED];
     m->nlocs = img[H_NLOCS]; m->reduce = img[H_REDUCE]; m->nstructs = img[H_NSTRUCTS];
     m->atomic = img[H_ATOMIC];
+    m->nprogs = img[H_NPROGS]; m->nkeys = img[H_NKEYS]; m->maxregs = img[H_MAXREGS];
+    NEED(m->nprogs >= 0 && m->nprogs < (1 << 16) && m->nkeys >= 0 && m->nkeys < (1 << 16), "programs", m->nprogs,
+         m->nkeys);
+    NEED(m->maxregs >= 1 && m->maxregs <= MAXREGS, "registers", m->maxregs, MAXREGS);
+    NEED(in_img(m, img[H_PROGS], PREC * m->nprogs), "program table", img[H_PROGS], m->nprogs);
+    m->progs = img + img[H_PROGS];
     NEED(m->atomic == 0 || m->atomic == 1, "atomic sections flag", m->atomic, 0);
     NEED(m->ncells > 0 && m->ncells < (1 << 24), "cell count", m->ncells, 0);
     NEED(m->base > 0 && m->base < (1 << 24), "base", m->base, 0);
@@ -343,6 +403,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->nslot_total = m->ncells + m->nhost * m->tsize;
     NEED(m->nslot_total < (1 << 22), "state too large", m->nslot_total, 0);
 
+    if (check_progs(m)) return -1;
     for (i64 f = 0; f < m->nfuncs; f++) {
         const i64 *r = img + img[H_FUNCS] + 7 * f;
         Func *fn = &m->funcs[f];
@@ -388,26 +449,16 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
                 if (check_expr(m, r[2], L, 0) || check_expr(m, r[3], L, 0)) return -1;
                 break;
             case I_PRIM: {
-                NEED(in_img(m, o, 7) && r[2] >= 0 && r[2] < P_N && r[3] >= -1 && r[3] < L && r[5] >= 0 && r[5] <= 4 &&
-                     in_img(m, o, 7 + r[5]), "primitive", f, pc);
+                NEED(in_img(m, o, 7) && r[2] >= 0 && r[2] < m->nprogs && r[3] >= -1 && r[3] < L && r[5] >= 0 &&
+                     r[5] <= 4 && in_img(m, o, 7 + r[5]), "primitive", f, pc);
                 for (i64 a = 0; a < r[5]; a++)
                     if (check_expr(m, r[7 + a], L, 0)) return -1;
-                static const int nargs[P_N] = {
-                    [P_KZALLOC] = 0, [P_KFREE] = 1, [P_KREF_INIT] = 1, [P_KREF_GET] = 1, [P_REFCOUNT_INC] = 1,
-                    [P_KREF_GET_UNLESS_ZERO] = 1, [P_REFCOUNT_INC_NOT_ZERO] = 1, [P_KREF_PUT] = 1,
-                    [P_REFCOUNT_DEC_AND_TEST] = 1, [P_READ] = 1, [P_SET] = 2, [P_ATOMIC_CMPXCHG] = 3,
-                    [P_ATOMIC_ADD] = 2, [P_ATOMIC_SUB] = 2, [P_ATOMIC_INC_UNLESS_NEGATIVE] = 1, [P_ATOMIC_INC] = 1,
-                    [P_ATOMIC_DEC] = 1, [P_ATOMIC_DEC_AND_TEST] = 1, [P_LOCK] = 1, [P_UNLOCK] = 1,
-                    [P_MUTEX_TRYLOCK] = 1, [P_IDR_ALLOC] = 4, [P_IDR_FIND] = 2, [P_IDR_REMOVE] = 2,
-                    [P_LIST_ADD] = 2, [P_LIST_DEL_INIT] = 1, [P_LIST_DEL] = 1, [P_LIST_EMPTY] = 1,
-                    [P_INIT_LIST_HEAD] = 1, [P_CPUMASK_EMPTY] = 1, [P_CPUMASK_FIRST] = 1, [P_CPUMASK_CLEAR] = 1,
-                    [P_CPUMASK_SET_CPU] = 2, [P_CPUMASK_CLEAR_CPU] = 2, [P_CPUMASK_TEST_CPU] = 2,
-                    [P_CPU_ONLINE] = 1, [P_ADD_CPU] = 1, [P_REMOVE_CPU] = 1, [P_KICK_AP] = 2};
-                NEED(r[5] == nargs[r[2]], "primitive arity", r[2], r[5]);
-                if (r[2] == P_KZALLOC)
-                    NEED(r[4] >= 0 && r[4] < m->npools, "kzalloc pool", f, r[4]);
-                if (r[2] == P_KREF_PUT)
-                    NEED(r[4] >= -1 && r[4] < m->nfuncs && (r[4] < 0 || m->funcs[r[4]].nlocals >= 1), "release", f,
+                const i64 *pg = m->progs + PREC * r[2];
+                NEED(r[5] == pg[4], "primitive arity", r[2], r[5]);
+                if (pg[3] & PF_ALLOC)
+                    NEED(r[4] >= 0 && r[4] < m->npools, "allocation pool", f, r[4]);
+                if (pg[3] & PF_CALL)
+                    NEED(r[4] >= -1 && r[4] < m->nfuncs && (r[4] < 0 || m->funcs[r[4]].nlocals >= 1), "callee", f,
                          r[4]);
                 NEED(r[6] >= 0 && r[6] < 16, "pointer-argument mask", f, pc);
                 break;
@@ -465,10 +516,11 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         for (i64 pc = 0; pc < m->funcs[f].body_len; pc++) {
             const i64 *r = img + m->funcs[f].pcoff[pc];
             i64 t = img[o + pc];
-            if (r[0] == I_CALL || (r[0] == I_PRIM && r[2] == P_KREF_PUT && r[4] >= 0)) {
+            i64 pf = r[0] == I_PRIM ? m->progs[PREC * r[2] + 3] : 0;
+            if (r[0] == I_CALL || (r[0] == I_PRIM && (pf & PF_CALL) && r[4] >= 0)) {
                 i64 callee = r[0] == I_CALL ? r[2] : r[4];
                 NEED(t >= 0 && t < m->nctx && m->ctxs[2 * t] == callee, "call context", c, pc);
-            } else if (r[0] == I_PRIM && (r[2] == P_KZALLOC || r[2] == P_KFREE)) {
+            } else if (r[0] == I_PRIM && (pf & (PF_ALLOC | PF_FREE))) {
                 NEED(t >= 1 && t < m->nsites, "site", c, pc);
             }
         }
@@ -517,7 +569,8 @@ typedef struct {
     int ntrans;
     int err;                /* ERR_*: a model the machine cannot run */
     i64 err_loc, err_aux;
-    i64 bound_loc;          /* the instruction that hit the IDR bound */
+    i64 bound_loc;          /* the bound hit: its instruction's loc * NBOUNDS + its message (U_BOUND) */
+    i64 *regs;              /* the registers of the micro-programs (Model.maxregs) */
     unsigned char *exhausted; /* per pool: seen full at a kzalloc */
     unsigned char *witnessed; /* per invariant record: a witness (INV_WITNESS) seen true */
 } Mach;
@@ -877,154 +930,155 @@ static int kfree_(Mach *x, i64 p, i64 loc)
     return EV_OK;
 }
 
-static int idr_(Mach *x, i64 name, const i64 *a, i64 loc, i64 *res)
+static inline i64 ubin(i64 op, i64 a, i64 b)
 {
-    const Model *m = x->m;
-    i64 *w = x->w;
-    i64 i;
-    if (cellof(x, a[0], loc, &i))
-        return EV_STOP;
-    i64 cap = m->idrcap;
-    if (i + 2 * cap > m->ncells)
-        return stopk(x, V_WILD, loc, 0, 0);
-    i64 keys[4096], ptrs[4096];
-    i64 n = 0;
-    for (i64 k = 0; k < cap; k++)
-        if (w[i + 2 * k]) {
-            keys[n] = (i64)((u64)w[i + 2 * k] - 1); /* a hostile image's cell may hold INT64_MIN */
-            ptrs[n] = w[i + 2 * k + 1];
-            n++;
-        }
-    if (name == P_IDR_FIND) {
-        *res = 0;
-        for (i64 k = 0; k < n; k++)
-            if (keys[k] == a[1]) { *res = ptrs[k]; break; }
-        return EV_OK;
-    }
-    if (name == P_IDR_REMOVE) {
-        i64 found = 0, n2 = 0;
-        int got = 0;
-        for (i64 k = 0; k < n; k++) {
-            if (keys[k] == a[1]) {
-                if (!got) { found = ptrs[k]; got = 1; }
-                continue;
-            }
-            keys[n2] = keys[k]; ptrs[n2] = ptrs[k]; n2++;
-        }
-        n = n2;
-        *res = found;
-    } else {
-        i64 ptr = a[1], start = a[2], end = a[3];
-        if (start < 0) {
-            note3(x, V_ASSERTION, loc, 0, 0);
-            *res = -EINVAL_;
-            return EV_OK;
-        }
-        if (end <= 0)
-            end = INT_MAX32 + 1;
-        i64 nw = start;
-        for (;;) {
-            int used = 0;
-            for (i64 k = 0; k < n; k++)
-                if (keys[k] == nw) used = 1;
-            if (!used || nw >= end)
-                break;
-            nw++;
-        }
-        if (nw >= end) {
-            *res = -ENOSPC_;
-            return EV_OK;
-        }
-        if (n >= cap) {
-            x->bound_loc = loc;
-            return EV_FAULT;
-        }
-        keys[n] = nw; ptrs[n] = ptr; n++;
-        *res = nw;
-    }
-    /* sorted by (key, pointer), like machine.py's entries.sort() */
-    for (i64 p = 1; p < n; p++)
-        for (i64 q = p; q > 0 && (keys[q - 1] > keys[q] || (keys[q - 1] == keys[q] && ptrs[q - 1] > ptrs[q])); q--) {
-            i64 tk = keys[q]; keys[q] = keys[q - 1]; keys[q - 1] = tk;
-            i64 tp = ptrs[q]; ptrs[q] = ptrs[q - 1]; ptrs[q - 1] = tp;
-        }
-    for (i64 k = 0; k < cap; k++) {
-        w[i + 2 * k] = k < n ? keys[k] + 1 : 0;
-        w[i + 2 * k + 1] = k < n ? ptrs[k] : 0;
-    }
-    return EV_OK;
-}
-
-/* The cell kind argument k of a primitive must point to (-1: not a pointer to a kernel primitive). The
-   front end types these arguments, but a pointer converted from void * (or from another struct's
-   pointer) may point anywhere: a lock op on an int would keep a thread number where the renaming of
-   threads (symmetry) does not look, a list op would keep an address where the renaming of slots
-   does not. machine.py's Thread.prim_kinds is the same check. */
-static int prim_arg_kind(i64 name, i64 k)
-{
-    switch (name) {
-    case P_KREF_INIT: case P_KREF_GET: case P_REFCOUNT_INC: case P_KREF_GET_UNLESS_ZERO:
-    case P_REFCOUNT_INC_NOT_ZERO: case P_KREF_PUT: case P_REFCOUNT_DEC_AND_TEST: case P_READ: case P_SET:
-    case P_ATOMIC_CMPXCHG: case P_ATOMIC_INC_UNLESS_NEGATIVE: case P_ATOMIC_INC: case P_ATOMIC_DEC:
-    case P_ATOMIC_DEC_AND_TEST:
-        return k == 0 ? K_SCALAR : -1;
-    case P_ATOMIC_ADD: case P_ATOMIC_SUB:
-        return k == 1 ? K_SCALAR : -1;
-    case P_LOCK: case P_UNLOCK: case P_MUTEX_TRYLOCK:
-        return k == 0 ? K_LOCK : -1;
-    case P_IDR_ALLOC: case P_IDR_FIND: case P_IDR_REMOVE:
-        return k == 0 ? K_IDRKEY : -1;
-    case P_LIST_ADD:
-        return k <= 1 ? K_LIST : -1;
-    case P_LIST_DEL_INIT: case P_LIST_DEL: case P_LIST_EMPTY: case P_INIT_LIST_HEAD:
-        return k == 0 ? K_LIST : -1;
-    case P_CPUMASK_EMPTY: case P_CPUMASK_FIRST: case P_CPUMASK_CLEAR:
-        return k == 0 ? K_CPUMASK : -1;
-    case P_CPUMASK_SET_CPU: case P_CPUMASK_CLEAR_CPU: case P_CPUMASK_TEST_CPU:
-        return k == 1 ? K_CPUMASK : -1;
-    default:
-        return -1;
+    switch (op) {
+    case UB_ADD: return (i64)((u64)a + (u64)b);
+    case UB_SUB: return (i64)((u64)a - (u64)b);
+    case UB_MUL: return (i64)((u64)a * (u64)b);
+    case UB_AND: return a & b;
+    case UB_OR: return a | b;
+    case UB_XOR: return a ^ b;
+    case UB_SHL: return (b < 0 || b > 63) ? 0 : (i64)((u64)a << b);
+    case UB_SHR: return (b < 0 || b > 63) ? (a < 0 ? -1 : 0) : a >> b;
+    case UB_EQ: return a == b;
+    case UB_NE: return a != b;
+    case UB_LT: return a < b;
+    case UB_LE: return a <= b;
+    case UB_GT: return a > b;
+    default: return a >= b;
     }
 }
 
-/* a primitive's semantics. Returns EV_OK, EV_STOP (fatal, x->stop), or EV_FAULT (bound hit or error). */
-static int prim(Mach *x, const i64 *r, i64 choice)
+enum { UP_BLOCKED = 3 }; /* a probe's answer: the primitive waits (its await's cell and owner in wait[]) */
+
+/* Run the micro-program of primitive instruction r (its pc already advanced when executed). With `probe`, the
+   run ends at the first effect and changes nothing: UP_BLOCKED when an await does not hold, else EV_OK. */
+static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
 {
     const Model *m = x->m;
     i64 *w = x->w;
-    i64 name = r[2], dst = r[3], aux = r[4], loc = r[1];
-    i64 a[4] = {0, 0, 0, 0};
     int t = x->t;
-    i64 *lv = top(m, w, t) + 3;
+    const i64 *pg = m->progs + PREC * r[2];
+    const i64 *ops = m->img + pg[0];
+    i64 nops = pg[1], loc = r[1], dst = r[3], aux = r[4];
+    i64 *R = x->regs;
+    i64 a[4] = {0, 0, 0, 0};
+    const i64 *lv = top(m, w, t) + 3;
     for (i64 k = 0; k < r[5]; k++) {
         int e = eval(x, r[7 + k], lv, &a[k]);
         if (e)
-            return e;
+            return probe ? EV_OK : e;
     }
-    /* arguments in order, up to the first that is not a live cell (the semantics below stop there) */
-    for (i64 k = 0; k < r[5]; k++) {
-        int want = prim_arg_kind(name, k);
-        i64 sid = -1, c;
-        if (want < 0)
-            continue;
-        int reg = region(m, a[k], &sid, &c);
-        if (!(reg == R_GLOBAL || (reg == R_SLOT && w[m->slots[sid].status] == LIVE)))
+    for (i64 k = 0; k < nops; k++) {
+        const i64 *o = ops + UREC * k;
+        switch (o[0]) {
+        case U_END:
+            return EV_OK;
+        case U_ARG: R[o[1]] = a[o[2]]; break;
+        case U_CONST: R[o[1]] = o[2]; break;
+        case U_ME: R[o[1]] = t; break;
+        case U_BIN: R[o[1]] = ubin(o[2], R[o[3]], R[o[4]]); break;
+        case U_NOT: R[o[1]] = !R[o[2]]; break;
+        case U_BNOT: R[o[1]] = ~R[o[2]]; break;
+        case U_SEL: R[o[1]] = R[o[2]] ? R[o[3]] : R[o[4]]; break;
+        case U_WRAP: R[o[1]] = wrap(R[o[2]], o[3], o[4]); break;
+        case U_CELL: {
+            i64 addr = R[o[2]], sid = -1, c;
+            int rg = region(m, addr, &sid, &c);
+            if ((rg == R_GLOBAL || (rg == R_SLOT && w[m->slots[sid].status] == LIVE)) &&
+                m->cells[3 * c] != CLASS_KIND[o[3]]) {
+                if (probe)
+                    return EV_OK;
+                x->err = ERR_KIND;
+                x->err_loc = loc;
+                x->err_aux = c * K_NKINDS + CLASS_KIND[o[3]];
+                return EV_FAULT;
+            }
+            if (cellof(x, addr, loc, &c))
+                return probe ? EV_OK : EV_STOP;
+            R[o[1]] = c;
             break;
-        if (m->cells[3 * c] != want) {
-            x->err = ERR_KIND;
-            x->err_loc = loc;
-            x->err_aux = c * K_NKINDS + want;
-            return EV_FAULT;
         }
-    }
-    i64 res = 0, i;
-    int has = 1;
-#define CELL(addr) do { if (cellof(x, (addr), loc, &i)) return EV_STOP; } while (0)
-    switch (name) {
-    case P_KZALLOC:
-        if (choice == 1) {
-            res = 0;
-        } else {
+        case U_RD: case U_WR: {
+            i64 j = R[o[o[0] == U_RD ? 2 : 1]] + o[o[0] == U_RD ? 3 : 2];
+            if (j < 0 || j >= m->ncells)  /* only a hostile image: the front end keeps a primitive in its object */
+                return probe ? EV_OK : stopk(x, V_WILD, loc, 0, 0);
+            if (o[0] == U_RD) {
+                R[o[1]] = w[j];
+            } else {
+                if (probe)
+                    return EV_OK;
+                w[j] = R[o[3]];
+            }
+            break;
+        }
+        case U_CPUCELL: {
+            i64 c = R[o[2]];
+            if (c < 0 || c >= m->ncpu) { x->err = ERR_INTERNAL; x->err_loc = loc; return probe ? EV_OK : EV_FAULT; }
+            R[o[1]] = m->cpucells[2 * c + o[3]];
+            break;
+        }
+        case U_OBJBASE: {
+            i64 addr = R[o[2]], sid = -1, c;
+            int rg = region(m, addr, &sid, &c);
+            if (rg != R_GLOBAL && cellof(x, addr, loc, &c))
+                return probe ? EV_OK : EV_STOP;
+            R[o[1]] = rg == R_SLOT ? m->slots[sid].base : addr;
+            break;
+        }
+        case U_LIVE: R[o[1]] = cell_live(m, w, o[2]); break;
+        case U_BR:
+            if (!R[o[1]])
+                k = o[2] - 1;
+            break;
+        case U_FAIL:
+            if (probe)
+                return EV_OK;
+            return stopk(x, V_N + o[1], loc, o[2] >= 0 ? R[o[2]] : 0, o[3] >= 0 ? R[o[3]] : 0);
+        case U_WARN:
+            if (probe)
+                return EV_OK;
+            note3(x, V_N + o[1], loc, o[2] >= 0 ? R[o[2]] : 0, o[3] >= 0 ? R[o[3]] : 0);
+            break;
+        case U_AWAIT:
+            if (!R[o[1]]) {
+                if (probe) {
+                    wait[0] = R[o[2]];
+                    wait[1] = R[o[3]];
+                    return UP_BLOCKED;
+                }
+                x->err = ERR_INTERNAL; /* the enumerator runs only enabled steps */
+                x->err_loc = loc;
+                return EV_FAULT;
+            }
+            break;
+        case U_BOUND:
+            if (probe)
+                return EV_OK;
+            x->bound_loc = loc * NBOUNDS + o[1];
+            return EV_FAULT;
+        case U_RESULT:
+            if (probe)
+                return EV_OK;
+            ret_to(x, dst, R[o[1]]);
+            break;
+        case U_CALL:
+            if (probe)
+                return EV_OK;
+            if (aux >= 0) {
+                if (push_frame(x, aux, -1))
+                    return EV_FAULT;
+                top(m, w, t)[3] = R[o[1]];
+            }
+            break;
+        case U_ALLOC: {
+            if (probe)
+                return EV_OK;
+            if (choice == 1) {
+                R[o[1]] = 0;
+                break;
+            }
             i64 first = m->pools[2 * aux], cnt = m->pools[2 * aux + 1], sid = -1;
             for (i64 s = first; s < first + cnt; s++)
                 if (w[m->slots[s].status] == FREE) { sid = s; break; }
@@ -1032,151 +1086,43 @@ static int prim(Mach *x, const i64 *r, i64 choice)
             const Slot *s = &m->slots[sid];
             w[s->status] = LIVE;
             w[s->site] = site_here(m, w, t);
-            res = s->base;
+            R[o[1]] = s->base;
+            break;
         }
-        break;
-    case P_KFREE:
-        if (kfree_(x, a[0], loc)) return EV_STOP;
-        has = 0;
-        break;
-    case P_KREF_INIT:
-        CELL(a[0]); w[i] = 1; has = 0;
-        break;
-    case P_KREF_GET: case P_REFCOUNT_INC:
-        CELL(a[0]);
-        if (w[i] == 0) return stopk(x, V_GET_AFTER_RELEASE, loc, 0, 0);
-        w[i] += 1; has = 0;
-        break;
-    case P_KREF_GET_UNLESS_ZERO: case P_REFCOUNT_INC_NOT_ZERO:
-        CELL(a[0]);
-        if (w[i] == 0) res = 0;
-        else { w[i] += 1; res = 1; }
-        break;
-    case P_KREF_PUT: case P_REFCOUNT_DEC_AND_TEST:
-        CELL(a[0]);
-        if (w[i] == 0) return stopk(x, V_UNDERFLOW, loc, 0, 0);
-        w[i] -= 1;
-        res = w[i] == 0;
-        if (name == P_KREF_PUT && res && aux >= 0) {
-            ret_to(x, dst, 1);
-            if (push_frame(x, aux, -1)) return EV_FAULT;
-            top(m, w, t)[3] = a[0];
-            return EV_OK;
+        case U_FREE:
+            if (probe)
+                return EV_OK;
+            if (kfree_(x, R[o[1]], loc))
+                return EV_STOP;
+            break;
+        default:
+            x->err = ERR_INTERNAL;
+            x->err_loc = loc;
+            return EV_FAULT;
         }
-        break;
-    case P_READ:
-        CELL(a[0]); res = w[i];
-        break;
-    case P_SET:
-        CELL(a[0]); w[i] = wrap(a[1], 32, 1); has = 0;
-        break;
-    case P_ATOMIC_CMPXCHG:
-        CELL(a[0]); res = w[i];
-        if (w[i] == wrap(a[1], 32, 1)) w[i] = wrap(a[2], 32, 1);
-        break;
-    case P_ATOMIC_ADD: case P_ATOMIC_SUB:
-        CELL(a[1]);
-        w[i] = wrap(w[i] + (name == P_ATOMIC_ADD ? a[0] : -a[0]), 32, 1); has = 0;
-        break;
-    case P_ATOMIC_INC_UNLESS_NEGATIVE:
-        CELL(a[0]);
-        res = w[i] < 0 ? 0 : 1;
-        if (res) w[i] = wrap(w[i] + 1, 32, 1);
-        break;
-    case P_ATOMIC_INC: case P_ATOMIC_DEC: case P_ATOMIC_DEC_AND_TEST:
-        CELL(a[0]);
-        w[i] = wrap(w[i] + (name == P_ATOMIC_INC ? 1 : -1), 32, 1);
-        res = w[i] == 0;
-        break;
-    case P_LOCK:
-        CELL(a[0]);
-        if (w[i] == t + 1) return stopk(x, V_SELF_DEADLOCK, loc, 0, 0);
-        if (w[i] != 0) { x->err = ERR_INTERNAL; x->err_loc = loc; return EV_FAULT; }
-        w[i] = t + 1; has = 0;
-        break;
-    case P_UNLOCK:
-        CELL(a[0]);
-        if (w[i] != t + 1) return stopk(x, V_LOCK_IMBALANCE, loc, 0, 0);
-        w[i] = 0; has = 0;
-        break;
-    case P_MUTEX_TRYLOCK:
-        CELL(a[0]);
-        if (w[i] == 0) { w[i] = t + 1; res = 1; } else res = 0;
-        break;
-    case P_IDR_ALLOC: case P_IDR_FIND: case P_IDR_REMOVE: {
-        int e = idr_(x, name, a, loc, &res);
-        if (e) return e;
-        break;
     }
-    case P_LIST_ADD: {
-        CELL(a[0]);
-        i64 node = i;
-        CELL(a[1]);
-        if (w[node] != 0) return stopk(x, V_ASSERTION, loc, 0, 0);
-        w[node] = a[1]; has = 0;
-        break;
-    }
-    case P_LIST_DEL_INIT: case P_INIT_LIST_HEAD:
-        CELL(a[0]); w[i] = 0; has = 0;
-        break;
-    case P_LIST_DEL:
-        CELL(a[0]);
-        if (w[i] == 0) return stopk(x, V_ASSERTION, loc, 0, 0);
-        w[i] = 0; has = 0;
-        break;
-    case P_LIST_EMPTY:
-        CELL(a[0]); res = list_empty(m, w, a[0]);
-        break;
-    case P_CPUMASK_EMPTY:
-        CELL(a[0]); res = w[i] == 0;
-        break;
-    case P_CPUMASK_FIRST: {
-        CELL(a[0]);
-        res = m->ncpu;
-        for (i64 c = 0; c < m->ncpu; c++)
-            if ((w[i] >> c) & 1) { res = c; break; }
-        break;
-    }
-    case P_CPUMASK_CLEAR:
-        CELL(a[0]); w[i] = 0; has = 0;
-        break;
-    case P_CPUMASK_SET_CPU: case P_CPUMASK_CLEAR_CPU: case P_CPUMASK_TEST_CPU:
-        CELL(a[1]);
-        if (a[0] < 0 || a[0] >= m->ncpu) return stopk(x, V_OUT_OF_BOUNDS, loc, 0, 0);
-        if (name == P_CPUMASK_SET_CPU) { w[i] |= (i64)1 << a[0]; has = 0; }
-        else if (name == P_CPUMASK_CLEAR_CPU) { w[i] &= ~((i64)1 << a[0]); has = 0; }
-        else res = (w[i] >> a[0]) & 1;
-        break;
-    default: {  /* cpu_online, add_cpu, remove_cpu, multikernel_kick_ap */
-        i64 cpu = a[0];
-        if (cpu < 0 || cpu >= m->ncpu) return stopk(x, V_OUT_OF_BOUNDS, loc, 0, 0);
-        i64 st = m->cpucells[2 * cpu], im = m->cpucells[2 * cpu + 1];
-        if (name == P_CPU_ONLINE) {
-            res = w[st] == ONLINE;
-        } else if (name == P_ADD_CPU) {
-            w[st] = ONLINE; w[im] = 0; res = 0;
-        } else if (name == P_REMOVE_CPU) {
-            if (cpu < m->nhost) res = -EBUSY_;
-            else { if (w[st] == ONLINE) w[st] = OFFLINE; res = 0; }
-        } else {
-            i64 target = a[1], sid = -1, j;
-            int rg = region(m, target, &sid, &j);
-            if (rg == R_SLOT) {
-                CELL(target);
-                target = m->slots[sid].base;
-            } else if (rg != R_GLOBAL) {
-                CELL(target);
-            }
-            if (w[st] == ONLINE) return stopk(x, V_ASSERTION, loc, 0, 0);
-            w[st] = RUNNING; w[im] = target; res = 0;
-        }
-        break;
-    }
-    }
-#undef CELL
-    if (has)
-        ret_to(x, dst, res);
     return EV_OK;
+}
+
+/* Does thread t, stopped at primitive r in state w, wait? (its await's cell and owner) */
+static int prim_waits(Mach *x, const i64 *w, int t, const i64 *r, i64 *cell, i64 *owner)
+{
+    if (!(x->m->progs[PREC * r[2] + 3] & PF_AWAITS))
+        return 0;
+    i64 *saved_w = x->w;
+    int saved_t = x->t, saved_err = x->err;
+    i64 saved_loc = x->err_loc;
+    Key saved = x->stop;
+    x->w = (i64 *)w;
+    x->t = t;
+    i64 wt[2];
+    int e = uop(x, r, 0, 1, wt);
+    x->w = saved_w; x->t = saved_t; x->stop = saved; x->err = saved_err; x->err_loc = saved_loc;
+    if (e != UP_BLOCKED)
+        return 0;
+    *cell = wt[0];
+    *owner = wt[1];
+    return 1;
 }
 
 /* execute the visible instruction r of the top frame (its pc already advanced) */
@@ -1215,7 +1161,7 @@ static int execute(Mach *x, const i64 *r, i64 choice)
         return EV_OK;
     }
     default:
-        return prim(x, r, choice);
+        return uop(x, r, choice, 0, NULL);
     }
 }
 
@@ -1252,15 +1198,6 @@ static int private_slot(Mach *x, i64 addr)
     return 1;
 }
 
-static const unsigned char PRIVATE_OK[P_N] = {
-    [P_KREF_INIT] = 1, [P_KREF_GET] = 1, [P_KREF_GET_UNLESS_ZERO] = 1, [P_KREF_PUT] = 1, [P_READ] = 1,
-    [P_SET] = 1, [P_REFCOUNT_INC] = 1, [P_REFCOUNT_INC_NOT_ZERO] = 1, [P_REFCOUNT_DEC_AND_TEST] = 1,
-    [P_ATOMIC_CMPXCHG] = 1, [P_ATOMIC_INC] = 1, [P_ATOMIC_DEC] = 1, [P_ATOMIC_DEC_AND_TEST] = 1,
-    [P_ATOMIC_ADD] = 1, [P_ATOMIC_INC_UNLESS_NEGATIVE] = 1, [P_LOCK] = 1, [P_UNLOCK] = 1,
-    [P_MUTEX_TRYLOCK] = 1, [P_LIST_ADD] = 1, [P_LIST_DEL] = 1, [P_LIST_DEL_INIT] = 1, [P_LIST_EMPTY] = 1,
-    [P_INIT_LIST_HEAD] = 1, [P_CPUMASK_EMPTY] = 1, [P_CPUMASK_FIRST] = 1, [P_CPUMASK_SET_CPU] = 1,
-    [P_CPUMASK_CLEAR_CPU] = 1, [P_CPUMASK_TEST_CPU] = 1, [P_CPUMASK_CLEAR] = 1};
-
 /* does this visible instruction touch only objects no other thread can reach? (machine.py private_access) */
 static int private_access(Mach *x, const i64 *r)
 {
@@ -1270,7 +1207,7 @@ static int private_access(Mach *x, const i64 *r)
     int n = 0;
     Key saved = x->stop;
     if (r[0] == I_PRIM) {
-        if (!PRIVATE_OK[r[2]])
+        if (!(m->progs[PREC * r[2] + 3] & PF_PRIVATE))
             return 0;
         for (i64 k = 0; k < r[5]; k++)
             if ((r[6] >> k) & 1) {
@@ -1288,10 +1225,9 @@ static int private_access(Mach *x, const i64 *r)
     for (int k = 0; k < n; k++)
         if (!private_slot(x, vals[k]))
             return 0;
-    if (r[0] == I_PRIM && r[2] == P_LOCK && m->cells[3 * (vals[0] - m->base)] == K_LOCK) {
-        i64 owner = x->w[vals[0] - m->base];
-        return owner == 0 || owner == x->t + 1;
-    }
+    i64 c, o;
+    if (r[0] == I_PRIM && prim_waits(x, x->w, x->t, r, &c, &o))
+        return 0; /* it waits for another thread: the step must be able to block */
     return 1;
 }
 
@@ -1467,7 +1403,7 @@ static int step(Mach *x, const i64 *src, i64 *dst, int t, i64 k)
     return S_OK;
 }
 
-/* (lock cell, owner) when thread t is stopped at a lock held by someone else (machine.py lock_wait) */
+/* (cell, owner) when thread t is stopped at a primitive that waits (machine.py lock_wait) */
 static int lock_wait(Mach *x, const i64 *w, int t, i64 *cell, i64 *owner, i64 *loc)
 {
     const Model *m = x->m;
@@ -1475,21 +1411,10 @@ static int lock_wait(Mach *x, const i64 *w, int t, i64 *cell, i64 *owner, i64 *l
         return 0;
     const i64 *f = FRAME(m, w, t, w[TB(m, t)] - 1);
     const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
-    if (r[0] != I_PRIM || r[2] != P_LOCK)
+    if (r[0] != I_PRIM || !prim_waits(x, w, t, r, cell, owner))
         return 0;
-    i64 addr, sid = -1, i;
-    const i64 *saved = x->w;
-    x->w = (i64 *)w;
-    int e = eval(x, r[7], f + 3, &addr);
-    x->w = (i64 *)saved;
-    if (e)
-        return 0;
-    int rg = region(m, addr, &sid, &i);
-    if ((rg == R_GLOBAL || rg == R_SLOT) && m->cells[3 * i] == K_LOCK && w[i] != 0 && w[i] != t + 1) {
-        *cell = i; *owner = w[i]; *loc = r[1];
-        return 1;
-    }
-    return 0;
+    *loc = r[1];
+    return 1;
 }
 
 /* the labels enabled in w, in machine.py's order; returns their number */
@@ -1510,7 +1435,7 @@ static int enabled(Mach *x, const i64 *w, i64 *labels)
             continue;
         const i64 *f = FRAME(m, w, t, depth - 1);
         const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
-        if (r[0] == I_PRIM && r[2] == P_KZALLOC) {
+        if (r[0] == I_PRIM && (m->progs[PREC * r[2] + 3] & PF_ALLOC)) {
             i64 first = m->pools[2 * r[4]], cnt = m->pools[2 * r[4] + 1];
             int fr = 0;
             for (i64 s = first; s < first + cnt; s++)
@@ -2809,6 +2734,9 @@ static int setup_part(Run *R, Part *P, int id)
     P->mach.m = m;
     P->mach.exhausted = P->exhausted;
     P->mach.witnessed = P->witnessed;
+    P->mach.regs = calloc((size_t)m->maxregs + 1, sizeof(i64));
+    if (!P->mach.regs)
+        return -1;
     if (!P->out || !P->ws || !P->wd || !P->labels || !P->pbuf || !P->pbase || !P->scratch || !P->exhausted ||
         !P->witnessed)
         return -1;
@@ -2822,7 +2750,7 @@ static void free_part(Run *R, Part *P)
             free(P->out[q].w);
     free(P->out); free(P->ws); free(P->wd); free(P->labels); free(P->pbuf); free(P->pbase); free(P->scratch); free(P->exhausted);
     free(P->witnessed);
-    free(P->best); free(P->cand);
+    free(P->best); free(P->cand); free(P->mach.regs);
     for (i64 k = 0; k < P->nblk; k++)
         free(P->blk[k]);
     free(P->blk); free(P->parent); free(P->lkey); free(P->lrank); free(P->hash); free(P->label); free(P->dead); free(P->tab); free(P->ftab);
@@ -3239,7 +3167,7 @@ static PyObject *py_explore(PyObject *self, PyObject *args, PyObject *kw)
             if (!c || PyList_Append(wl, c)) { Py_XDECREF(c); goto fail; }
             Py_DECREF(c);
         }
-        static const char *stops[] = {"", "states", "idr", "memory", "interrupted", "depth"};
+        static const char *stops[] = {"", "states", "bound", "memory", "interrupted", "depth"};
         PyObject *err_o = Py_None;
         Py_INCREF(Py_None);
         if (err) {
@@ -3838,7 +3766,7 @@ static PyObject *Partition_absorb(PartitionObject *self, PyObject *args)
         R->peak = R->mem;
     if (R->max_memory && R->mem > R->max_memory && !R->stop)
         R->stop = 3;
-    static const char *stops[] = {"", "states", "idr", "memory", "interrupted", "depth"};
+    static const char *stops[] = {"", "states", "bound", "memory", "interrupted", "depth"};
     return Py_BuildValue("{sLsLsssLsisL}", "states", (long long)P->n, "transitions", (long long)P->transitions,
                          "stop", stops[R->stop], "stop_loc", (long long)R->stop_loc, "oom", P->oom,
                          "memory", (long long)R->mem);

@@ -13,7 +13,7 @@ gives them meaning over its value domain:
 | `fail(check, msg, key)`    | a fatal finding: the step has no successor                       |
 | `warn(check, msg, key)`    | a finding; the step goes on                                      |
 | `await_(c, cell, owner)`   | the step cannot run until c holds (it waits for `cell`'s owner)  |
-| `bound(msg)`               | a bound of the model (not a kernel behaviour) is hit: incomplete |
+| `bound(msg, hint)`         | a bound of the model (not a kernel behaviour) is hit: incomplete |
 | `result(v)`                | the primitive's value                                            |
 | `call_aux(arg)`            | call the model function the instruction names (a release)        |
 | `alloc()`, `free(p)`       | take a free slot of the instruction's pool (or NULL), free one   |
@@ -97,7 +97,7 @@ class MicroProgram:
     nregs: int
     keys: tuple         # (check, key head) per `fail`/`warn` key number
     whats: tuple        # the `what` texts of `cell`/`objbase`
-    bounds: tuple       # the messages of `bound`
+    bounds: tuple       # the (message, hint) of each `bound`
     awaits: bool        # it may block
     effects: frozenset  # which of alloc, free, call it uses
 
@@ -291,8 +291,8 @@ class _Tracer:
         self.awaits = True
         self.emit("await", self.reg(cond), self.reg(cell), self.reg(owner))
 
-    def bound(self, msg):
-        self.emit("bound", self._number(self.bounds, msg))
+    def bound(self, msg, hint):
+        self.emit("bound", self._number(self.bounds, (msg, hint)))
         raise _End()
 
     def result(self, v):
@@ -353,9 +353,58 @@ def trace(name: str, params: tuple) -> MicroProgram:
         build(prefix + [False])
 
     build([])
+    nregs = _allocate(code)
     inv = lambda table: tuple(k for k, _ in sorted(table.items(), key=lambda kv: kv[1]))
-    return MicroProgram(name, tuple(tuple(op) for op in code), meta["nregs"], inv(meta["keys"]),
+    return MicroProgram(name, tuple(tuple(op) for op in code), nregs, inv(meta["keys"]),
                         inv(meta["whats"]), inv(meta["bounds"]), meta["awaits"], frozenset(meta["effects"]))
+
+
+_DEFS = frozenset({"rd"})
+_USES = frozenset({"ra", "rb", "rc", "ri", "rv", "ro"})
+
+
+def _allocate(code: list) -> int:
+    """Give the registers of `code` (in place) as few numbers as their live ranges allow; returns how many.
+    The tracer numbers a register per definition along one path, so sibling subtrees reuse numbers; a use
+    reads the nearest definition before it in the code's order (its own path's)."""
+    last: dict = {}
+    cur: dict = {}
+    for k, op in enumerate(code):
+        for field, v in zip(OPS[op[0]], op[1:]):
+            if field in _USES and v >= 0:
+                last[(v, cur[v])] = k
+        for field, v in zip(OPS[op[0]], op[1:]):
+            if field in _DEFS:
+                cur[v] = k
+    phys: dict = {}   # virtual register -> (its definition, physical register)
+    held: set = set()  # the definitions (virtual register, definition) whose physical register is theirs
+    free: list = []
+    n = 0
+    for k, op in enumerate(code):
+        fields = OPS[op[0]]
+        for j, (field, v) in enumerate(zip(fields, op[1:]), 1):
+            if field in _USES and v >= 0:
+                d, p = phys[v]
+                op[j] = p
+                if last[(v, d)] == k and (v, d) in held:
+                    held.discard((v, d))
+                    free.append(p)
+        for j, (field, v) in enumerate(zip(fields, op[1:]), 1):
+            if field in _DEFS:
+                if v in phys and (v, phys[v][0]) in held:  # a sibling subtree's definition: its range is over
+                    held.discard((v, phys[v][0]))
+                    free.append(phys[v][1])
+                if free:
+                    p = free.pop()
+                else:
+                    p, n = n, n + 1
+                phys[v] = (k, p)
+                op[j] = p
+                if (v, k) in last:
+                    held.add((v, k))
+                else:
+                    free.append(p)  # never read
+    return n
 
 
 _STATIC: dict = {}

@@ -68,10 +68,27 @@ def prim(c: str, args: tuple, result=None, private: bool = False, role: str | No
     return register
 
 
-def alias(name: str, of: str, c: str):
-    """`name` means exactly what `of` means (refcount_inc is kref_get on a refcount_t)."""
-    d = PRIMS[of]
-    PRIMS[name] = PrimDef(name, d.args, d.result, c, d.fn, d.private, d.role, d.aux)
+def cname(d: PrimDef) -> str:
+    """The C name of a primitive: the identifier its declaration declares."""
+    return d.c.split("(", 1)[0].split()[-1].lstrip("*")
+
+
+#: C names that are another primitive here, with their declarations: lists model membership only, so
+#: list_add_tail is list_add; kmalloc is kzalloc (objects come zeroed)
+C_ALIASES = {"list_add_tail": ("list_add", "void list_add_tail(struct list_head *new, struct list_head *head)"),
+             "kmalloc": ("kzalloc", "void *kmalloc(size_t size, gfp_t flags)")}
+
+
+#: the file name the front end sees the declarations in (frontend/lower.py treats them as the prelude's)
+DECLARATIONS_FILE = "<mkverify kernel primitives>"
+
+
+def declarations() -> str:
+    """The C declarations of every primitive, as the front end gives them to every model."""
+    lines = [f'#line 1 "{DECLARATIONS_FILE}"', "/* the kernel primitives of mkverify/kernel.py (generated) */"]
+    lines += [f"{d.c};" for d in PRIMS.values()]
+    lines += [f"{c};" for _, c in C_ALIASES.values()]
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- memory
@@ -326,22 +343,24 @@ def idr_alloc(k, r, ptr, start, end):
         k.result(-EINVAL)
         return
     cap = len(keys)
-    end = k.sel(end <= 0, INT_MAX + 1, end)
+
+    def past(v):  # at or past the end of the range; end <= 0: the range is [start, INT_MAX]
+        return k.or_(k.and_(end > 0, v >= end), k.and_(end <= 0, v > INT_MAX))
 
     def used(v):
         return k.or_(*[k.and_(keys[n] != 0, keys[n] - 1 == v) for n in range(cap)])
     new = start + cap  # the lowest id from start on that is free or past the end: one of start..start+cap
     for d in reversed(range(cap)):
         v = start + d
-        new = k.sel(k.or_(k.not_(used(v)), v >= end), v, new)
-    if k.fork(new >= end):
+        new = k.sel(k.or_(k.not_(used(v)), past(v)), v, new)
+    if k.fork(past(new)):
         k.result(-ENOSPC)
         return
     count = 0
     for n in range(cap):
         count = count + k.sel(keys[n] != 0, 1, 0)
     if k.fork(count >= cap):
-        k.bound(f"an IDR needed more than idr_capacity = {cap} entries")
+        k.bound(f"an IDR needed more than idr_capacity = {cap} entries", "raise idr_capacity in the spec's [bounds]")
     pos = 0
     for n in range(cap):
         pos = pos + k.sel(k.and_(keys[n] != 0, keys[n] - 1 < new), 1, 0)

@@ -115,9 +115,10 @@ class _ProbeDone(Exception):
 class BoundHit(Exception):
     """The model exceeded a bound that is not a kernel behaviour (IDR capacity): the run is incomplete."""
 
-    def __init__(self, message: str, loc: SourceLoc):
+    def __init__(self, message: str, loc: SourceLoc, hint: str = ""):
         self.message = message
         self.loc = loc
+        self.hint = hint
 
 
 @dataclass
@@ -1166,9 +1167,9 @@ class _Concrete:
         if not cond:
             raise _Blocked(cell, owner)
 
-    def bound(self, msg):
+    def bound(self, msg, hint):
         self._effect()
-        raise BoundHit(msg, self.ins.loc)
+        raise BoundHit(msg, self.ins.loc, hint)
 
     def result(self, v):
         self._effect()

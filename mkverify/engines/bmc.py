@@ -115,6 +115,7 @@ class Encoding:
         self.p = program
         self.m = m = Machine(program, reduce_private=False, atomic=False)
         self.stop = None  # set by BMC: building the step's terms takes seconds on a big model, and polls it
+        self.bound_msgs: dict = {}  # the messages of the model bounds (kernel.py's k.bound) a path can hit
         bits = [32]
         for f in program.functions:
             bits += [v.type.bits for v in f.locals if isinstance(v.type, IntT)]
@@ -1017,7 +1018,7 @@ class BMC:
         notes, proved = [], []
         incomplete = ""
         if bound_hit:
-            incomplete = "an IDR needed more than idr_capacity entries within the depth bound"
+            incomplete = f"{next(iter(self.enc.bound_msgs), 'a bound of the model was hit')} within the depth bound"
         if self.stopped and not bound_hit:
             incomplete = f"{self.stopped} after {len(per_depth)} of {self.k} depths"
         elif self.stopped:  # the IDR bound's reason says what to raise; the stop goes in a note
@@ -1308,8 +1309,9 @@ class _Symbolic:
         if self.x.fork(z3.Not(cond)):
             raise _Blocked()
 
-    def bound(self, msg):
+    def bound(self, msg, hint):
         self._effect()
+        self.x.enc.bound_msgs.setdefault(msg, None)
         raise _Bound()
 
     def result(self, v):

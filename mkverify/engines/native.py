@@ -19,7 +19,7 @@ from array import array
 import os
 import sys
 
-from .. import ir
+from .. import core, ir, kernel
 from ..diag import IRError, SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
 from ..machine import Machine, ModelRuntimeError, SILENT_BUDGET, kind_error
@@ -28,11 +28,11 @@ from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, 
 from ..vacuity import Holds, coverage as invariant_coverage, witnesses
 
 MAGIC = 0x6d6b7665726679
-VERSION = 2
+VERSION = 3
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
- H_SYMPOOLS, H_ATOMIC, H_SIZE) = range(37)
+ H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SIZE) = range(41)
 
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
@@ -47,19 +47,12 @@ BINOPS = {op: k for k, op in enumerate(["+", "-", "*", "/", "%", "<<", ">>", "&"
                                         "==", "!=", "<", "<=", ">", ">="])}
 QUERIES = {"cpu_executes": 0, "cpu_online": 1, "kref_read": 2, "refcount_read": 2, "atomic_read": 2,
            "mutex_is_locked": 3, "cpumask_empty": 4, "list_empty": 5}
-PRIMS = {name: k for k, name in enumerate([
-    "kzalloc", "kfree", "kref_init", "kref_get", "refcount_inc", "kref_get_unless_zero", "refcount_inc_not_zero",
-    "kref_put", "refcount_dec_and_test", "@read", "@set", "atomic_cmpxchg", "atomic_add", "atomic_sub",
-    "atomic_inc_unless_negative", "atomic_inc", "atomic_dec", "atomic_dec_and_test", "@lock", "@unlock",
-    "mutex_trylock", "idr_alloc", "idr_find", "idr_remove", "list_add", "list_del_init", "list_del", "list_empty",
-    "init_list_head", "cpumask_empty", "cpumask_first", "cpumask_clear", "cpumask_set_cpu", "cpumask_clear_cpu",
-    "cpumask_test_cpu", "cpu_online", "add_cpu", "remove_cpu", "multikernel_kick_ap"])}
-for _alias, _k in (("kref_read", "@read"), ("refcount_read", "@read"), ("atomic_read", "@read"),
-                   ("refcount_set", "@set"), ("atomic_set", "@set"), ("mutex_lock", "@lock"), ("spin_lock", "@lock"),
-                   ("mutex_unlock", "@unlock"), ("spin_unlock", "@unlock")):
-    PRIMS[_alias] = PRIMS[_k]
+UREC = 6          # words of a micro-operation record (_explore.c)
+NBOUNDS = 16      # bound messages a model may have (_explore.c)
+PF_PRIVATE, PF_AWAITS, PF_ALLOC, PF_FREE, PF_CALL = 1, 2, 4, 8, 16
 
-#: violation key codes (V_* in _explore.c) and the head of machine.py's key for each
+#: violation key codes (V_* in _explore.c) and the head of machine.py's key for each; codes from V_N on are the
+#: keys of the primitives' fail and warn (Lowered.keys)
 V_HEADS = ["null", "uaf", "wild", "oob", "div0", "get-after-release", "refcount-underflow", "lock-imbalance",
            "assertion", "out-of-bounds", "invalid-free", "double-free", "self-deadlock", "illegal-transition",
            "freed-on-list", "freed-locked", "held-at-return", "cpu-executes-freed", "deadlock", "dangling", "leak",
@@ -93,6 +86,11 @@ class Lowered:
         self.pool_names = [name for name, _ in program.bounds.pools]
         self.img = array("q", [0] * H_SIZE)
         self.holds_ops: list = []  # (offset of an E_HOLDS, offset of the expression it is in)
+        self.progs: dict = {}      # (primitive, aux) -> its number in the program table
+        self.prog_recs: list = []  # per program: (micro-program, flags)
+        self.keys: list = []       # per key code - V_N: (check, head, values) of a primitive's finding
+        self.key_id: dict = {}
+        self.bounds: list = []     # per bound number: (message, hint)
         self._build()
 
     # ------------------------------------------------------------ helpers
@@ -254,6 +252,10 @@ class Lowered:
                 invs.append((pool, self.expr(w, inv=True), INV_ALWAYS * int(inv.always) | INV_WITNESS))
         img[H_INVS] = self.table(x for r in invs for x in r)
         self._contexts()
+        progs = []
+        for ops, nregs, flags, nargs in self.prog_recs:
+            progs.extend((self.table(x for op in ops for x in op), len(ops), nregs, flags, nargs))
+        img[H_PROGS] = self.table(progs)
         self.sym_pools = self._symmetric_pools()
         img[H_SYMPOOLS] = self.table(int(name in self.sym_pools) for name in self.pool_names)
         h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NHOST: m.nhost,
@@ -262,7 +264,8 @@ class Lowered:
              H_NSITES: len(m.site_paths), H_MAXLOC: max((len(f.locals) for f in funcs), default=0),
              H_ALLOCFAIL: int(p.bounds.alloc_can_fail), H_IDRCAP: p.bounds.idr_capacity, H_LEAKED: m.leaked_owner,
              H_NLOCS: max(1, len(self.locs)), H_REDUCE: int(m.reduce_private), H_NSTRUCTS: len(self.structs),
-             H_ATOMIC: int(self.atomic)}
+             H_ATOMIC: int(self.atomic), H_NPROGS: len(self.prog_recs), H_NKEYS: len(self.keys),
+             H_MAXREGS: max([1] + [r[1] for r in self.prog_recs])}
         for k, v in h.items():
             img[k] = v
         if not self.locs:
@@ -322,17 +325,16 @@ class Lowered:
             a, v = self.expr(ins.addr), self.expr(ins.value)
             return self.table((I_STORE, loc, a, v, *self._wt(ins.type)))
         if k is ir.Prim:
-            if ins.name not in PRIMS:
-                raise IRError(ins.loc, f"internal: primitive {ins.name} has no native semantics")
             args = [self.expr(a) for a in ins.args]
             mask = sum(1 << j for j, a in enumerate(ins.args) if isinstance(a.type, PtrT))
-            if ins.name == "kzalloc":
+            d = kernel.PRIMS[ins.name]
+            if d.aux == "struct":
                 aux = self.pool_names.index(ins.aux)
-            elif ins.name == "kref_put":
+            elif d.aux == "release":
                 aux = self.m.fidx[ins.aux]
             else:
                 aux = -1
-            return self.table((I_PRIM, loc, PRIMS[ins.name], ins.dst, aux, len(args), mask, *args))
+            return self.table((I_PRIM, loc, self.program(ins.name, aux), ins.dst, aux, len(args), mask, *args))
         if k is ir.Branch:
             c = self.expr(ins.cond)
             return self.table((I_BRANCH, loc, c, ins.then, ins.other))
@@ -348,6 +350,43 @@ class Lowered:
             c = self.expr(ins.cond)
             return self.table((I_CHECK, loc, int(ins.kind == "BUG_ON"), c))
         raise IRError(ins.loc, f"internal: cannot lower {k.__name__}")
+
+    def program(self, name: str, aux: int) -> int:
+        """The number of primitive `name`'s micro-program (core.trace) for this model, compiled on first use."""
+        if name in self.progs:
+            return self.progs[name]
+        m = self.m
+        mp = core.trace(name, (m.ncpu, m.nhost, self.p.bounds.idr_capacity, m.list_cells))
+        keys = []
+        for check, head in mp.keys:
+            kk = (check, head)
+            if kk not in self.key_id:
+                self.key_id[kk] = len(self.keys)
+                self.keys.append(kk)
+            keys.append(self.key_id[kk])
+        bounds = []
+        for b in mp.bounds:
+            if b not in self.bounds:
+                self.bounds.append(b)
+            bounds.append(self.bounds.index(b))
+        if len(self.bounds) > NBOUNDS:
+            raise IRError(SourceLoc("<mkverify>"), f"internal: more than {NBOUNDS} bound messages")
+        ops = []
+        for op in mp.ops:
+            name_, *xs = op
+            if name_ in ("fail", "warn"):
+                xs[0] = keys[xs[0]]
+            elif name_ == "bound":
+                xs[0] = bounds[xs[0]]
+            elif name_ in ("cell", "objbase"):
+                xs = xs[:-1] + [0]  # the `what` text: the reference's messages only
+            ops.append([core.OP_IDS[name_], *xs] + [0] * (UREC - 1 - len(xs)))
+        flags = (PF_PRIVATE * kernel.PRIMS[name].private | PF_AWAITS * mp.awaits |
+                 PF_ALLOC * ("alloc" in mp.effects) | PF_FREE * ("free" in mp.effects) |
+                 PF_CALL * ("call" in mp.effects))
+        self.progs[name] = len(self.prog_recs)
+        self.prog_recs.append((ops, mp.nregs, flags, len(kernel.PRIMS[name].args)))
+        return self.progs[name]
 
     def _contexts(self):
         """Call contexts: one per call path from an entry point to a function. A frame's context and
@@ -381,9 +420,9 @@ class Lowered:
             row = []
             for pc, ins in enumerate(m.funcs[fi].body):
                 here = path + ((fi, pc),)
-                if isinstance(ins, ir.Prim) and ins.name in ("kzalloc", "kfree"):
+                if isinstance(ins, ir.Prim) and core.has_site(ins.name):
                     row.append(m.site_of[here])
-                elif isinstance(ins, ir.Call) or (isinstance(ins, ir.Prim) and ins.name == "kref_put"):
+                elif isinstance(ins, ir.Call) or (isinstance(ins, ir.Prim) and core.calls_aux(ins.name)):
                     callee = m.fidx[ins.func if isinstance(ins, ir.Call) else ins.aux]
                     row.append(visit(here, callee))
                     stack.append((here, callee))
@@ -470,8 +509,11 @@ class Lowered:
 
     def py_key(self, ck) -> tuple:
         """machine.py's Violation.key for the C side's key."""
-        head = V_HEADS[ck[0]]
         a, b, c = ck[1], ck[2], ck[3]
+        if ck[0] >= len(V_HEADS):  # a primitive's fail or warn: (head, loc, values...)
+            _check, head = self.keys[ck[0] - len(V_HEADS)]
+            return (head, self.locs[a])
+        head = V_HEADS[ck[0]]
         if head in ("cpu-executes-freed", "dangling", "leak"):
             return (head, self.structs[a], b)
         if head == "deadlock":
@@ -603,10 +645,12 @@ class NativeExplorer:
         stop = r["stop"]
         if stop == "states":
             incomplete = f"state bound {self.max_states} reached"
-        elif stop == "idr":
-            loc = low.locs[r["stop_loc"]]
-            incomplete = f"an IDR needed more than idr_capacity = {self.p.bounds.idr_capacity} entries (at {loc})"
-            notes.append(f"raise idr_capacity in the spec's [bounds] to explore past {loc}")
+        elif stop == "bound":
+            at, which = divmod(r["stop_loc"], NBOUNDS)
+            loc = low.locs[at]
+            msg, hint = low.bounds[which]
+            incomplete = f"{msg} (at {loc})"
+            notes.append(f"{hint} to explore past {loc}")
         elif stop == "memory":
             incomplete = f"memory bound {self.max_memory:,} bytes reached"
         elif stop == "interrupted":

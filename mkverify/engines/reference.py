@@ -85,7 +85,7 @@ class Explorer:
                         ns, viols, x = m.step(s, lab)
                     except BoundHit as b:
                         incomplete = f"{b.message} (at {b.loc})"
-                        notes.append(f"raise idr_capacity in the spec's [bounds] to explore past {b.loc}")
+                        notes.append(f"{b.hint} to explore past {b.loc}")
                         break
                     transitions += 1
                     for v in viols:

@@ -71,7 +71,7 @@ Not preserved
   high bit set as large); unsigned division/modulo of values >= 2^31 is done
   signed, and reference counts beyond 2^31 wrap. Compile pan with -fwrapv.
 - Bounds that make mkverify's run incomplete: a full IDR (idr_capacity) and a
-  local loop that never ends are reported as assertions (`V_bound_idr_capacity`,
+  local loop that never ends are reported as assertions (`V_bound`,
   `V_runtime_error`) and treated as fatal steps, where mkverify stops the run
   (verdict "incomplete"); `bounds.depth` and `bounds.max_states` are not
   exported (use pan's -m and memory limits).
@@ -83,11 +83,10 @@ ints; more than 255 SPIN processes) or IRError (IR no engine accepts).
 """
 from __future__ import annotations
 
-from .. import ir
+from .. import core, ir, kernel
 from ..diag import IRError, UsageError, NOWHERE
 from ..ir import IntT, PtrT, ArrayT
-from ..machine import (Machine, _Exec, FREE, LIVE, FREED, ONLINE, OFFLINE, RUNNING, SILENT_BUDGET,
-                       ENOSPC, EBUSY, EINVAL)
+from ..machine import Machine, FREE, LIVE, FREED, ONLINE, RUNNING, SILENT_BUDGET
 
 MIN32 = "(-2147483647-1)"
 #: SPIN runs at most 255 processes
@@ -98,7 +97,7 @@ DSTEP_MAX = 2000
 CHECKS = ("use-after-free", "null-dereference", "out-of-bounds", "double-free", "invalid-free",
           "get-after-release", "refcount-underflow", "deadlock", "lock-imbalance", "assertion",
           "dangling-reference", "leak", "invariant", "illegal-transition",
-          "bound-idr-capacity", "runtime-error", "internal")
+          "bound", "runtime-error", "internal")
 
 
 def to_promela(program: ir.Program, reduce_private: bool = True) -> str:
@@ -423,7 +422,8 @@ class _Gen:
         self.ntemp = 1
         self.nlabel = 0
         self.cap = b.idr_capacity
-        self.uses_idr = any(isinstance(i, ir.Prim) and i.name.startswith("idr_") for f in m.funcs for i in f.body)
+        self.progs: dict = {}  # primitive -> its micro-program for this model (core.trace)
+        self.nregs = 1
         # return points: function index -> [(caller index, pc after the call, dst)]
         self.callers: dict[int, list] = {}
         for fi, f in enumerate(m.funcs):
@@ -435,7 +435,7 @@ class _Gen:
         for fi, f in enumerate(m.funcs):
             pcs = {pc for pc, ins in enumerate(f.body) if isinstance(ins, ir.VISIBLE)}
             pcs |= {pc + 1 for pc, ins in enumerate(f.body)
-                    if isinstance(ins, ir.Call) or isinstance(ins, ir.Prim) and ins.name == "kref_put"}
+                    if isinstance(ins, ir.Call) or isinstance(ins, ir.Prim) and core.calls_aux(ins.name)}
             self.stops.append(sorted(pc for pc in pcs if pc < len(f.body)))
 
     def _depths(self):
@@ -449,7 +449,7 @@ class _Gen:
                     callee = None
                     if isinstance(ins, ir.Call):
                         callee = m.fidx[ins.func]
-                    elif isinstance(ins, ir.Prim) and ins.name == "kref_put":
+                    elif isinstance(ins, ir.Prim) and core.calls_aux(ins.name):
                         callee = m.fidx[ins.aux]
                     if callee is not None:
                         cd, cls = walk(callee)
@@ -686,230 +686,157 @@ class _Gen:
         return out + self.prim(fi, pc, ins, ctx)
 
     def prim(self, fi: int, pc: int, ins: ir.Prim, ctx: _Ctx) -> list:
-        m = self.m
-        name = ins.name
-        loc = ins.loc
-        out = []
-        vals = []
+        """A kernel primitive: its micro-program (core.trace of its kernel.py definition) as Promela."""
+        out, vals = self.prim_args(ins, ctx)
+        return out + self.uops(fi, pc, ins, vals, "xt")
+
+    def prim_args(self, ins: ir.Prim, ctx: _Ctx) -> tuple:
+        """(statements, values) of a primitive's arguments: a constant, or the temporary holding it."""
+        out, vals = [], []
         for a in ins.args:
             p_, v, c = ctx.ex(a)
             out += p_
-            if c is not None:
-                vals.append((v, c))
-            else:
+            if c is None:
                 t = ctx.temp()
                 out.append(f"{t} = {v}")
-                vals.append((t, None))
+                v = t
+            vals.append(v)
+        return out, vals
 
-        def cell(n, var="xc"):
-            pre, i = self.step_cell(([], vals[n][0], vals[n][1]), var, ctx)
-            out.extend(pre)
-            return i
+    def program(self, name: str):
+        """Primitive `name`'s micro-program for this model."""
+        if name not in self.progs:
+            m = self.m
+            self.progs[name] = mp = core.trace(name, (m.ncpu, m.nhost, self.cap, m.list_cells))
+            self.nregs = max(self.nregs, mp.nregs)
+        return self.progs[name]
 
-        def fatal(check, msg=""):
-            return self.fatal(check, loc, msg)
-
-        res = None
-        a0 = vals[0][0] if vals else None
-        if name == "kzalloc":
-            slots = m.pool_slots[ins.aux]
-            opts = []
-            for n, sid in enumerate(slots):
-                s = m.slots[sid]
-                cond = " && ".join([f"mem[{m.slots[x].status}] != {FREE}" for x in slots[:n]]
-                                   + [f"mem[{s.status}] == {FREE}"])
-                opts.append((cond, [f"mem[{s.status}] = {LIVE}", f"mem[{s.site}] = xsite", f"xres = {s.base}"]))
-            out.append(_if([("xch == 1", ["xres = 0"])],
-                           self.site_code(fi, pc, loc) + [_if(opts, fatal("internal", "kzalloc with no free slot"))]))
-            res = "xres"
-        elif name == "kfree":
-            opts = []
-            for s in m.slots:
-                if not s.size:
-                    continue
-                body = [_if([(f"mem[{s.status}] == {FREED}", fatal("double-free"))])]
-                for k in range(s.size):
-                    j = s.base - m.base + k
-                    kind = m.cells[j].kind
-                    if kind == "list_head":
-                        body.append(_if([(f"mem[{j}] != 0", self.report("dangling-reference", loc,
-                                                                         f"{m.cells[j].name} freed while on a list"))]))
-                    elif kind in ("mutex", "spinlock"):
-                        body.append(_if([(f"mem[{j}] != 0", self.report("lock-imbalance", loc,
-                                                                         f"{m.cells[j].name} freed while held"))]))
-                    body.append(f"mem[{j}] = 0")
-                body += self.site_code(fi, pc, loc) + [f"mem[{s.status}] = {FREED}", f"mem[{s.site}] = xsite"]
-                opts.append((f"{a0} == {s.base}", body))
-            out.append(_if([(f"{a0} == 0", ["skip"])], [_if(opts, fatal("invalid-free"))]))
-        elif name == "kref_init":
-            out.append(f"mem[{cell(0)}] = 1")
-        elif name in ("kref_get", "refcount_inc"):
-            i = cell(0)
-            out += [_if([(f"mem[{i}] == 0", fatal("get-after-release"))]), f"mem[{i}] = mem[{i}] + 1"]
-        elif name in ("kref_get_unless_zero", "refcount_inc_not_zero"):
-            i = cell(0)
-            out.append(_if([(f"mem[{i}] == 0", ["xres = 0"])], [f"mem[{i}] = mem[{i}] + 1", "xres = 1"]))
-            res = "xres"
-        elif name in ("kref_put", "refcount_dec_and_test"):
-            i = cell(0)
-            out += [_if([(f"mem[{i}] == 0", fatal("refcount-underflow"))]), f"mem[{i}] = mem[{i}] - 1",
-                    f"xres = (mem[{i}] == 0 -> 1 : 0)"]
-            if name == "kref_put":
-                rel = m.fidx[ins.aux]
-                out.append(_if([("xres == 1", self.ret_to(fi, ins.dst, "1") + self.push(fi, rel, [a0]))],
-                               self.ret_to(fi, ins.dst, "0")))
-            else:
-                res = "xres"
-        elif name in ("kref_read", "refcount_read", "atomic_read"):
-            res = f"mem[{cell(0)}]"
-        elif name in ("refcount_set", "atomic_set"):
-            out.append(f"mem[{cell(0)}] = {_wrap(vals[1][0], ir.INT)}")
-        elif name == "atomic_cmpxchg":
-            i = cell(0)
-            out += [f"xres = mem[{i}]", _if([(f"mem[{i}] == {vals[1][0]}", [f"mem[{i}] = {vals[2][0]}"])])]
-            res = "xres"
-        elif name in ("atomic_add", "atomic_sub"):
-            i = cell(1)
-            sign = "+" if name == "atomic_add" else "-"
-            out.append(f"mem[{i}] = mem[{i}] {sign} {a0}")
-        elif name == "atomic_inc_unless_negative":
-            i = cell(0)
-            out.append(_if([(f"mem[{i}] < 0", ["xres = 0"])], ["xres = 1", f"mem[{i}] = mem[{i}] + 1"]))
-            res = "xres"
-        elif name in ("atomic_inc", "atomic_dec", "atomic_dec_and_test"):
-            i = cell(0)
-            sign = "+" if name == "atomic_inc" else "-"
-            out.append(f"mem[{i}] = mem[{i}] {sign} 1")
-            res = f"(mem[{i}] == 0 -> 1 : 0)"
-        elif name in ("mutex_lock", "spin_lock"):
-            i = cell(0)
-            out += [_if([(f"mem[{i}] == xt + 1", fatal("deadlock", "self-deadlock")),
-                         (f"mem[{i}] != 0", fatal("internal", "lock taken while held elsewhere"))]),
-                    f"mem[{i}] = xt + 1"]
-        elif name in ("mutex_unlock", "spin_unlock"):
-            i = cell(0)
-            out += [_if([(f"mem[{i}] != xt + 1", fatal("lock-imbalance", "unlock of a lock this CPU does not hold"))]),
-                    f"mem[{i}] = 0"]
-        elif name == "mutex_trylock":
-            i = cell(0)
-            out.append(_if([(f"mem[{i}] == 0", [f"mem[{i}] = xt + 1", "xres = 1"])], ["xres = 0"]))
-            res = "xres"
-        elif name in ("idr_alloc", "idr_find", "idr_remove"):
-            i = cell(0)
-            out += self.idr(name, i, [v for v, _ in vals], loc)
-            res = "xres"
-        elif name == "list_add":
-            i = cell(0)
-            cell(1, "xc2")
-            out += [_if([(f"mem[{i}] != 0", fatal("assertion", "list_add of a node already on a list"))]),
-                    f"mem[{i}] = {vals[1][0]}"]
-        elif name in ("list_del_init", "init_list_head"):
-            out.append(f"mem[{cell(0)}] = 0")
-        elif name == "list_del":
-            i = cell(0)
-            out += [_if([(f"mem[{i}] == 0", fatal("assertion", "list_del of a node not on a list"))]), f"mem[{i}] = 0"]
-        elif name == "list_empty":
-            i = cell(0)
-            res = self.list_empty(i, a0)
-        elif name in ("cpumask_empty", "cpumask_first", "cpumask_clear"):
-            i = cell(0)
-            if name == "cpumask_empty":
-                res = f"(mem[{i}] == 0 -> 1 : 0)"
-            elif name == "cpumask_clear":
-                out.append(f"mem[{i}] = 0")
-            else:
-                opts = []
-                for c in range(m.ncpu):
-                    cond = " && ".join([f"((mem[{i}] >> {d}) & 1) == 0" for d in range(c)]
-                                       + [f"((mem[{i}] >> {c}) & 1) != 0"])
-                    opts.append((cond, [f"xres = {c}"]))
-                out.append(_if(opts, [f"xres = {m.ncpu}"]))
-                res = "xres"
-        elif name in ("cpumask_set_cpu", "cpumask_clear_cpu", "cpumask_test_cpu"):
-            i = cell(1)
-            out.append(_if([(f"{a0} < 0 || {a0} >= {m.ncpu}", fatal("out-of-bounds", "CPU not below nr_cpu_ids"))]))
-            if name == "cpumask_set_cpu":
-                out.append(f"mem[{i}] = mem[{i}] | (1 << {a0})")
-            elif name == "cpumask_clear_cpu":
-                out.append(f"mem[{i}] = mem[{i}] & ~(1 << {a0})")
-            else:
-                res = f"((mem[{i}] >> {a0}) & 1)"
-        elif name in ("cpu_online", "add_cpu", "remove_cpu", "multikernel_kick_ap"):
-            out += [_if([(f"{a0} < 0 || {a0} >= {m.ncpu}", fatal("out-of-bounds", "CPU not below nr_cpu_ids"))]),
-                    f"xm = {self.NG} + 2 * {a0}"]
-            if name == "cpu_online":
-                res = f"(mem[xm] == {ONLINE} -> 1 : 0)"
-            elif name == "add_cpu":
-                out += [f"mem[xm] = {ONLINE}", "mem[xm + 1] = 0"]
-                res = "0"
-            elif name == "remove_cpu":
-                out.append(_if([(f"{a0} < {m.nhost}", [f"xres = {-EBUSY}"])],
-                               [_if([(f"mem[xm] == {ONLINE}", [f"mem[xm] = {OFFLINE}"])]), "xres = 0"]))
-                res = "xres"
-            else:
-                tgt = vals[1][0]
-                out.append(f"xv = {tgt}")
-                opts = []
-                for s in m.slots:
-                    if s.size:
-                        opts.append((self.in_slot("xv", s),
-                                     [_if([(f"mem[{s.status}] != {LIVE}", fatal("use-after-free"))]),
-                                      f"xv = {s.base}"]))
-                opts.append((f"xv >= {m.base} && xv < {m.base + self.NG}", ["skip"]))
-                out.append(_if(opts, ["xc2 = xv - %d" % m.base, self.cell_code("xc2", ctx)]))
-                out += [_if([(f"mem[xm] == {ONLINE}", fatal("assertion", "multikernel_kick_ap on an online CPU"))]),
-                        f"mem[xm] = {RUNNING}", "mem[xm + 1] = xv"]
-                res = "0"
+    def uops(self, fi: int, pc: int, ins: ir.Prim, vals: list, me: str, probe: str | None = None) -> list:
+        """Statements for the micro-program of `ins` run by thread `me` with argument values `vals`, over the
+        registers xg[] (xr is a Promela keyword). A probe (`probe`: the statements that say the thread waits, @OWNER@ the owner) changes
+        nothing: every effect and every fault jumps to @END@, a failing await runs `probe` first."""
+        m, loc = self.m, ins.loc
+        mp = self.program(ins.name)
+        ops = mp.ops
+        leave = ["goto @END@"]
+        if probe is not None:
+            ctx = _Ctx(self, "xb", lambda check, l: leave, loc=loc)
         else:
-            raise IRError(loc, f"primitive {name} has no Promela semantics")
-        if res is not None:
-            out += self.ret_to(fi, ins.dst, res)
-        return out
+            ctx = _Ctx(self, "xb", lambda check, l: self.fatal(check, l), loc=loc)
 
-    def idr(self, name: str, i: str, args: list, loc) -> list:
-        """machine._Exec.idr over the 2*cap cells from i: (id+1, pointer) pairs."""
-        cap = self.cap
-        key = f"mem[{i} + 2 * xk]"
-        ptr = f"mem[{i} + 2 * xk + 1]"
-        if name == "idr_find":
-            return ["xres = 0", "xh = 0", _loop("xk", cap, [
-                _if([(f"xh == 0 && {key} != 0 && {key} - 1 == {args[1]}", [f"xres = {ptr}", "xh = 1"])])])]
+        def r(k):
+            return f"xg[{k}]"
 
-        def collect(skip_id):
-            cond = f"{key} != 0" + (f" && {key} - 1 != {skip_id}" if skip_id else "")
-            return ["xn = 0", _loop("xk", cap, [_if([(cond, [f"xik[xn] = {key} - 1", f"xip[xn] = {ptr}", "xn++"])])])]
-        write = [
-            # bubble sort by (id, pointer), as Python sorts the entry tuples
-            _loop("xm", "xn", [_loop("xk", "xn - 1", [
-                _if([("xik[xk] > xik[xk + 1] || (xik[xk] == xik[xk + 1] && xip[xk] > xip[xk + 1])",
-                      ["xv = xik[xk]", "xik[xk] = xik[xk + 1]", "xik[xk + 1] = xv",
-                       "xv = xip[xk]", "xip[xk] = xip[xk + 1]", "xip[xk + 1] = xv"])])])]),
-            _loop("xk", cap, [_if([("xk < xn", [f"{key} = xik[xk] + 1", f"{ptr} = xip[xk]"])],
-                                  [f"{key} = 0", f"{ptr} = 0"])])]
-        if name == "idr_remove":
-            return ["xres = 0", "xh = 0", _loop("xk", cap, [
-                _if([(f"xh == 0 && {key} != 0 && {key} - 1 == {args[1]}", [f"xres = {ptr}", "xh = 1"])])])] \
-                + collect(args[1]) + write
-        p, start, end = args[1], args[2], args[3]
-        used = _loop("xk", cap, [_if([(f"{key} != 0 && {key} - 1 == xnew", ["xh = 1"])])])
-        search = ["xnew = " + start, "xh = 1", "\n".join([
-            "do", ":: xh == 0 -> break", ":: else ->",
-            _ind(_seq(["xh = 0", _if([(f"{end} <= 0 || xnew < {end}", [used, _if([("xh != 0", ["xnew++"])])])])])),
-            "od"])]
-        alloc = collect(None) + [
-            _if([(f"xn >= {cap}", self.fatal("bound-idr-capacity", loc,
-                                            f"an IDR needed more than idr_capacity = {cap} entries"))]),
-            "xik[xn] = xnew", f"xip[xn] = {p}", "xn++"] + write + ["xres = xnew"]
-        return [_if([(f"{start} < 0", self.report("assertion", loc, "idr_alloc with negative start")
-                      + [f"xres = {-EINVAL}"])],
-                    search + [_if([(f"{end} > 0 && xnew >= {end}", [f"xres = {-ENOSPC}"])], alloc)])]
+        def emit(k: int) -> list:
+            out = []
+            while k < len(ops):
+                op, *x = ops[k]
+                if op == "end":
+                    return out + (leave if probe is not None else [])
+                if op == "br":
+                    return out + [_if([(f"{r(x[0])} != 0", emit(k + 1) or ["skip"])], emit(x[1]) or ["skip"])]
+                if op == "arg":
+                    out.append(f"{r(x[0])} = {vals[x[1]]}")
+                elif op == "const":
+                    out.append(f"{r(x[0])} = {_lit(x[1])}")
+                elif op == "me":
+                    out.append(f"{r(x[0])} = {me}")
+                elif op == "bin":
+                    bop = core.BINOPS[x[1]]
+                    e = f"{r(x[2])} {bop} {r(x[3])}"
+                    compare = bop in ("==", "!=", "<", "<=", ">", ">=")
+                    out.append(f"{r(x[0])} = " + (f"({e} -> 1 : 0)" if compare else f"({e})"))
+                elif op == "not":
+                    out.append(f"{r(x[0])} = ({r(x[1])} == 0 -> 1 : 0)")
+                elif op == "bnot":
+                    out.append(f"{r(x[0])} = ~{r(x[1])}")
+                elif op == "sel":
+                    out.append(f"{r(x[0])} = ({r(x[1])} != 0 -> {r(x[2])} : {r(x[3])})")
+                elif op == "wrap":
+                    out.append(f"{r(x[0])} = {_wrap(r(x[1]), IntT(x[2], bool(x[3])))}")
+                elif op == "cell":
+                    out += [f"xc = {r(x[1])} - {m.base}", self.cell_code("xc", ctx), f"{r(x[0])} = xc"]
+                elif op == "rd":
+                    out.append(f"{r(x[0])} = mem[{r(x[1])} + {x[2]}]")
+                elif op == "cpucell":
+                    out.append(f"{r(x[0])} = {self.NG} + 2 * {r(x[1])} + {x[2]}")
+                elif op == "objbase":
+                    a = r(x[1])
+                    opts = [(self.in_slot(a, s), [_if([(f"mem[{s.status}] != {LIVE}", ctx.fault("use-after-free"))]),
+                                                  f"{r(x[0])} = {s.base}"]) for s in m.slots if s.size]
+                    opts.append((f"{a} >= {m.base} && {a} < {m.base + self.NG}", [f"{r(x[0])} = {a}"]))
+                    out.append(_if(opts, [f"xc2 = {a} - {m.base}", self.cell_code("xc2", ctx)]))
+                elif op == "live":
+                    out.append(f"{r(x[0])} = ({self.live(x[1])} -> 1 : 0)")
+                elif op == "await":
+                    if probe is not None:
+                        waits = probe.replace("@OWNER@", r(x[2])).split("\n")
+                        out.append(_if([(f"{r(x[0])} == 0", waits + leave)]))
+                elif probe is not None:  # the first effect: the primitive would run
+                    return out + leave
+                elif op == "wr":
+                    out.append(f"mem[{r(x[0])} + {x[1]}] = {r(x[2])}")
+                elif op == "fail":
+                    return out + self.fatal(mp.keys[x[0]][0], loc)
+                elif op == "warn":
+                    out += self.report(mp.keys[x[0]][0], loc)
+                elif op == "bound":
+                    return out + self.fatal("bound", loc, mp.bounds[x[0]][0])
+                elif op == "result":
+                    out += self.ret_to(fi, ins.dst, r(x[0]))
+                elif op == "call":
+                    out += self.push(fi, m.fidx[ins.aux], [r(x[0])])
+                elif op == "alloc":
+                    out += self.alloc(fi, pc, ins, r(x[0]))
+                elif op == "free":
+                    out += self.kfree(fi, pc, r(x[0]), loc)
+                else:
+                    raise IRError(loc, f"internal: micro-operation {op} has no Promela form")
+                k += 1
+            return out + (leave if probe is not None else [])
+        return emit(0)
+
+    def alloc(self, fi: int, pc: int, ins: ir.Prim, dst: str) -> list:
+        """The core's alloc: the first free slot of the instruction's pool, or NULL on choice 1."""
+        m = self.m
+        slots = m.pool_slots[ins.aux]
+        opts = []
+        for n, sid in enumerate(slots):
+            sl = m.slots[sid]
+            cond = " && ".join([f"mem[{m.slots[y].status}] != {FREE}" for y in slots[:n]]
+                               + [f"mem[{sl.status}] == {FREE}"])
+            opts.append((cond, [f"mem[{sl.status}] = {LIVE}", f"mem[{sl.site}] = xsite", f"{dst} = {sl.base}"]))
+        return [_if([("xch == 1", [f"{dst} = 0"])],
+                    self.site_code(fi, pc, ins.loc) + [_if(opts, self.fatal("internal", ins.loc, "no free slot"))])]
+
+    def kfree(self, fi: int, pc: int, p: str, loc) -> list:
+        """The core's free (machine.py _Exec.kfree)."""
+        m = self.m
+        opts = []
+        for s in m.slots:
+            if not s.size:
+                continue
+            body = [_if([(f"mem[{s.status}] == {FREED}", self.fatal("double-free", loc))])]
+            for k in range(s.size):
+                j = s.base - m.base + k
+                kind = m.cells[j].kind
+                if kind == "list_head":
+                    body.append(_if([(f"mem[{j}] != 0", self.report("dangling-reference", loc,
+                                                                     f"{m.cells[j].name} freed while on a list"))]))
+                elif kind in ("mutex", "spinlock"):
+                    body.append(_if([(f"mem[{j}] != 0", self.report("lock-imbalance", loc,
+                                                                     f"{m.cells[j].name} freed while held"))]))
+                body.append(f"mem[{j}] = 0")
+            body += self.site_code(fi, pc, loc) + [f"mem[{s.status}] = {FREED}", f"mem[{s.site}] = xsite"]
+            opts.append((f"{p} == {s.base}", body))
+        return [_if([(f"{p} == 0", ["skip"])], [_if(opts, self.fatal("invalid-free", loc))])]
 
     # ------------------------------------------------------------ phases of a step
 
     def probe(self, fi, pc, ins):
         """Phase 1: the pointer arguments of a visible instruction that might be private (private_access)."""
         if isinstance(ins, ir.Prim):
-            if ins.name not in _Exec.PRIVATE_OK:
+            if not kernel.PRIMS[ins.name].private:
                 return None
             addrs = [a for a in ins.args if isinstance(a.type, PtrT)]
         elif isinstance(ins, (ir.Load, ir.Store)):
@@ -923,9 +850,10 @@ class _Gen:
         for k, a in enumerate(addrs):
             pre, v, _ = ctx.ex(a)
             out += pre + [f"xp[{k}] = {v}"]
-        if isinstance(ins, ir.Prim) and ins.name in ("mutex_lock", "spin_lock"):
-            out.append("xlk = 1")
         out.append(f"xpn = {len(addrs)}")
+        if isinstance(ins, ir.Prim) and core.may_block(ins.name):  # it waits for another thread: not private
+            pre, vals = self.prim_args(ins, ctx)
+            out += pre + [s.replace("@END@", "@PROBED@") for s in self.uops(fi, pc, ins, vals, "xt", probe="xlk = 1")]
         self.maxp = max(self.maxp, len(addrs))
         return out
 
@@ -940,8 +868,7 @@ class _Gen:
                          ["xh = 0", self.scan_mem("xlo", "xhi", "xh", private_sid="xsid"),
                           self.scan_locals("xlo", "xhi", "xh", skip_thread="xt"),
                           _if([("xh != 0", ["xpriv = 0"])])])])]
-        lock = _if([("xpriv != 0 && xlk != 0", [
-            f"xc = xp[0] - {m.base}", _if([("mem[xc] != 0 && mem[xc] != xt + 1", ["xpriv = 0"])])])])
+        lock = _if([("xlk != 0", ["xpriv = 0"])])
         return ["xpriv = 1", _loop("xj", "xpn", [_if([("xpriv != 0", body)])]), lock]
 
 
@@ -1071,13 +998,11 @@ class _Gen:
         m = self.m
         if not isinstance(ins, ir.Prim):
             return None
-        if ins.name in ("mutex_lock", "spin_lock"):
+        if core.may_block(ins.name):
             ctx = self.probe_ctx("xb", "@END@")
-            pre, v, _ = ctx.ex(ins.args[0])
-            return pre + [f"xc = {v} - {m.base}",
-                          _if([(f"{self.in_region('xc')} && mem[xc] != 0 && mem[xc] != xu + 1",
-                                ["en[xu] = 0", "xw[xu] = mem[xc]"])])]
-        if ins.name == "kzalloc":
+            pre, vals = self.prim_args(ins, ctx)
+            return pre + self.uops(fi, pc, ins, vals, "xu", probe="en[xu] = 0\nxw[xu] = @OWNER@")
+        if core.allocates(ins.name):
             free = " || ".join(f"mem[{m.slots[s].status}] == {FREE}" for s in m.pool_slots[ins.aux]) or "0"
             fail = 1 if m.p.bounds.alloc_can_fail else 0
             return [f"xh = (({free}) -> 1 : 0)", f"en[xu] = (xh != 0 -> 1 : 0) + ((xh == 0 || {fail}) -> 2 : 0)"]
@@ -1219,7 +1144,7 @@ class _Gen:
                    "xlo", "xhi", "xh", "xsid", "xok", "xn", "xnew",
                    "xbad_dl", "xbad_cpu", "xbad_dang", "xbad_leak", "xbad_inv"]
         arrays = [("xe", self.ntemp), ("xp", self.maxp), ("xw", NT), ("xreach", max(self.NS, 1)),
-                  ("xik", self.cap + 1), ("xip", self.cap + 1)]
+                  ("xg", self.nregs)]
         # SPIN leaves a variable that is never read out of the state vector (spin -a without -o2):
         # reading each state variable once keeps every one of them in it
         clear = [_comment("read every state variable, so that SPIN never hides one as write-only"),

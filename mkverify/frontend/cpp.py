@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 
+from .. import kernel
 from ..diag import FrontendError, SourceLoc
 
 PRELUDE_DIR = Path(__file__).resolve().parent.parent / "prelude"
@@ -60,11 +61,13 @@ def preprocess(files: list[Path], appendix: str, display) -> str:
         driver = Path(tmp) / "model.c"
         lines = [f'#include "{f.resolve()}"' for f in files]
         driver.write_text("\n".join(lines) + "\n" + appendix, encoding="utf-8")
+        prims = Path(tmp) / "mkverify-prims.h"
+        prims.write_text(kernel.declarations(), encoding="utf-8")
         incdirs = sorted({str(f.resolve().parent) for f in files})
         # -ftabstop=1: count a tab as one column in diagnostics, as pycparser does
         cmd = find_cpp() + ["-x", "c", "-std=gnu11", "-nostdinc", "-undef", "-D__MKVERIFY__=1", "-ftabstop=1",
                             "-I", str(PRELUDE_DIR), *[a for d in incdirs for a in ("-I", d)],
-                            "-include", str(PRELUDE), str(driver)]
+                            "-include", str(PRELUDE), "-include", str(prims), str(driver)]
         try:
             # stdin closed and memory capped: `#include "/dev/stdin"` or "/dev/zero" must not hang or
             # eat the machine (cc1 grows by gigabytes a second on /dev/zero)

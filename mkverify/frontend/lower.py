@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from pycparser import c_ast, c_generator
 
-from .. import ir
+from .. import ir, kernel
 from ..diag import FrontendError, SourceLoc, did_you_mean
 from ..ir import (INT, UINT, LONG, BOOL, IntT, PtrT, StructT, ArrayT, OpaqueT, VoidT, FuncT,
                   Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un, Cast, Deref, Query,
@@ -24,10 +24,10 @@ ANY_PTR = ir.ANY_PTR
 
 #: C name -> the IR primitive it lowers to; argument kinds and result type are ir.PRIMS's.
 #: kzalloc, kref_put and idr_alloc are special calls.
-PRIM_SIGS = {name: (name, list(ir.PRIMS[name][0]), ir.PRIMS[name][1]) for name in ir.PRIMS
+PRIM_SIGS = {kernel.cname(d): (name, list(ir.PRIMS[name][0]), ir.PRIMS[name][1]) for name, d in kernel.PRIMS.items()
              if name not in ("kzalloc", "kref_put", "idr_alloc")}
-PRIM_SIGS["list_add_tail"] = PRIM_SIGS["list_add"]
-PRIM_SIGS["INIT_LIST_HEAD"] = PRIM_SIGS.pop("init_list_head")
+PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _) in kernel.C_ALIASES.items()
+                  if kernel.cname(kernel.PRIMS[prim]) in PRIM_SIGS})
 SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "idr_alloc", "BUG_ON", "WARN_ON",
                  "__mkverify_container_of", "__mkverify_array_size"}
 QUERY_ONLY = {"cpu_executes", "mutex_is_locked"}
@@ -93,7 +93,7 @@ class Builder:
 
     def in_prelude(self, node) -> bool:
         c = getattr(node, "coord", None)
-        return c is not None and c.file == self.prelude_file
+        return c is not None and (c.file == self.prelude_file or c.file == kernel.DECLARATIONS_FILE)
 
     # ------------------------------------------------------------ types
 

@@ -4,7 +4,9 @@
  * kernel code and may also #include <linux/...> the usual headers (they are
  * empty here). Types whose only member starts with __mkverify_ are opaque:
  * the engine knows them by that name and keeps one cell for each (an IDR
- * keeps two cells an entry). See docs/model-language.md for each primitive's
+ * keeps two cells an entry). The primitives' declarations are not here: the
+ * front end includes them after this file, generated from mkverify/kernel.py,
+ * where each is defined. See docs/model-language.md for each primitive's
  * exact meaning, including what it reports.
  */
 #ifndef _MKVERIFY_PRELUDE_H
@@ -105,76 +107,18 @@ struct idr { int __mkverify_idr; };
 #define DEFINE_IDR(name) struct idr name = { 0 }
 #define LIST_HEAD(name) struct list_head name = { 0 }
 
-/* memory: pools of objects, one pool per struct type */
-void *kzalloc(size_t size, gfp_t flags);
-void *kmalloc(size_t size, gfp_t flags);
-void kfree(const void *p);
-
-/* reference counts (refcount_t semantics: get or put on zero is a finding) */
-void kref_init(struct kref *kref);
-void kref_get(struct kref *kref);
-int kref_get_unless_zero(struct kref *kref);
-int kref_put(struct kref *kref, void (*release)(struct kref *kref));
-unsigned int kref_read(const struct kref *kref);
-void refcount_set(refcount_t *r, int n);
-void refcount_inc(refcount_t *r);
-bool refcount_inc_not_zero(refcount_t *r);
-bool refcount_dec_and_test(refcount_t *r);
-unsigned int refcount_read(const refcount_t *r);
-
-/* atomics */
-int atomic_read(const atomic_t *v);
-void atomic_set(atomic_t *v, int i);
-int atomic_cmpxchg(atomic_t *v, int old, int new);
-void atomic_inc(atomic_t *v);
-void atomic_dec(atomic_t *v);
-bool atomic_dec_and_test(atomic_t *v);
-void atomic_add(int i, atomic_t *v);
-void atomic_sub(int i, atomic_t *v);
-bool atomic_inc_unless_negative(atomic_t *v);
+/* other names of primitives */
 #define atomic_cmpxchg_acquire atomic_cmpxchg
 #define atomic_set_release atomic_set
 #define atomic_read_acquire atomic_read
 
-/* locks: a blocked mutex_lock waits; a wait-for cycle is a deadlock */
-void mutex_lock(struct mutex *lock);
-void mutex_unlock(struct mutex *lock);
-int mutex_trylock(struct mutex *lock);
-void spin_lock(spinlock_t *lock);
-void spin_unlock(spinlock_t *lock);
 #define spin_lock_irqsave(l, f) spin_lock(l)
 #define spin_unlock_irqrestore(l, f) spin_unlock(l)
 #define spin_lock_irq(l) spin_lock(l)
 #define spin_unlock_irq(l) spin_unlock(l)
-
-/* IDR: ids to pointers; idr_alloc returns the lowest free id in [start, end) */
-int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp);
-void *idr_find(const struct idr *idr, unsigned long id);
-void *idr_remove(struct idr *idr, unsigned long id);
-
-/* lists: membership only (no iteration) */
-void list_add(struct list_head *new, struct list_head *head);
-void list_add_tail(struct list_head *new, struct list_head *head);
-void list_del(struct list_head *entry);
-void list_del_init(struct list_head *entry);
-int list_empty(const struct list_head *head);
-void INIT_LIST_HEAD(struct list_head *list);
-
-/* CPUs and masks */
-bool cpumask_empty(const struct cpumask *mask);
-unsigned int cpumask_first(const struct cpumask *mask);
-void cpumask_set_cpu(unsigned int cpu, struct cpumask *mask);
-void cpumask_clear_cpu(unsigned int cpu, struct cpumask *mask);
-bool cpumask_test_cpu(int cpu, const struct cpumask *mask);
-void cpumask_clear(struct cpumask *mask);
 #define alloc_cpumask_var(mask, gfp) (true)
 #define zalloc_cpumask_var(mask, gfp) (true)
 #define free_cpumask_var(mask) ((void)0)
-bool cpu_online(unsigned int cpu);
-int add_cpu(unsigned int cpu);
-int remove_cpu(unsigned int cpu);
-/* start `mem` (an object: the image that holds the entry point) on an offline CPU */
-int multikernel_kick_ap(unsigned int cpu, void *mem);
 /* invariants only: is any CPU executing from this object's memory? */
 bool cpu_executes(const void *mem);
 bool mutex_is_locked(struct mutex *lock);

@@ -1,0 +1,187 @@
+"""The core (mkverify/core.py): the rules of a definition, and `trace`, which compiles kernel.py's
+definitions into the micro-programs the C enumerator and the Promela export run.
+
+The differential test here runs each primitive two ways on the same memory and arguments: its kernel.py
+definition directly over integers, and its micro-program through a small interpreter of the micro-operations
+written for this test. They must agree on every write, result, finding and wait: that checks the tracer's
+path splitting and joining and its register allocation, which the engine agreement tests
+(tests/test_native.py, tests/test_promela.py) check only through whole models.
+"""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from mkverify import core, kernel
+
+SIZES = [(1, 1, 1, ()), (2, 1, 2, (7,)), (3, 2, 4, (7, 12)), (4, 2, 5, (7, 9, 12))]
+
+
+@pytest.mark.parametrize("params", SIZES, ids=lambda p: f"{p[0]}cpu-cap{p[2]}")
+@pytest.mark.parametrize("name", sorted(kernel.PRIMS))
+def test_every_primitive_traces_to_a_well_formed_program(name, params):
+    mp = core.trace(name, params)
+    assert mp.ops and mp.nregs >= 0
+    for k, op in enumerate(mp.ops):
+        fields = core.OPS[op[0]]
+        assert len(op) == 1 + len(fields), op
+        for f, v in zip(fields, op[1:]):
+            if f.startswith("r"):
+                assert (-1 if f in ("ra", "rb") and op[0] in ("fail", "warn") else 0) <= v < mp.nregs, (name, k, op)
+        if op[0] == "br":
+            assert k < op[2] <= len(mp.ops), (name, k, op)
+        if op[0] == "call":
+            assert mp.ops[k + 1][0] == "end"
+    # the effects the rest of the program relies on
+    assert core.may_block(name) == (name in ("mutex_lock", "spin_lock"))
+    assert core.allocates(name) == (name == "kzalloc")
+    assert core.calls_aux(name) == (name == "kref_put")
+
+
+def test_a_python_if_on_a_value_is_refused(monkeypatch):
+    def bad(k, r):
+        if k.rd(k.cell(r, "kref", "x")) == 0:  # must be k.fork
+            k.result(1)
+    monkeypatch.setitem(kernel.PRIMS, "bad_if", kernel.PrimDef("bad_if", ("kref",), None, "void bad_if(struct kref *r)",
+                                                                bad, False, None, None))
+    with pytest.raises(core.TraceError, match="k.fork"):
+        core.trace("bad_if", SIZES[0])
+
+
+def test_an_await_after_a_write_is_refused(monkeypatch):
+    def bad(k, r):
+        i = k.cell(r, "mutex", "x")
+        k.wr(i, 1)
+        k.await_(k.rd(i) == 0, i, k.rd(i))
+    monkeypatch.setitem(kernel.PRIMS, "bad_await", kernel.PrimDef("bad_await", ("mutex",), None,
+                                                                   "void bad_await(struct mutex *m)", bad, False,
+                                                                   None, None))
+    with pytest.raises(core.TraceError, match="await_ after a write"):
+        core.trace("bad_await", SIZES[0])
+
+
+def test_registers_are_reused_across_live_ranges():
+    mp = core.trace("idr_alloc", (2, 1, 4, ()))
+    defined = len([op for op in mp.ops if core.OPS[op[0]][:1] == ("rd",)])
+    assert mp.nregs < defined / 4, (mp.nregs, defined)
+
+
+# ------------------------------------------------------------------ the differential test
+
+class _Found(Exception):
+    def __init__(self, what):
+        self.what = what
+
+
+class _Direct:
+    """The core over a dict memory, for primitives on plain cells: cell(a) is a, no pools."""
+
+    def __init__(self, params, mem, me):
+        self.ncpu, self.nhost, self.idr_capacity, self.list_cells = params
+        self.mem, self._me, self.out = mem, me, []
+
+    def me(self): return self._me
+    def fork(self, c): return bool(c)
+    def sel(self, c, a, b): return a if c else b
+    def and_(self, *cs): return all(cs)
+    def or_(self, *cs): return any(cs)
+    def not_(self, c): return not c
+    def wrap(self, v, bits, signed):
+        v &= (1 << bits) - 1
+        return v - (1 << bits) if signed and v >> (bits - 1) else v
+    def cell(self, a, kind, what): return a
+    def rd(self, i, off=0): return self.mem.get(i + off, 0)
+    def wr(self, i, v, off=0): self.mem[i + off] = int(v)
+    def cpu_cell(self, cpu, which): return 1000 + 2 * cpu + (which == "image")
+    def live(self, j): return j % 2 == 0
+    def fail(self, check, msg, key=None, extra=()): raise _Found(("fail", key or check))
+    def warn(self, check, msg, key=None, extra=()): self.out.append(("warn", key or check))
+    def await_(self, c, cell, owner):
+        if not c:
+            raise _Found(("wait", cell, owner))
+    def bound(self, msg, hint): raise _Found(("bound", msg))
+    def result(self, v): self.out.append(("result", int(v)))
+
+
+def _micro(mp, params, mem, me, args):
+    """The micro-operations' meaning for the same memory model as _Direct."""
+    R = [0] * max(mp.nregs, 1)
+    out = []
+    d = _Direct(params, mem, me)
+    k = 0
+    ops = mp.ops
+    while k < len(ops):
+        op, *x = ops[k]
+        k += 1
+        if op == "end":
+            break
+        elif op == "arg": R[x[0]] = args[x[1]]
+        elif op == "const": R[x[0]] = x[1]
+        elif op == "me": R[x[0]] = me
+        elif op == "bin":
+            a, b = R[x[2]], R[x[3]]
+            R[x[0]] = int({"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "&": lambda: a & b,
+                           "|": lambda: a | b, "^": lambda: a ^ b, "<<": lambda: a << b, ">>": lambda: a >> b,
+                           "==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b,
+                           ">": lambda: a > b, ">=": lambda: a >= b}[core.BINOPS[x[1]]]())
+        elif op == "not": R[x[0]] = int(not R[x[1]])
+        elif op == "bnot": R[x[0]] = ~R[x[1]]
+        elif op == "sel": R[x[0]] = R[x[2]] if R[x[1]] else R[x[3]]
+        elif op == "wrap": R[x[0]] = d.wrap(R[x[1]], x[2], x[3])
+        elif op == "cell": R[x[0]] = R[x[1]]
+        elif op == "rd": R[x[0]] = mem.get(R[x[1]] + x[2], 0)
+        elif op == "wr": mem[R[x[0]] + x[1]] = R[x[2]]
+        elif op == "cpucell": R[x[0]] = d.cpu_cell(R[x[1]], "image" if x[2] else "state")
+        elif op == "live": R[x[0]] = int(d.live(x[1]))
+        elif op == "br":
+            if not R[x[0]]:
+                k = x[1]
+        elif op == "fail": raise _Found(("fail", mp.keys[x[0]][1]))
+        elif op == "warn": out.append(("warn", mp.keys[x[0]][1]))
+        elif op == "await":
+            if not R[x[0]]:
+                raise _Found(("wait", R[x[1]], R[x[2]]))
+        elif op == "bound": raise _Found(("bound", mp.bounds[x[0]][0]))
+        elif op == "result": out.append(("result", R[x[0]]))
+        else:
+            raise AssertionError(f"{op} is not expected in this test")
+    return out
+
+
+PLAIN = sorted(n for n in kernel.PRIMS
+               if not core.static(n).effects and n not in ("multikernel_kick_ap",))
+
+
+def _run(fn, *a):
+    try:
+        return ("ok", fn(*a))
+    except _Found as f:
+        return ("stop", f.what)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+@pytest.mark.parametrize("name", PLAIN)
+def test_the_micro_program_means_what_the_definition_means(name, data):
+    params = data.draw(st.sampled_from(SIZES))
+    ncpu, _, cap, lists = params
+    small = st.integers(-3, 8)
+    base = 100
+    cells = {base + j: data.draw(small) for j in range(2 * cap + 1)}
+    for j in lists:
+        cells[j] = data.draw(st.sampled_from([0, base, base + 1]))
+    for c in range(ncpu):
+        cells[1000 + 2 * c] = data.draw(st.integers(0, 2))
+    me = data.draw(st.integers(0, 2))
+    d = kernel.PRIMS[name]
+    args = [base if kind not in ("int", kernel.ANY_PTR) else data.draw(st.integers(-2, ncpu + 5)) for kind in d.args]
+    if kernel.ANY_PTR in d.args:
+        args[d.args.index(kernel.ANY_PTR)] = data.draw(st.integers(0, 300))
+    mp = core.trace(name, params)
+
+    m1, m2 = dict(cells), dict(cells)
+    direct = _Direct(params, m1, me)
+    a = _run(lambda: (d.fn(direct, *args), direct.out)[1])
+    b = _run(_micro, mp, params, m2, me, args)
+    assert a == b, (name, params, args)
+    assert m1 == m2, (name, params, args)
