@@ -692,7 +692,7 @@ class NativeExplorer:
         state = m.initial_state()
         trace = []
         found = None
-        is_state = want[0] in STATE_KEYS
+        is_state = ckey[0] < len(V_HEADS) and want[0] in STATE_KEYS  # a primitive's key is a step's
         for n, lab in enumerate(labels, 1):
             last = n == len(labels)
             if self.symmetry:
