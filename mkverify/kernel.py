@@ -167,6 +167,16 @@ def refcount_dec_and_test(k, r):
     k.result(k.sel(left == 0, 1, 0))
 
 
+@prim("void refcount_dec(refcount_t *r)", ("refcount",), private=True)
+def refcount_dec(k, r):
+    """Drop a reference the caller knows is not the last (the kernel WARNs when it is: REFCOUNT_DEC_LEAK)."""
+    i = k.cell(r, "refcount", "refcount_dec of")
+    left = _put_check(k, "refcount_dec", r)
+    if k.fork(left == 0):
+        k.warn("leak", lambda n: f"refcount_dec drops the last reference of {n.cell(i)}: nothing can free the "
+                                 f"object any more (decrement hit 0; use refcount_dec_and_test)", key="dec-to-zero")
+
+
 def _read(name, kind):
     def read(k, r):
         k.result(k.rd(k.cell(r, kind, f"{name} of")))
