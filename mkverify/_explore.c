@@ -61,19 +61,20 @@ enum { E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CA
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_SHL, B_SHR, B_AND, B_OR, B_XOR, B_EQ, B_NE, B_LT, B_LE,
        B_GT, B_GE, B_N };
 
-enum { Q_CPU_EXECUTES, Q_CPU_ONLINE, Q_READ, Q_MUTEX_IS_LOCKED, Q_CPUMASK_EMPTY, Q_LIST_EMPTY, Q_N };
 
 /* micro-operations (mkverify/core.py OPS, in its order): what a kernel primitive of kernel.py compiles to.
    A record is UREC words: the opcode and its operands; registers are indices into Mach.regs. */
 enum { U_END, U_ARG, U_CONST, U_ME, U_BIN, U_NOT, U_BNOT, U_SEL, U_WRAP, U_CELL, U_RD, U_WR, U_CPUCELL,
-       U_OBJBASE, U_LIVE, U_BR, U_FAIL, U_WARN, U_AWAIT, U_BOUND, U_RESULT, U_CALL, U_ALLOC, U_FREE, U_N };
+       U_OBJBASE, U_OBJOF, U_LIVE, U_BR, U_FAIL, U_WARN, U_AWAIT, U_BOUND, U_RESULT, U_CALL, U_ALLOC, U_FREE, U_N };
 #define UREC 6
 /* core.py BINOPS */
 enum { UB_ADD, UB_SUB, UB_MUL, UB_AND, UB_OR, UB_XOR, UB_SHL, UB_SHR, UB_EQ, UB_NE, UB_LT, UB_LE, UB_GT, UB_GE,
        UB_N };
 /* a micro-program record (H_PROGS): ops offset, op count, registers, flags, arguments */
 #define PREC 5
-enum { PF_PRIVATE = 1, PF_AWAITS = 2, PF_ALLOC = 4, PF_FREE = 8, PF_CALL = 16 };
+enum { PF_PRIVATE = 1, PF_AWAITS = 2, PF_ALLOC = 4, PF_FREE = 8, PF_CALL = 16, PF_QUERY = 32 };
+/* how a micro-program runs: a step, a probe (does it wait? nothing changes), an invariant's query */
+enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define MAXREGS (1 << 20)
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
 /* the cell kind each class of core.py CLASS_IDS names */
@@ -206,7 +207,10 @@ static int check_expr(const Model *m, i64 off, i64 nlocals, int inv)
             NEED(a[0] > pc + 1 && a[0] < m->n, "jump", off, pc); break;
         case E_DEREF: NEED(inv, "Deref outside an invariant", off, pc); pop = 1; break;
         case E_QUERY: NEED(inv, "query outside an invariant", off, pc);
-            NEED(a[0] >= 0 && a[0] < Q_N && a[1] == 1, "query", off, pc); pop = 1; break;
+            NEED(a[0] >= 0 && a[0] < m->nprogs && (m->progs[PREC * a[0] + 3] & PF_QUERY) && a[1] == 1 &&
+                 m->progs[PREC * a[0] + 4] == 1, "query", off, pc);
+            pop = 1;
+            break;
         case E_HOLDS: NEED(inv == 1, "E_HOLDS outside an invariant, or nested", off, pc); pop = 0;
             if (check_expr(m, a[0], nlocals, 2)) return -1;
             break;
@@ -232,7 +236,9 @@ static int check_progs(const Model *m)
         i64 nops = pg[1], nr = pg[2];
         NEED(nops >= 1 && nops < (1 << 20) && in_img(m, pg[0], UREC * nops), "program ops", p, nops);
         NEED(nr >= 0 && nr <= m->maxregs, "program registers", p, nr);
-        NEED(pg[3] >= 0 && pg[3] < 32 && pg[4] >= 0 && pg[4] <= 4, "program flags", p, pg[3]);
+        NEED(pg[3] >= 0 && pg[3] < 64 && pg[4] >= 0 && pg[4] <= 4, "program flags", p, pg[3]);
+        int query = (pg[3] & PF_QUERY) != 0;
+        NEED(!query || pg[3] == PF_QUERY, "a query with effects", p, pg[3]);
         for (i64 k = 0; k < nops; k++) {
             const i64 *o = m->img + pg[0] + UREC * k;
 #define REG(x) NEED((x) >= 0 && (x) < nr, "register", p, k)
@@ -250,7 +256,7 @@ static int check_progs(const Model *m)
             case U_RD: REG(o[1]); REG(o[2]); NEED(o[3] >= 0 && o[3] < m->ncells, "offset", p, k); break;
             case U_WR: REG(o[1]); REG(o[3]); NEED(o[2] >= 0 && o[2] < m->ncells, "offset", p, k); break;
             case U_CPUCELL: REG(o[1]); REG(o[2]); NEED(o[3] == 0 || o[3] == 1, "cpu cell", p, k); break;
-            case U_OBJBASE: REG(o[1]); REG(o[2]); break;
+            case U_OBJBASE: case U_OBJOF: REG(o[1]); REG(o[2]); break;
             case U_LIVE: REG(o[1]); NEED(o[2] >= 0 && o[2] < m->ncells, "cell", p, k); break;
             case U_BR: REG(o[1]); NEED(o[2] > k && o[2] <= nops, "branch target", p, k); break;
             case U_FAIL: case U_WARN:
@@ -261,6 +267,8 @@ static int check_progs(const Model *m)
             case U_CALL: REG(o[1]); NEED(k + 1 < nops && o[UREC] == U_END, "a call ends its program", p, k); break;
             default: return bad("unknown micro-operation", o[0], k);
             }
+            NEED(!query || (o[0] != U_WR && o[0] != U_OBJBASE && (o[0] <= U_BR || o[0] == U_RESULT)),
+                 "a query's operation writes or reports", p, k);
 #undef REG
 #undef REG_OR_NONE
         }
@@ -639,19 +647,6 @@ static inline int cell_live(const Model *m, const i64 *w, i64 j)
     return o < 0 || w[m->slots[o].status] == LIVE;
 }
 
-static i64 list_empty(const Model *m, const i64 *w, i64 head)
-{
-    i64 i = head - m->base;
-    if (w[i] != 0)
-        return 0;
-    for (i64 k = 0; k < m->nlist; k++) {
-        i64 j = m->list_cells[k];
-        if (w[j] == head && cell_live(m, w, j))
-            return 0;
-    }
-    return 1;
-}
-
 /* the cell of an invariant's read, or a fault */
 static int inv_cell(const Model *m, const i64 *w, i64 addr, i64 *i)
 {
@@ -664,34 +659,8 @@ static int inv_cell(const Model *m, const i64 *w, i64 addr, i64 *i)
     return EV_OK;
 }
 
-static int query(Mach *x, i64 q, i64 a, i64 *out)
-{
-    const Model *m = x->m;
-    const i64 *w = x->w;
-    i64 sid = -1, i;
-    if (q == Q_CPU_EXECUTES) {
-        int r = region(m, a, &sid, &i);
-        i64 target = r == R_SLOT ? m->slots[sid].base : a;
-        *out = 0;
-        for (i64 c = 0; c < m->ncpu; c++)
-            if (w[m->cpucells[2 * c]] == RUNNING && w[m->cpucells[2 * c + 1]] == target)
-                *out = 1;
-        return EV_OK;
-    }
-    if (q == Q_CPU_ONLINE) {
-        *out = a >= 0 && a < m->ncpu && w[m->cpucells[2 * a]] == ONLINE;
-        return EV_OK;
-    }
-    if (inv_cell(m, w, a, &i))
-        return EV_FAULT;
-    switch (q) {
-    case Q_READ: *out = w[i]; break;
-    case Q_MUTEX_IS_LOCKED: *out = w[i] != 0; break;
-    case Q_CPUMASK_EMPTY: *out = w[i] == 0; break;
-    default: *out = list_empty(m, w, a); break;
-    }
-    return EV_OK;
-}
+static int urun(Mach *x, i64 prog, const i64 *a, i64 loc, i64 dst, i64 aux, i64 choice, int mode, i64 *wait,
+                i64 *out);
 
 /* evaluate the expression at `pc` over `lv`: EV_OK with *out, EV_STOP (x->stop set) or EV_FAULT */
 static int eval(Mach *x, i64 pc, const i64 *lv, i64 *out)
@@ -789,7 +758,7 @@ static int eval(Mach *x, i64 pc, const i64 *lv, i64 *out)
         }
         case E_QUERY: {
             i64 v;
-            if (query(x, c[pc + 1], st[sp - 1], &v))
+            if (urun(x, c[pc + 1], &st[sp - 1], 0, -1, -1, 0, UM_QUERY, NULL, &v))
                 return EV_FAULT;
             st[sp - 1] = v;
             pc += 3;
@@ -952,24 +921,21 @@ static inline i64 ubin(i64 op, i64 a, i64 b)
 
 enum { UP_BLOCKED = 3 }; /* a probe's answer: the primitive waits (its await's cell and owner in wait[]) */
 
-/* Run the micro-program of primitive instruction r (its pc already advanced when executed). With `probe`, the
-   run ends at the first effect and changes nothing: UP_BLOCKED when an await does not hold, else EV_OK. */
-static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
+/* Run micro-program `prog` over arguments a, for an instruction at loc (its result to local dst, aux its pool
+   or callee). UM_STEP executes it (the instruction's pc already advanced); UM_PROBE ends at the first effect and
+   changes nothing: UP_BLOCKED when an await does not hold, else EV_OK; UM_QUERY is an invariant's read: a
+   cell that is NULL, wild or freed is EV_FAULT, the result goes to *out. */
+static int urun(Mach *x, i64 prog, const i64 *a, i64 loc, i64 dst, i64 aux, i64 choice, int mode, i64 *wait,
+                i64 *out)
 {
     const Model *m = x->m;
     i64 *w = x->w;
     int t = x->t;
-    const i64 *pg = m->progs + PREC * r[2];
+    const i64 *pg = m->progs + PREC * prog;
     const i64 *ops = m->img + pg[0];
-    i64 nops = pg[1], loc = r[1], dst = r[3], aux = r[4];
+    i64 nops = pg[1];
     i64 *R = x->regs;
-    i64 a[4] = {0, 0, 0, 0};
-    const i64 *lv = top(m, w, t) + 3;
-    for (i64 k = 0; k < r[5]; k++) {
-        int e = eval(x, r[7 + k], lv, &a[k]);
-        if (e)
-            return probe ? EV_OK : e;
-    }
+    int probe = mode == UM_PROBE;
     for (i64 k = 0; k < nops; k++) {
         const i64 *o = ops + UREC * k;
         switch (o[0]) {
@@ -985,6 +951,12 @@ static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
         case U_WRAP: R[o[1]] = wrap(R[o[2]], o[3], o[4]); break;
         case U_CELL: {
             i64 addr = R[o[2]], sid = -1, c;
+            if (mode == UM_QUERY) {
+                if (inv_cell(m, w, addr, &c))
+                    return EV_FAULT;
+                R[o[1]] = c;
+                break;
+            }
             int rg = region(m, addr, &sid, &c);
             if ((rg == R_GLOBAL || (rg == R_SLOT && w[m->slots[sid].status] == LIVE)) &&
                 m->cells[3 * c] != CLASS_KIND[o[3]]) {
@@ -1003,7 +975,7 @@ static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
         case U_RD: case U_WR: {
             i64 j = R[o[o[0] == U_RD ? 2 : 1]] + o[o[0] == U_RD ? 3 : 2];
             if (j < 0 || j >= m->ncells)  /* only a hostile image: the front end keeps a primitive in its object */
-                return probe ? EV_OK : stopk(x, V_WILD, loc, 0, 0);
+                return probe ? EV_OK : mode == UM_QUERY ? EV_FAULT : stopk(x, V_WILD, loc, 0, 0);
             if (o[0] == U_RD) {
                 R[o[1]] = w[j];
             } else {
@@ -1025,6 +997,11 @@ static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
             if (rg != R_GLOBAL && cellof(x, addr, loc, &c))
                 return probe ? EV_OK : EV_STOP;
             R[o[1]] = rg == R_SLOT ? m->slots[sid].base : addr;
+            break;
+        }
+        case U_OBJOF: {
+            i64 sid = -1, c;
+            R[o[1]] = region(m, R[o[2]], &sid, &c) == R_SLOT ? m->slots[sid].base : R[o[2]];
             break;
         }
         case U_LIVE: R[o[1]] = cell_live(m, w, o[2]); break;
@@ -1061,7 +1038,10 @@ static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
         case U_RESULT:
             if (probe)
                 return EV_OK;
-            ret_to(x, dst, R[o[1]]);
+            if (mode == UM_QUERY)
+                *out = R[o[1]];
+            else
+                ret_to(x, dst, R[o[1]]);
             break;
         case U_CALL:
             if (probe)
@@ -1102,6 +1082,19 @@ static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
         }
     }
     return EV_OK;
+}
+
+/* Run the micro-program of primitive instruction r (its arguments evaluated over the top frame's locals). */
+static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
+{
+    i64 a[4] = {0, 0, 0, 0};
+    const i64 *lv = top(x->m, x->w, x->t) + 3;
+    for (i64 k = 0; k < r[5]; k++) {
+        int e = eval(x, r[7 + k], lv, &a[k]);
+        if (e)
+            return probe ? EV_OK : e;
+    }
+    return urun(x, r[2], a, r[1], r[3], r[4], choice, probe ? UM_PROBE : UM_STEP, wait, NULL);
 }
 
 /* Does thread t, stopped at primitive r in state w, wait? (its await's cell and owner) */

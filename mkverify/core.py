@@ -18,7 +18,8 @@ gives them meaning over its value domain:
 | `call_aux(arg)`            | call the model function the instruction names (a release)        |
 | `alloc()`, `free(p)`       | take a free slot of the instruction's pool (or NULL), free one   |
 | `cpu_cell(cpu, which)`     | CPU cpu's "state" or "image" cell                                |
-| `object_base(addr, what)`  | the first address of the object addr points into                 |
+| `object_base(addr, what)`  | the first address of the object addr points into (checked)       |
+| `object_of(addr)`          | the same, unchecked: the object's base, or addr outside objects  |
 | `live(j)`                  | is cell j in a global or a live object                           |
 | `me()`                     | the running CPU's number                                         |
 
@@ -55,6 +56,7 @@ OPS = {
     "wr": ("ri", "off", "rv"),                # mem[ri + off] = rv
     "cpucell": ("rd", "rc", "which"),         # rd = cell index of CPU rc's state (0) or image (1)
     "objbase": ("rd", "ra", "what"),          # rd = base of the object ra points into (checks)
+    "objof": ("rd", "ra"),                    # rd = base of the object ra is in, else ra (no checks)
     "live": ("rd", "j"),                      # rd = cell j is live
     "br": ("rc", "target"),                   # if !rc goto target
     "fail": ("key", "ra", "rb"),              # fatal finding KEYS[key], with values ra, rb (-1: none)
@@ -83,6 +85,10 @@ CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "at
 CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4}
 CLASS_OF = {kind: CLASS_IDS[classes[0]] for kind, classes in CELL_CLASSES.items()}
 CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr")}
+
+
+#: what a query (kernel.QUERIES) may not do
+_EFFECTS = frozenset({"wr", "fail", "warn", "await", "bound", "call", "alloc", "free"})
 
 
 class TraceError(Exception):
@@ -158,7 +164,8 @@ class Sym:
 class _Tracer:
     """The core over symbolic registers: one run of a definition along the decisions `prefix`."""
 
-    def __init__(self, params, prefix, nargs):
+    def __init__(self, params, prefix, nargs, query=False):
+        self.query = query
         self.ncpu, self.nhost, self.idr_capacity, self.list_cells = params
         self.prefix = prefix
         self.forks = 0
@@ -175,6 +182,8 @@ class _Tracer:
 
     # ------------------------------------------------------------ emitting
     def emit(self, *rec):
+        if self.query and rec[0] in _EFFECTS:
+            raise TraceError(f"a query may not {rec[0]}: it only reads and gives a result")
         if self.forks >= len(self.prefix):
             self.ops.append(rec)
 
@@ -213,6 +222,8 @@ class _Tracer:
     def fork(self, cond) -> bool:
         if isinstance(cond, (bool, int)) and not isinstance(cond, Sym):
             return bool(cond)
+        if self.query:
+            raise TraceError("a query is one expression: it may not fork (use k.sel)")
         k = self.forks
         if k < len(self.prefix):
             self.forks += 1
@@ -272,6 +283,9 @@ class _Tracer:
     def live(self, j):
         return self._new("live", j)
 
+    def object_of(self, addr):
+        return self._new("objof", self.reg(addr))
+
     def _finding(self, op, check, key, extra):
         if len(extra) > 2:
             raise TraceError("a finding carries at most two values in its key")
@@ -315,15 +329,15 @@ class _Tracer:
         self.emit("free", self.reg(p))
 
 
-def trace(name: str, params: tuple) -> MicroProgram:
-    """The micro-program of primitive `name` for a model with params = (ncpu, nhost, idr_capacity,
-    list cells): every path of its definition, joined at the forks into a tree."""
-    d = kernel.PRIMS[name]
+def trace(name: str, params: tuple, query: bool = False) -> MicroProgram:
+    """The micro-program of primitive `name` (with `query`, of query `name`) for a model with params = (ncpu,
+    nhost, idr_capacity, list cells): every path of its definition, joined at the forks into a tree."""
+    d = (kernel.QUERIES if query else kernel.PRIMS)[name]
     code: list = []
     meta = {"nregs": 0, "keys": {}, "whats": {}, "bounds": {}, "effects": set(), "awaits": False}
 
     def run(prefix):
-        t = _Tracer(params, prefix, len(d.args))
+        t = _Tracer(params, prefix, len(d.args), query)
         # the numbering of keys, texts and bounds is shared by all paths
         t.keys, t.whats, t.bounds = meta["keys"], meta["whats"], meta["bounds"]
         cond = None

@@ -342,12 +342,9 @@ def prim_arg_fits(kind: str, t) -> bool:
     return isinstance(t, PtrT) and (t.target == OpaqueT(kind) or isinstance(t.target, VoidT))
 
 
-#: side-effect-free queries an invariant may use
-QUERIES: dict[str, tuple[tuple[str, ...], Any]] = {
-    "kref_read": (("kref",), UINT), "refcount_read": (("refcount",), UINT), "atomic_read": (("atomic",), INT),
-    "list_empty": (("list_head",), BOOL), "cpumask_empty": (("cpumask",), BOOL), "cpu_online": (("int",), BOOL),
-    "cpu_executes": ((ANY_PTR,), BOOL), "mutex_is_locked": (("mutex",), BOOL),
-}
+#: side-effect-free queries an invariant may use: the signatures of kernel.py's QUERIES
+QUERIES: dict[str, tuple[tuple[str, ...], Any]] = {name: (d.args, _RESULT_TYPES[d.result])
+                                                   for name, d in kernel.QUERIES.items()}
 
 # ---------------------------------------------------------------- program
 

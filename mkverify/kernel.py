@@ -54,7 +54,10 @@ class PrimDef:
 
 
 PRIMS: dict[str, PrimDef] = {}
-#: side-effect-free reads an invariant may use: name -> PrimDef (fn reads, never writes)
+#: the side-effect-free reads an invariant may use (kref_read, list_empty, cpu_executes ...): name -> PrimDef.
+#: A query reads and gives a result: no write, no finding, no fork (an invariant is one expression; core.trace
+#: refuses the rest). Where it reads through a pointer that is NULL, wild or freed, the invariant fails (its
+#: `cell` faults instead of reporting a finding).
 QUERIES: dict[str, PrimDef] = {}
 
 
@@ -87,6 +90,7 @@ def declarations() -> str:
     """The C declarations of every primitive, as the front end gives them to every model."""
     lines = [f'#line 1 "{DECLARATIONS_FILE}"', "/* the kernel primitives of mkverify/kernel.py (generated) */"]
     lines += [f"{d.c};" for d in PRIMS.values()]
+    lines += [f"{d.c};" for name, d in QUERIES.items() if name not in PRIMS]
     lines += [f"{c};" for _, c in C_ALIASES.values()]
     return "\n".join(lines) + "\n"
 
@@ -522,3 +526,31 @@ def multikernel_kick_ap(k, cpu, mem):
     k.wr(st, RUNNING)
     k.wr(k.cpu_cell(cpu, "image"), target)
     k.result(0)
+
+
+# ---------------------------------------------------------------- queries (invariants only)
+
+for _name in ("kref_read", "refcount_read", "atomic_read", "list_empty", "cpumask_empty"):
+    QUERIES[_name] = PRIMS[_name]
+
+
+@prim("bool mutex_is_locked(struct mutex *lock)", ("mutex",), BOOL, query=True)
+def mutex_is_locked(k, r):
+    k.result(k.sel(k.rd(k.cell(r, "mutex", "mutex_is_locked of")) != 0, 1, 0))
+
+
+@prim("bool cpu_online(unsigned int cpu)", ("int",), BOOL, query=True, name="cpu_online")
+def cpu_online_query(k, cpu):
+    """As an invariant reads it: false for a CPU number out of range (the primitive reports out-of-bounds)."""
+    ok = k.and_(cpu >= 0, cpu < k.ncpu)
+    k.result(k.sel(k.and_(ok, k.rd(k.cpu_cell(k.sel(ok, cpu, 0), "state")) == ONLINE), 1, 0))
+
+
+@prim("bool cpu_executes(const void *mem)", (ANY_PTR,), BOOL, query=True)
+def cpu_executes(k, mem):
+    """Is any CPU running a spawned kernel from the object mem points into (freed or not)?"""
+    target = k.object_of(mem)
+    hit = 0
+    for c in range(k.ncpu):
+        hit = k.or_(hit, k.and_(k.rd(k.cpu_cell(c, "state")) == RUNNING, k.rd(k.cpu_cell(c, "image")) == target))
+    k.result(k.sel(hit, 1, 0))

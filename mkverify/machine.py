@@ -503,34 +503,11 @@ class Machine:
         return i
 
     def query(self, e: ir.Query, loc_vals, mem):
+        """An invariant's query: its kernel.py definition, reading `mem`."""
         args = [self.eval(a, loc_vals, None, mem) for a in e.args]
-        if e.name == "cpu_executes":
-            kind, sid, _ = self.region_of(args[0])
-            target = self.slots[sid].base if kind == "slot" else args[0]
-            return 1 if any(mem[self.cpu_state[c]] == RUNNING and mem[self.cpu_image[c]] == target
-                            for c in range(self.ncpu)) else 0
-        if e.name == "cpu_online":
-            c = args[0]
-            return 1 if 0 <= c < self.ncpu and mem[self.cpu_state[c]] == ONLINE else 0
-        i = self._inv_cell(args[0], mem, e.loc)
-        if e.name in ("kref_read", "refcount_read", "atomic_read"):
-            return mem[i]
-        if e.name == "mutex_is_locked":
-            return 1 if mem[i] else 0
-        if e.name == "cpumask_empty":
-            return 0 if mem[i] else 1
-        if e.name == "list_empty":
-            return self._list_empty(mem, args[0])
-        raise ModelRuntimeError(e.loc, f"unknown query {e.name}")
-
-    def _list_empty(self, mem, head: int) -> int:
-        i = head - self.base
-        if mem[i] != 0:
-            return 0  # a node that is on a list
-        for j in self.list_cells:
-            if mem[j] == head and self._cell_live(mem, j):
-                return 0
-        return 1
+        q = _QueryCore(self, mem, e)
+        kernel.QUERIES[e.name].fn(q, *args)
+        return q.value
 
     def _cell_live(self, mem, j) -> bool:
         o = self.owner[j]
@@ -1140,6 +1117,10 @@ class _Concrete:
     def cpu_cell(self, cpu, which):
         return self.m.cpu_state[cpu] if which == "state" else self.m.cpu_image[cpu]
 
+    def object_of(self, addr):
+        kind, sid, _ = self.m.region_of(addr)
+        return self.m.slots[sid].base if kind == "slot" else addr
+
     def object_base(self, addr, what):
         kind, sid, _ = self.m.region_of(addr)
         if kind == "global":
@@ -1197,3 +1178,20 @@ class _Concrete:
     def free(self, p):
         self._effect()
         self.x.kfree(p, self.ins)
+
+
+class _QueryCore(_Concrete):
+    """The core as an invariant's query reads memory: a NULL, wild or freed cell fails the invariant
+    (_InvariantFault) instead of being a finding; nothing is written (core.trace refuses a query that
+    writes)."""
+    __slots__ = ("value",)
+
+    def __init__(self, m: Machine, mem, e):
+        super().__init__(m, mem, 0, e, 0)
+        self.value = 0
+
+    def cell(self, addr, kind, what):
+        return self.m._inv_cell(addr, self.mem, self.ins.loc)
+
+    def result(self, v):
+        self.value = int(v)

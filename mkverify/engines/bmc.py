@@ -35,7 +35,7 @@ from .. import core, ir, kernel
 from ..diag import SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
 from ..core import CELL_CLASSES
-from ..machine import FREE, FREED, LIVE, ONLINE, RUNNING, Machine, ModelRuntimeError
+from ..machine import FREE, FREED, LIVE, RUNNING, Machine, ModelRuntimeError
 from ..result import Finding, ModelResult, Stats
 from .reference import describe, exhausted_notes, sort_findings
 
@@ -697,37 +697,11 @@ class _Eval:
         return enc.read(mem, i)
 
     def query(self, e):
-        enc, m, mem, bv = self.e, self.e.m, self.mem, self.e.bv
+        """An invariant's query: its kernel.py definition over z3 terms (one expression: queries do not fork)."""
         args = [self.eval(a) for a in e.args]
-        if e.name == "cpu_executes":
-            a = args[0]
-            target = a
-            for sid, sl in enumerate(m.slots):
-                target = z3.If(enc.in_slot(a, sid), bv(sl.base), target)
-            hit = z3.Or([z3.And(mem[m.cpu_state[c]] == RUNNING, mem[m.cpu_image[c]] == target)
-                         for c in range(m.ncpu)])
-            return z3.If(hit, bv(1), bv(0))
-        if e.name == "cpu_online":
-            c = args[0]
-            hit = z3.Or([z3.And(c == k, mem[m.cpu_state[k]] == ONLINE) for k in range(m.ncpu)])
-            return z3.If(hit, bv(1), bv(0))
-        v = self.deref(args[0])
-        if e.name in ("kref_read", "refcount_read", "atomic_read"):
-            return v
-        if e.name == "mutex_is_locked":
-            return z3.If(v != 0, bv(1), bv(0))
-        if e.name == "cpumask_empty":
-            return z3.If(v != 0, bv(0), bv(1))
-        if e.name == "list_empty":
-            return enc_list_empty(enc, mem, args[0])
-        raise ModelRuntimeError(e.loc, f"unknown query {e.name}")
-
-
-def enc_list_empty(enc: Encoding, mem, head):
-    m = enc.m
-    on = enc.read(mem, head - m.base) != 0
-    others = [z3.And(mem[j] == head, enc.cell_live(mem, j)) for j in m.list_cells]
-    return z3.If(z3.Or(on, *others), enc.bv(0), enc.bv(1))
+        q = _SymQuery(self)
+        kernel.QUERIES[e.name].fn(q, *args)
+        return q.value
 
 
 def _children(e):
@@ -1219,7 +1193,7 @@ class _Symbolic:
     def __init__(self, x: _SymExec, ins, choice: int, probe: bool = False):
         self.x, self.ins, self.choice, self.probe = x, ins, choice, probe
         m = x.m
-        self.m = m
+        self.m, self.enc = m, x.enc
         self.bv = x.enc.bv
         self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
         self.list_cells = m.list_cells
@@ -1256,7 +1230,7 @@ class _Symbolic:
         return z3.Not(self._b(c))
 
     def wrap(self, v, bits, signed):
-        return self.x.enc.wrap(self._v(v), ir.IntT(bits, signed))
+        return self.enc.wrap(self._v(v), ir.IntT(bits, signed))
 
     def cell(self, addr, kind, what):
         x, m, enc = self.x, self.m, self.x.enc
@@ -1293,6 +1267,12 @@ class _Symbolic:
 
     def live(self, j):
         return self.x.enc.cell_live(self.x.mem, j)
+
+    def object_of(self, addr):
+        out = addr
+        for sid, sl in enumerate(self.m.slots):
+            out = z3.If(self.x.enc.in_slot(addr, sid), self.bv(sl.base), out)
+        return out
 
     def fail(self, check, msg, key=None, extra=()):
         self._effect()
@@ -1333,3 +1313,53 @@ class _Symbolic:
     def free(self, p):
         self._effect()
         self.x.kfree(p, self.ins)
+
+
+class _SymQuery(_Symbolic):
+    """The core as an invariant's query reads memory, over z3 terms: a read through a NULL, wild or freed
+    pointer adds to the expression's fault (_Eval.deref); nothing forks or writes."""
+
+    def __init__(self, ev: _Eval):
+        self.ev, self.x, self.ins, self.choice, self.probe = ev, None, None, 0, False
+        m = ev.e.m
+        self.m, self.bv, self.enc, self.mem = m, ev.e.bv, ev.e, ev.mem
+        self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
+        self.list_cells = m.list_cells
+        self.value = self.bv(0)
+
+    def fork(self, c):
+        raise ModelRuntimeError(SourceLoc("<z3>"), "internal: a query forks")
+
+    def cell(self, addr, kind, what):
+        self.ev.deref(self._v(addr))
+        return self._v(addr) - self.m.base
+
+    def rd(self, i, off=0):
+        i = z3.simplify(self._v(i) + off)
+        if z3.is_bv_value(i):
+            return self.mem[i.as_signed_long()]
+        out = self.bv(0)
+        for j in range(self.m.ncells):
+            out = z3.If(i == j, self.mem[j], out)
+        return out
+
+    def cpu_cell(self, cpu, which):
+        cells = self.m.cpu_state if which == "state" else self.m.cpu_image
+        if isinstance(cpu, int):
+            return self.bv(cells[cpu])
+        out = self.bv(cells[0])
+        for c in range(1, self.m.ncpu):
+            out = z3.If(cpu == c, self.bv(cells[c]), out)
+        return out
+
+    def live(self, j):
+        return self.enc.cell_live(self.mem, j)
+
+    def object_of(self, addr):
+        out = addr
+        for sid, sl in enumerate(self.m.slots):
+            out = z3.If(self.enc.in_slot(addr, sid), self.bv(sl.base), out)
+        return out
+
+    def result(self, v):
+        self.value = self._v(v)

@@ -45,11 +45,9 @@ I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range
  E_QUERY, E_HOLDS) = range(16)
 BINOPS = {op: k for k, op in enumerate(["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^",
                                         "==", "!=", "<", "<=", ">", ">="])}
-QUERIES = {"cpu_executes": 0, "cpu_online": 1, "kref_read": 2, "refcount_read": 2, "atomic_read": 2,
-           "mutex_is_locked": 3, "cpumask_empty": 4, "list_empty": 5}
 UREC = 6          # words of a micro-operation record (_explore.c)
 NBOUNDS = 16      # bound messages a model may have (_explore.c)
-PF_PRIVATE, PF_AWAITS, PF_ALLOC, PF_FREE, PF_CALL = 1, 2, 4, 8, 16
+PF_PRIVATE, PF_AWAITS, PF_ALLOC, PF_FREE, PF_CALL, PF_QUERY = 1, 2, 4, 8, 16, 32
 
 #: violation key codes (V_* in _explore.c) and the head of machine.py's key for each; codes from V_N on are the
 #: keys of the primitives' fail and warn (Lowered.keys)
@@ -185,9 +183,9 @@ class Lowered:
         elif k is ir.Deref and inv:
             self._e(e.addr, inv)
             out.extend((E_DEREF, self.loc(e.loc)))
-        elif k is ir.Query and inv and len(e.args) == 1 and e.name in QUERIES:
+        elif k is ir.Query and inv and len(e.args) == 1 and e.name in kernel.QUERIES:
             self._e(e.args[0], inv)
-            out.extend((E_QUERY, QUERIES[e.name], 1))
+            out.extend((E_QUERY, self.program(e.name, query=True), 1))
         elif k is Holds and inv:
             out.extend((E_HOLDS, 0))
             self.holds.append((len(out) - 1, e.operand))
@@ -334,7 +332,7 @@ class Lowered:
                 aux = self.m.fidx[ins.aux]
             else:
                 aux = -1
-            return self.table((I_PRIM, loc, self.program(ins.name, aux), ins.dst, aux, len(args), mask, *args))
+            return self.table((I_PRIM, loc, self.program(ins.name), ins.dst, aux, len(args), mask, *args))
         if k is ir.Branch:
             c = self.expr(ins.cond)
             return self.table((I_BRANCH, loc, c, ins.then, ins.other))
@@ -351,12 +349,14 @@ class Lowered:
             return self.table((I_CHECK, loc, int(ins.kind == "BUG_ON"), c))
         raise IRError(ins.loc, f"internal: cannot lower {k.__name__}")
 
-    def program(self, name: str, aux: int) -> int:
-        """The number of primitive `name`'s micro-program (core.trace) for this model, compiled on first use."""
-        if name in self.progs:
-            return self.progs[name]
+    def program(self, name: str, query: bool = False) -> int:
+        """The number of primitive (or query) `name`'s micro-program (core.trace) for this model, compiled on
+        first use."""
+        if (name, query) in self.progs:
+            return self.progs[(name, query)]
         m = self.m
-        mp = core.trace(name, (m.ncpu, m.nhost, self.p.bounds.idr_capacity, m.list_cells))
+        mp = core.trace(name, (m.ncpu, m.nhost, self.p.bounds.idr_capacity, m.list_cells), query)
+        d = (kernel.QUERIES if query else kernel.PRIMS)[name]
         keys = []
         for check, head in mp.keys:
             kk = (check, head)
@@ -381,12 +381,14 @@ class Lowered:
             elif name_ in ("cell", "objbase"):
                 xs = xs[:-1] + [0]  # the `what` text: the reference's messages only
             ops.append([core.OP_IDS[name_], *xs] + [0] * (UREC - 1 - len(xs)))
-        flags = (PF_PRIVATE * kernel.PRIMS[name].private | PF_AWAITS * mp.awaits |
-                 PF_ALLOC * ("alloc" in mp.effects) | PF_FREE * ("free" in mp.effects) |
-                 PF_CALL * ("call" in mp.effects))
-        self.progs[name] = len(self.prog_recs)
-        self.prog_recs.append((ops, mp.nregs, flags, len(kernel.PRIMS[name].args)))
-        return self.progs[name]
+        if query:
+            flags = PF_QUERY
+        else:
+            flags = (PF_PRIVATE * d.private | PF_AWAITS * mp.awaits | PF_ALLOC * ("alloc" in mp.effects) |
+                     PF_FREE * ("free" in mp.effects) | PF_CALL * ("call" in mp.effects))
+        self.progs[(name, query)] = len(self.prog_recs)
+        self.prog_recs.append((ops, mp.nregs, flags, len(d.args)))
+        return self.progs[(name, query)]
 
     def _contexts(self):
         """Call contexts: one per call path from an entry point to a function. A frame's context and

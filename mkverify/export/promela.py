@@ -86,7 +86,7 @@ from __future__ import annotations
 from .. import core, ir, kernel
 from ..diag import IRError, UsageError, NOWHERE
 from ..ir import IntT, PtrT, ArrayT
-from ..machine import Machine, FREE, LIVE, FREED, ONLINE, RUNNING, SILENT_BUDGET
+from ..machine import Machine, FREE, LIVE, FREED, RUNNING, SILENT_BUDGET
 
 MIN32 = "(-2147483647-1)"
 #: SPIN runs at most 255 processes
@@ -360,8 +360,7 @@ class _Ctx:
         raise IRError(e.loc, f"unknown binary operator {op}")
 
     def _query(self, e):
-        g = self.g
-        m = g.m
+        """An invariant's query: its micro-program (kernel.py's definition), faults going to this context's."""
         pre = []
         vals = []
         for a in e.args:
@@ -369,27 +368,8 @@ class _Ctx:
             t = self.temp()
             pre += p_ + [f"{t} = {v}"]
             vals.append(t)
-        if e.name == "cpu_executes":
-            t = vals[0]
-            pre.append(_if([(g.in_slot(t, s), [f"{t} = {s.base}"]) for s in m.slots]))
-            cond = " || ".join(f"(mem[{m.cpu_state[c]}] == {RUNNING} && mem[{m.cpu_image[c]}] == {t})"
-                               for c in range(m.ncpu))
-            return pre, f"(({cond}) -> 1 : 0)", None
-        if e.name == "cpu_online":
-            c = vals[0]
-            cond = " || ".join(f"({c} == {k} && mem[{m.cpu_state[k]}] == {ONLINE})" for k in range(m.ncpu))
-            return pre, f"(({cond}) -> 1 : 0)", None
-        i = self.temp()
-        pre += [f"{i} = {vals[0]} - {m.base}", g.cell_code(i, self, e.loc)]
-        if e.name in ("kref_read", "refcount_read", "atomic_read"):
-            return pre, f"mem[{i}]", None
-        if e.name == "mutex_is_locked":
-            return pre, f"(mem[{i}] != 0 -> 1 : 0)", None
-        if e.name == "cpumask_empty":
-            return pre, f"(mem[{i}] == 0 -> 1 : 0)", None
-        if e.name == "list_empty":
-            return pre, g.list_empty(i, vals[0]), None
-        raise IRError(e.loc, f"unknown query {e.name}")
+        res = self.temp()
+        return pre + self.g.uops(None, None, e, vals, "xt", query=(self, res)), res, None
 
 
 # ---------------------------------------------------------------- the model
@@ -523,15 +503,6 @@ class _Gen:
             if kind == "global":
                 return list(pre), str(i)
         return list(pre) + [f"{var} = {v} - {self.m.base}", self.cell_code(var, ctx)], var
-
-    def list_empty(self, i: str, head: str) -> str:
-        """machine._list_empty: i is head's cell."""
-        m = self.m
-        parts = [f"mem[{i}] != 0"]
-        for j in m.list_cells:
-            live = self.live(j)
-            parts.append(f"(mem[{j}] == {head}" + ("" if live == "1" else f" && {live}") + ")")
-        return f"(({' || '.join(parts)}) -> 0 : 1)"
 
     def scan_mem(self, lo: str, hi: str, flag: str, private_sid: str | None = None,
                  skip_executes: bool = False) -> str:
@@ -703,23 +674,26 @@ class _Gen:
             vals.append(v)
         return out, vals
 
-    def program(self, name: str):
-        """Primitive `name`'s micro-program for this model."""
-        if name not in self.progs:
+    def program(self, name: str, query: bool = False):
+        """Primitive (or query) `name`'s micro-program for this model."""
+        if (name, query) not in self.progs:
             m = self.m
-            self.progs[name] = mp = core.trace(name, (m.ncpu, m.nhost, self.cap, m.list_cells))
+            self.progs[(name, query)] = mp = core.trace(name, (m.ncpu, m.nhost, self.cap, m.list_cells), query)
             self.nregs = max(self.nregs, mp.nregs)
-        return self.progs[name]
+        return self.progs[(name, query)]
 
-    def uops(self, fi: int, pc: int, ins: ir.Prim, vals: list, me: str, probe: str | None = None) -> list:
+    def uops(self, fi, pc, ins, vals: list, me: str, probe: str | None = None, query=None) -> list:
         """Statements for the micro-program of `ins` run by thread `me` with argument values `vals`, over the
         registers xg[] (xr is a Promela keyword). A probe (`probe`: the statements that say the thread waits, @OWNER@ the owner) changes
-        nothing: every effect and every fault jumps to @END@, a failing await runs `probe` first."""
+        nothing: every effect and every fault jumps to @END@, a failing await runs `probe` first. An invariant's
+        query (`query`: its expression context and the variable for its value) faults as that context does."""
         m, loc = self.m, ins.loc
-        mp = self.program(ins.name)
+        mp = self.program(ins.name, query is not None)
         ops = mp.ops
         leave = ["goto @END@"]
-        if probe is not None:
+        if query is not None:
+            ctx = query[0]
+        elif probe is not None:
             ctx = _Ctx(self, "xb", lambda check, l: leave, loc=loc)
         else:
             ctx = _Ctx(self, "xb", lambda check, l: self.fatal(check, l), loc=loc)
@@ -766,8 +740,14 @@ class _Gen:
                                                   f"{r(x[0])} = {s.base}"]) for s in m.slots if s.size]
                     opts.append((f"{a} >= {m.base} && {a} < {m.base + self.NG}", [f"{r(x[0])} = {a}"]))
                     out.append(_if(opts, [f"xc2 = {a} - {m.base}", self.cell_code("xc2", ctx)]))
+                elif op == "objof":
+                    a = r(x[1])
+                    opts = [(self.in_slot(a, s), [f"{r(x[0])} = {s.base}"]) for s in m.slots if s.size]
+                    out += [f"{r(x[0])} = {a}"] + ([_if(opts, ["skip"])] if opts else [])
                 elif op == "live":
                     out.append(f"{r(x[0])} = ({self.live(x[1])} -> 1 : 0)")
+                elif op == "result" and query is not None:
+                    out.append(f"{query[1]} = {r(x[0])}")
                 elif op == "await":
                     if probe is not None:
                         waits = probe.replace("@OWNER@", r(x[2])).split("\n")

@@ -30,7 +30,7 @@ PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _
                   if kernel.cname(kernel.PRIMS[prim]) in PRIM_SIGS})
 SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "idr_alloc", "BUG_ON", "WARN_ON",
                  "__mkverify_container_of", "__mkverify_array_size"}
-QUERY_ONLY = {"cpu_executes", "mutex_is_locked"}
+QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
 
 
 def _loc(node, display) -> SourceLoc:
