@@ -51,8 +51,7 @@ PF_PRIVATE, PF_AWAITS, PF_ALLOC, PF_FREE, PF_CALL, PF_QUERY = 1, 2, 4, 8, 16, 32
 
 #: violation key codes (V_* in _explore.c) and the head of machine.py's key for each; codes from V_N on are the
 #: keys of the primitives' fail and warn (Lowered.keys)
-V_HEADS = ["null", "uaf", "wild", "oob", "div0", "get-after-release", "refcount-underflow", "lock-imbalance",
-           "assertion", "out-of-bounds", "invalid-free", "double-free", "self-deadlock", "illegal-transition",
+V_HEADS = ["null", "uaf", "wild", "oob", "div0", "assertion", "invalid-free", "double-free", "illegal-transition",
            "freed-on-list", "freed-locked", "held-at-return", "cpu-executes-freed", "deadlock", "dangling", "leak",
            "invariant"]
 STATE_KEYS = {"cpu-executes-freed", "deadlock", "dangling", "leak", "invariant"}
