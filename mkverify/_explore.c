@@ -257,7 +257,7 @@ static int check_progs(const Model *m)
             case U_CPUCELL: REG(o[1]); REG(o[2]); NEED(o[3] == 0 || o[3] == 1, "cpu cell", p, k); break;
             case U_OBJBASE: case U_OBJOF: REG(o[1]); REG(o[2]); break;
             case U_LIVE: REG(o[1]); NEED(o[2] >= 0 && o[2] < m->ncells, "cell", p, k); break;
-            case U_BR: REG(o[1]); NEED(o[2] > k && o[2] <= nops, "branch target", p, k); break;
+            case U_BR: REG(o[1]); NEED(o[2] > k && o[2] < nops, "branch target", p, k); break;
             case U_FAIL: case U_WARN:
                 NEED(o[1] >= 0 && o[1] < m->nkeys, "key", p, k); REG_OR_NONE(o[2]); REG_OR_NONE(o[3]); break;
             case U_AWAIT: REG(o[1]); REG(o[2]); REG(o[3]); break;
@@ -271,6 +271,9 @@ static int check_progs(const Model *m)
 #undef REG
 #undef REG_OR_NONE
         }
+        /* the interpreter runs without a bound check: no path may run past the last operation */
+        i64 last = m->img[pg[0] + UREC * (nops - 1)];
+        NEED(last == U_END || last == U_FAIL || last == U_BOUND, "a program must end in end, fail or bound", p, last);
     }
     return 0;
 }
@@ -935,152 +938,159 @@ static int urun(Mach *x, i64 prog, const i64 *a, i64 loc, i64 dst, i64 aux, i64 
     i64 nops = pg[1];
     i64 *R = x->regs;
     int probe = mode == UM_PROBE;
-    for (i64 k = 0; k < nops; k++) {
-        const i64 *o = ops + UREC * k;
-        switch (o[0]) {
-        case U_END:
-            return EV_OK;
-        case U_ARG: R[o[1]] = a[o[2]]; break;
-        case U_CONST: R[o[1]] = o[2]; break;
-        case U_ME: R[o[1]] = t; break;
-        case U_BIN: R[o[1]] = ubin(o[2], R[o[3]], R[o[4]]); break;
-        case U_NOT: R[o[1]] = !R[o[2]]; break;
-        case U_BNOT: R[o[1]] = ~R[o[2]]; break;
-        case U_SEL: R[o[1]] = R[o[2]] ? R[o[3]] : R[o[4]]; break;
-        case U_WRAP: R[o[1]] = wrap(R[o[2]], o[3], o[4]); break;
-        case U_CELL: {
-            i64 addr = R[o[2]], sid = -1, c;
-            if (mode == UM_QUERY) {
-                if (inv_cell(m, w, addr, &c))
-                    return EV_FAULT;
-                R[o[1]] = c;
-                break;
-            }
-            int rg = region(m, addr, &sid, &c);
-            if ((rg == R_GLOBAL || (rg == R_SLOT && w[m->slots[sid].status] == LIVE)) &&
-                m->cells[3 * c] != CLASS_KIND[o[3]]) {
-                if (probe)
-                    return EV_OK;
-                x->err = ERR_KIND;
-                x->err_loc = loc;
-                x->err_aux = c * K_NKINDS + CLASS_KIND[o[3]];
-                return EV_FAULT;
-            }
-            if (cellof(x, addr, loc, &c))
-                return probe ? EV_OK : EV_STOP;
-            R[o[1]] = c;
-            break;
-        }
-        case U_RD: case U_WR: {
-            i64 j = R[o[o[0] == U_RD ? 2 : 1]] + o[o[0] == U_RD ? 3 : 2];
-            if (j < 0 || j >= m->ncells)  /* only a hostile image: the front end keeps a primitive in its object */
-                return probe ? EV_OK : mode == UM_QUERY ? EV_FAULT : stopk(x, V_WILD, loc, 0, 0);
-            if (o[0] == U_RD) {
-                R[o[1]] = w[j];
-            } else {
-                if (probe)
-                    return EV_OK;
-                w[j] = R[o[3]];
-            }
-            break;
-        }
-        case U_CPUCELL: {
-            i64 c = R[o[2]];
-            if (c < 0 || c >= m->ncpu) { x->err = ERR_INTERNAL; x->err_loc = loc; return probe ? EV_OK : EV_FAULT; }
-            R[o[1]] = m->cpucells[2 * c + o[3]];
-            break;
-        }
-        case U_OBJBASE: {
-            i64 addr = R[o[2]], sid = -1, c;
-            int rg = region(m, addr, &sid, &c);
-            if (rg != R_GLOBAL && cellof(x, addr, loc, &c))
-                return probe ? EV_OK : EV_STOP;
-            R[o[1]] = rg == R_SLOT ? m->slots[sid].base : addr;
-            break;
-        }
-        case U_OBJOF: {
-            i64 sid = -1, c;
-            R[o[1]] = region(m, R[o[2]], &sid, &c) == R_SLOT ? m->slots[sid].base : R[o[2]];
-            break;
-        }
-        case U_LIVE: R[o[1]] = cell_live(m, w, o[2]); break;
-        case U_BR:
-            if (!R[o[1]])
-                k = o[2] - 1;
-            break;
-        case U_FAIL:
-            if (probe)
-                return EV_OK;
-            return stopk(x, V_N + o[1], loc, o[2] >= 0 ? R[o[2]] : 0, o[3] >= 0 ? R[o[3]] : 0);
-        case U_WARN:
-            if (probe)
-                return EV_OK;
-            note3(x, V_N + o[1], loc, o[2] >= 0 ? R[o[2]] : 0, o[3] >= 0 ? R[o[3]] : 0);
-            break;
-        case U_AWAIT:
-            if (!R[o[1]]) {
-                if (probe) {
-                    wait[0] = R[o[2]];
-                    wait[1] = R[o[3]];
-                    return UP_BLOCKED;
-                }
-                x->err = ERR_INTERNAL; /* the enumerator runs only enabled steps */
-                x->err_loc = loc;
-                return EV_FAULT;
-            }
-            break;
-        case U_BOUND:
-            if (probe)
-                return EV_OK;
-            x->bound_loc = loc * NBOUNDS + o[1];
-            return EV_FAULT;
-        case U_RESULT:
-            if (probe)
-                return EV_OK;
-            if (mode == UM_QUERY)
-                *out = R[o[1]];
-            else
-                ret_to(x, dst, R[o[1]]);
-            break;
-        case U_CALL:
-            if (probe)
-                return EV_OK;
-            if (aux >= 0) {
-                if (push_frame(x, aux, -1))
-                    return EV_FAULT;
-                top(m, w, t)[3] = R[o[1]];
-            }
-            break;
-        case U_ALLOC: {
-            if (probe)
-                return EV_OK;
-            if (choice == 1) {
-                R[o[1]] = 0;
-                break;
-            }
-            i64 first = m->pools[2 * aux], cnt = m->pools[2 * aux + 1], sid = -1;
-            for (i64 s = first; s < first + cnt; s++)
-                if (w[m->slots[s].status] == FREE) { sid = s; break; }
-            if (sid < 0) { x->err = ERR_INTERNAL; x->err_loc = loc; return EV_FAULT; }
-            const Slot *s = &m->slots[sid];
-            w[s->status] = LIVE;
-            w[s->site] = site_here(m, w, t);
-            R[o[1]] = s->base;
-            break;
-        }
-        case U_FREE:
-            if (probe)
-                return EV_OK;
-            if (kfree_(x, R[o[1]], loc))
-                return EV_STOP;
-            break;
-        default:
-            x->err = ERR_INTERNAL;
-            x->err_loc = loc;
-            return EV_FAULT;
-        }
-    }
+    (void)nops; /* check_progs: every path ends in U_END, U_FAIL or U_BOUND, and branches stay inside */
+    /* threaded dispatch (labels as values, GNU C): the micro-operations are validated at load */
+    static const void *const JUMP[U_N] = {
+        [U_END] = &&u_end, [U_ARG] = &&u_arg, [U_CONST] = &&u_const, [U_ME] = &&u_me, [U_BIN] = &&u_bin,
+        [U_NOT] = &&u_not, [U_BNOT] = &&u_bnot, [U_SEL] = &&u_sel, [U_WRAP] = &&u_wrap, [U_CELL] = &&u_cell,
+        [U_RD] = &&u_rd, [U_WR] = &&u_wr, [U_CPUCELL] = &&u_cpucell, [U_OBJBASE] = &&u_objbase,
+        [U_OBJOF] = &&u_objof, [U_LIVE] = &&u_live, [U_BR] = &&u_br, [U_FAIL] = &&u_fail, [U_WARN] = &&u_warn,
+        [U_AWAIT] = &&u_await, [U_BOUND] = &&u_bound, [U_RESULT] = &&u_result, [U_CALL] = &&u_call,
+        [U_ALLOC] = &&u_alloc, [U_FREE] = &&u_free};
+    const i64 *o = ops;
+#define NEXT() do { o += UREC; goto *JUMP[o[0]]; } while (0)
+    goto *JUMP[o[0]];
+u_end:
     return EV_OK;
+u_arg: R[o[1]] = a[o[2]]; NEXT();
+u_const: R[o[1]] = o[2]; NEXT();
+u_me: R[o[1]] = t; NEXT();
+u_bin: R[o[1]] = ubin(o[2], R[o[3]], R[o[4]]); NEXT();
+u_not: R[o[1]] = !R[o[2]]; NEXT();
+u_bnot: R[o[1]] = ~R[o[2]]; NEXT();
+u_sel: R[o[1]] = R[o[2]] ? R[o[3]] : R[o[4]]; NEXT();
+u_wrap: R[o[1]] = wrap(R[o[2]], o[3], o[4]); NEXT();
+u_cell: {
+    i64 addr = R[o[2]], sid = -1, c;
+    if (mode == UM_QUERY) {
+        if (inv_cell(m, w, addr, &c))
+            return EV_FAULT;
+        R[o[1]] = c;
+        NEXT();
+    }
+    int rg = region(m, addr, &sid, &c);
+    if ((rg == R_GLOBAL || (rg == R_SLOT && w[m->slots[sid].status] == LIVE)) && m->cells[3 * c] != CLASS_KIND[o[3]]) {
+        if (probe)
+            return EV_OK;
+        x->err = ERR_KIND;
+        x->err_loc = loc;
+        x->err_aux = c * K_NKINDS + CLASS_KIND[o[3]];
+        return EV_FAULT;
+    }
+    if (cellof(x, addr, loc, &c))
+        return probe ? EV_OK : EV_STOP;
+    R[o[1]] = c;
+    NEXT();
+}
+u_rd: {
+    i64 j = R[o[2]] + o[3];
+    if (j < 0 || j >= m->ncells)  /* only a hostile image: the front end keeps a primitive in its object */
+        return probe ? EV_OK : mode == UM_QUERY ? EV_FAULT : stopk(x, V_WILD, loc, 0, 0);
+    R[o[1]] = w[j];
+    NEXT();
+}
+u_wr: {
+    i64 j = R[o[1]] + o[2];
+    if (probe)
+        return EV_OK;
+    if (j < 0 || j >= m->ncells)
+        return stopk(x, V_WILD, loc, 0, 0);
+    w[j] = R[o[3]];
+    NEXT();
+}
+u_cpucell: {
+    i64 c = R[o[2]];
+    if (c < 0 || c >= m->ncpu) { x->err = ERR_INTERNAL; x->err_loc = loc; return probe ? EV_OK : EV_FAULT; }
+    R[o[1]] = m->cpucells[2 * c + o[3]];
+    NEXT();
+}
+u_objbase: {
+    i64 addr = R[o[2]], sid = -1, c;
+    int rg = region(m, addr, &sid, &c);
+    if (rg != R_GLOBAL && cellof(x, addr, loc, &c))
+        return probe ? EV_OK : EV_STOP;
+    R[o[1]] = rg == R_SLOT ? m->slots[sid].base : addr;
+    NEXT();
+}
+u_objof: {
+    i64 sid = -1, c;
+    R[o[1]] = region(m, R[o[2]], &sid, &c) == R_SLOT ? m->slots[sid].base : R[o[2]];
+    NEXT();
+}
+u_live: R[o[1]] = cell_live(m, w, o[2]); NEXT();
+u_br:
+    if (!R[o[1]]) {
+        o = ops + UREC * o[2];
+        goto *JUMP[o[0]];
+    }
+    NEXT();
+u_fail:
+    if (probe)
+        return EV_OK;
+    return stopk(x, V_N + o[1], loc, o[2] >= 0 ? R[o[2]] : 0, o[3] >= 0 ? R[o[3]] : 0);
+u_warn:
+    if (probe)
+        return EV_OK;
+    note3(x, V_N + o[1], loc, o[2] >= 0 ? R[o[2]] : 0, o[3] >= 0 ? R[o[3]] : 0);
+    NEXT();
+u_await:
+    if (!R[o[1]]) {
+        if (probe) {
+            wait[0] = R[o[2]];
+            wait[1] = R[o[3]];
+            return UP_BLOCKED;
+        }
+        x->err = ERR_INTERNAL; /* the enumerator runs only enabled steps */
+        x->err_loc = loc;
+        return EV_FAULT;
+    }
+    NEXT();
+u_bound:
+    if (probe)
+        return EV_OK;
+    x->bound_loc = loc * NBOUNDS + o[1];
+    return EV_FAULT;
+u_result:
+    if (probe)
+        return EV_OK;
+    if (mode == UM_QUERY)
+        *out = R[o[1]];
+    else
+        ret_to(x, dst, R[o[1]]);
+    NEXT();
+u_call:
+    if (probe)
+        return EV_OK;
+    if (aux >= 0) {
+        if (push_frame(x, aux, -1))
+            return EV_FAULT;
+        top(m, w, t)[3] = R[o[1]];
+    }
+    NEXT();
+u_alloc: {
+    if (probe)
+        return EV_OK;
+    if (choice == 1) {
+        R[o[1]] = 0;
+        NEXT();
+    }
+    i64 first = m->pools[2 * aux], cnt = m->pools[2 * aux + 1], sid = -1;
+    for (i64 s = first; s < first + cnt; s++)
+        if (w[m->slots[s].status] == FREE) { sid = s; break; }
+    if (sid < 0) { x->err = ERR_INTERNAL; x->err_loc = loc; return EV_FAULT; }
+    const Slot *sl = &m->slots[sid];
+    w[sl->status] = LIVE;
+    w[sl->site] = site_here(m, w, t);
+    R[o[1]] = sl->base;
+    NEXT();
+}
+u_free:
+    if (probe)
+        return EV_OK;
+    if (kfree_(x, R[o[1]], loc))
+        return EV_STOP;
+    NEXT();
+#undef NEXT
 }
 
 /* Run the micro-program of primitive instruction r (its arguments evaluated over the top frame's locals). */
@@ -1101,15 +1111,16 @@ static int prim_waits(Mach *x, const i64 *w, int t, const i64 *r, i64 *cell, i64
 {
     if (!(x->m->progs[PREC * r[2] + 3] & PF_AWAITS))
         return 0;
+    /* x->stop is not saved: a probe may overwrite it (an argument or cell that stops the step), but it is
+       read only right after the step that set it, and no probe runs in between */
     i64 *saved_w = x->w;
     int saved_t = x->t, saved_err = x->err;
     i64 saved_loc = x->err_loc;
-    Key saved = x->stop;
     x->w = (i64 *)w;
     x->t = t;
     i64 wt[2];
     int e = uop(x, r, 0, 1, wt);
-    x->w = saved_w; x->t = saved_t; x->stop = saved; x->err = saved_err; x->err_loc = saved_loc;
+    x->w = saved_w; x->t = saved_t; x->err = saved_err; x->err_loc = saved_loc;
     if (e != UP_BLOCKED)
         return 0;
     *cell = wt[0];

@@ -142,8 +142,9 @@ def _put_check(k, name, r):
     if k.fork(v == 0):
         k.fail("refcount-underflow", lambda n: f"{name} on {n.cell(i)}, whose count is already zero "
                                                f"(a reference was dropped twice)")
-    k.wr(i, v - 1)
-    return v - 1
+    left = v - 1
+    k.wr(i, left)
+    return left
 
 
 prim("void kref_get(struct kref *kref)", ("kref",), private=True, name="kref_get")(_get("kref_get"))
