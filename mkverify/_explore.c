@@ -62,23 +62,17 @@ enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_SHL, B_SHR, B_AND, B_OR, B_XOR, B_EQ
        B_GT, B_GE, B_N };
 
 
-/* micro-operations (mkverify/core.py OPS, in its order): what a kernel primitive of kernel.py compiles to.
-   A record is UREC words: the opcode and its operands; registers are indices into Mach.regs. */
-enum { U_END, U_ARG, U_CONST, U_ME, U_BIN, U_NOT, U_BNOT, U_SEL, U_WRAP, U_CELL, U_RD, U_WR, U_CPUCELL,
-       U_OBJBASE, U_OBJOF, U_LIVE, U_BR, U_FAIL, U_WARN, U_AWAIT, U_BOUND, U_RESULT, U_CALL, U_ALLOC, U_FREE, U_N };
-#define UREC 6
-/* core.py BINOPS */
-enum { UB_ADD, UB_SUB, UB_MUL, UB_AND, UB_OR, UB_XOR, UB_SHL, UB_SHR, UB_EQ, UB_NE, UB_LT, UB_LE, UB_GT, UB_GE,
-       UB_N };
+/* micro-operations: what a kernel primitive of kernel.py compiles to (core.trace). Their opcodes (U_*), the
+   operators of U_BIN (UB_*), a program's flags (PF_*) and the cell classes (NCLASS) are generated from
+   mkverify/core.py into _core.h; registers are indices into Mach.regs. */
+#include "_core.h"
 /* a micro-program record (H_PROGS): ops offset, op count, registers, flags, arguments */
 #define PREC 5
-enum { PF_PRIVATE = 1, PF_AWAITS = 2, PF_ALLOC = 4, PF_FREE = 8, PF_CALL = 16, PF_QUERY = 32 };
 /* how a micro-program runs: a step, a probe (does it wait? nothing changes), an invariant's query */
 enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define MAXREGS (1 << 20)
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
-/* the cell kind each class of core.py CLASS_IDS names */
-#define NCLASS 5
+/* the cell kind of each class of _core.h (kref, mutex, list_head, cpumask, idr-key: native.KINDS) */
 static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */

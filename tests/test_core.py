@@ -9,10 +9,14 @@ path splitting and joining and its register allocation, which the engine agreeme
 """
 from __future__ import annotations
 
+from pathlib import Path
+import re
+
 from hypothesis import given, settings, strategies as st
 import pytest
 
 from mkverify import core, kernel
+from mkverify.engines import native
 
 SIZES = [(1, 1, 1, ()), (2, 1, 2, (7,)), (3, 2, 4, (7, 12)), (4, 2, 5, (7, 9, 12))]
 
@@ -58,6 +62,20 @@ def test_an_await_after_a_write_is_refused(monkeypatch):
                                                                    None, None))
     with pytest.raises(core.TraceError, match="await_ after a write"):
         core.trace("bad_await", SIZES[0])
+
+
+def test_the_c_enumerators_tables_are_generated_from_the_core():
+    """_explore.c takes its micro-operations, operators and flags from mkverify/_core.h, which must be what
+    `python -m mkverify.core` writes now; its table of the cell kind of each class must be native.py's."""
+    root = Path(core.__file__).resolve().parent
+    assert (root / "_core.h").read_text() == core.c_header(), "run: python -m mkverify.core > mkverify/_core.h"
+    src = (root / "_explore.c").read_text()
+    assert '#include "_core.h"' in src and "enum { U_END" not in src
+    m = re.search(r"CLASS_KIND\[NCLASS\] = \{([^}]*)\}", src)
+    kinds = re.search(r"enum \{ (K_INT,[^}]*)\}", src).group(1).replace("\n", " ")
+    c_kind = {name.strip(): k for k, name in enumerate(kinds.split(","))}
+    by_class = sorted(core.CLASS_IDS, key=core.CLASS_IDS.get)
+    assert [c_kind[n.strip()] for n in m.group(1).split(",")] == [native.KINDS[k] for k in by_class]
 
 
 def test_registers_are_reused_across_live_ranges():

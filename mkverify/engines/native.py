@@ -45,9 +45,9 @@ I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range
  E_QUERY, E_HOLDS) = range(16)
 BINOPS = {op: k for k, op in enumerate(["+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^",
                                         "==", "!=", "<", "<=", ">", ">="])}
-UREC = 6          # words of a micro-operation record (_explore.c)
+UREC = core.UREC  # words of a micro-operation record (_core.h)
 NBOUNDS = 16      # bound messages a model may have (_explore.c)
-PF_PRIVATE, PF_AWAITS, PF_ALLOC, PF_FREE, PF_CALL, PF_QUERY = 1, 2, 4, 8, 16, 32
+PF = {name: 1 << k for k, name in enumerate(core.PROGRAM_FLAGS)}  # a micro-program's flags (_core.h)
 
 #: violation key codes (V_* in _explore.c) and the head of machine.py's key for each; codes from V_N on are the
 #: keys of the primitives' fail and warn (Lowered.keys)
@@ -381,10 +381,10 @@ class Lowered:
                 xs = xs[:-1] + [0]  # the `what` text: the reference's messages only
             ops.append([core.OP_IDS[name_], *xs] + [0] * (UREC - 1 - len(xs)))
         if query:
-            flags = PF_QUERY
+            flags = PF["query"]
         else:
-            flags = (PF_PRIVATE * d.private | PF_AWAITS * mp.awaits | PF_ALLOC * ("alloc" in mp.effects) |
-                     PF_FREE * ("free" in mp.effects) | PF_CALL * ("call" in mp.effects))
+            flags = (PF["private"] * d.private | PF["awaits"] * mp.awaits |
+                     sum(PF[e] for e in ("alloc", "free", "call") if e in mp.effects))
         self.progs[(name, query)] = len(self.prog_recs)
         self.prog_recs.append((ops, mp.nregs, flags, len(d.args)))
         return self.progs[(name, query)]
