@@ -9,7 +9,9 @@
  *   image     validation of everything Python hands over (never trust it)
  *   layout    fixed-width, bit-packed states; a field that outgrows its
  *             width is widened and every stored state repacked
- *   machine   expression evaluation, the primitives, one step, state checks
+ *   machine   expression evaluation, one step, state checks, and the core: the
+ *             micro-programs core.trace compiles each kernel primitive of
+ *             kernel.py into (urun), the only meaning of a primitive here
  *   explore   layer-by-layer BFS over N partitions (one per thread): phase A
  *             expands the frontier into per-partition streams, phase B
  *             inserts each stream in order; with one thread the numbering of
