@@ -1193,7 +1193,7 @@ class _Symbolic:
     def __init__(self, x: _SymExec, ins, choice: int, probe: bool = False):
         self.x, self.ins, self.choice, self.probe = x, ins, choice, probe
         m = x.m
-        self.m, self.enc = m, x.enc
+        self.m, self.enc, self.mem = m, x.enc, x.mem  # the step's memory, written in place
         self.bv = x.enc.bv
         self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
         self.list_cells = m.list_cells
@@ -1266,12 +1266,12 @@ class _Symbolic:
         return addr
 
     def live(self, j):
-        return self.x.enc.cell_live(self.x.mem, j)
+        return self.enc.cell_live(self.mem, j)
 
     def object_of(self, addr):
         out = addr
         for sid, sl in enumerate(self.m.slots):
-            out = z3.If(self.x.enc.in_slot(addr, sid), self.bv(sl.base), out)
+            out = z3.If(self.enc.in_slot(addr, sid), self.bv(sl.base), out)
         return out
 
     def fail(self, check, msg, key=None, extra=()):
@@ -1350,15 +1350,6 @@ class _SymQuery(_Symbolic):
         out = self.bv(cells[0])
         for c in range(1, self.m.ncpu):
             out = z3.If(cpu == c, self.bv(cells[c]), out)
-        return out
-
-    def live(self, j):
-        return self.enc.cell_live(self.mem, j)
-
-    def object_of(self, addr):
-        out = addr
-        for sid, sl in enumerate(self.m.slots):
-            out = z3.If(self.enc.in_slot(addr, sid), self.bv(sl.base), out)
         return out
 
     def result(self, v):
