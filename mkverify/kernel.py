@@ -16,7 +16,7 @@ export run what `core.trace` compiles them to for a given model: a small
 tree of micro-operations, built by running the function over symbolic
 registers. docs/internals.md shows how to add a primitive.
 
-A definition's rules (core.trace checks the first three on every model):
+A definition's rules (core.trace checks the first two on every model):
 - it decides on a value only through `k.fork`, `k.sel`, `k.and_`, `k.or_`,
   `k.not_` (never Python's `if` on a value: under z3 and the tracer a value is
   a term);
