@@ -8,7 +8,7 @@ reduction: every engine must apply it to agree on state counts.
 """
 from __future__ import annotations
 
-from . import ir
+from . import core, ir, kernel
 
 
 def _uses(e, out: set):
@@ -96,8 +96,9 @@ def dead_locals(fn: ir.Function) -> list[tuple]:
 # constant (global locks); a call removes every lock the callee may release.
 
 MOVER_ACCESS, MOVER_UNLOCK = 1, 2
-_LOCKS = ("mutex_lock", "spin_lock")
-_UNLOCKS = ("mutex_unlock", "spin_unlock")
+#: the primitives kernel.py marks as taking and releasing a lock (PrimDef.role)
+_LOCKS = tuple(n for n, d in kernel.PRIMS.items() if d.role == "lock")
+_UNLOCKS = tuple(n for n, d in kernel.PRIMS.items() if d.role == "unlock")
 
 
 def _const_addr(e, gaddr, p):
@@ -141,7 +142,7 @@ def atomic_movers(program: ir.Program, gaddr: dict, fidx: dict) -> list[list[int
     def callee(ins):
         if isinstance(ins, ir.Call):
             return fidx[ins.func]
-        if isinstance(ins, ir.Prim) and ins.name == "kref_put" and ins.aux:
+        if isinstance(ins, ir.Prim) and core.calls_aux(ins.name) and ins.aux:
             return fidx[ins.aux]
         return None
 
@@ -226,9 +227,9 @@ def atomic_movers(program: ir.Program, gaddr: dict, fidx: dict) -> list[list[int
             if isinstance(ins, (ir.Load, ir.Store)):
                 accesses.append((_klass(ins.addr), h))
             elif isinstance(ins, ir.Prim):
-                if ins.name == "mutex_trylock":
+                if kernel.PRIMS[ins.name].role == "trylock":
                     trylocked = True
-                if ins.name in _LOCKS + _UNLOCKS + ("kzalloc",):
+                if ins.name in _LOCKS + _UNLOCKS or core.allocates(ins.name):
                     continue
                 if ins.name == "list_empty":
                     accesses.append((None, frozenset()))
