@@ -62,7 +62,7 @@ enum {
 };
 
 /* the cell classes of U_CELL (core.CLASS_IDS), by the first cell kind of each */
-#define NCLASS 5
-/* 0 kref, 1 mutex, 2 list_head, 3 cpumask, 4 idr-key */
+#define NCLASS 6
+/* 0 kref, 1 mutex, 2 list_head, 3 cpumask, 4 idr-key, 5 ptr */
 
 #endif

@@ -38,7 +38,7 @@ static inline u64 mix64(u64 h);
 /* ------------------------------------------------------------------ codes shared with native.py */
 
 #define MAGIC 0x6d6b7665726679LL /* "mkverify" */
-#define VERSION 3
+#define VERSION 4
 enum { INV_ALWAYS = 1, INV_WITNESS = 2 }; /* the flags of an invariant record (native.py) */
 
 enum {
@@ -46,7 +46,7 @@ enum {
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
     H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS,
-    H_MAXREGS, H_SIZE
+    H_MAXREGS, H_SYMTHREADS, H_SIZE
 };
 
 /* cell kinds */
@@ -75,7 +75,7 @@ enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define MAXREGS (1 << 20)
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
 /* the cell kind of each class of _core.h (kref, mutex, list_head, cpumask, idr-key: native.KINDS) */
-static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY};
+static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY, K_PTR};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {
@@ -132,6 +132,7 @@ typedef struct {
     i64 *ptr_cells, nptr; /* cells holding pointers */
     i64 *list_cells, nlist;
     i64 *lock_cells, nlockc;
+    int symthreads;      /* host threads are interchangeable (no per-CPU cell, such as RCU's, names them) */
     i64 nslot_total;    /* slots of the working vector: cells + threads */
     i64 tsize;          /* per thread: the depth, then its frames */
     i64 foff[256];      /* per stack level: offset of its frame in the thread's slots */
@@ -289,6 +290,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->nlocs = img[H_NLOCS]; m->reduce = img[H_REDUCE]; m->nstructs = img[H_NSTRUCTS];
     m->atomic = img[H_ATOMIC];
     m->nprogs = img[H_NPROGS]; m->nkeys = img[H_NKEYS]; m->maxregs = img[H_MAXREGS];
+    m->symthreads = img[H_SYMTHREADS] != 0;
     NEED(m->nprogs >= 0 && m->nprogs < (1 << 16) && m->nkeys >= 0 && m->nkeys < (1 << 16), "programs", m->nprogs,
          m->nkeys);
     NEED(m->maxregs >= 1 && m->maxregs <= MAXREGS, "registers", m->maxregs, MAXREGS);
@@ -2400,7 +2402,7 @@ static void phase_a(Run *R, Part *P)
             u64 h = 0;
             if (s == S_OK) {
                 if (R->symmetry)
-                    canonical(m, &P->perms, P->wd, 1, P->best, P->cand, P->scratch);
+                    canonical(m, &P->perms, P->wd, m->symthreads, P->best, P->cand, P->scratch);
                 /* the successor's encoding: the parent's with the slots the step changed rewritten */
                 unsigned char *out = (unsigned char *)P->pbuf;
                 memcpy(out, base, (size_t)L->sbytes + 8);
@@ -3267,7 +3269,7 @@ static PyObject *py_canonical(PyObject *self, PyObject *args)
             }
         }
     }
-    canonical(&m, &P, w, 1, best, cand, scratch);
+    canonical(&m, &P, w, m.symthreads, best, cand, scratch);
     out = PyTuple_New(m.nslot_total);
     if (!out)
         goto done;

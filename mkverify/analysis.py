@@ -90,8 +90,8 @@ def dead_locals(fn: ir.Function) -> list[tuple]:
 #   - the unlock of a global lock no trylock can observe.
 # A location class is a global (by name) for plain globals and their elements, or a
 # struct field (all objects of the struct) for anything reached through a field.
-# Anything the analysis cannot place (an access through a bare pointer, list_empty,
-# which reads every node) counts as an access to every class, so it can only make
+# Anything the analysis cannot place (an access through a bare pointer, a primitive
+# of kernel.SCANS, such as list_empty, which reads every node) counts as an access to every class, so it can only make
 # fewer instructions movers. Locks are tracked only when their address is a
 # constant (global locks); a call removes every lock the callee may release.
 
@@ -231,7 +231,7 @@ def atomic_movers(program: ir.Program, gaddr: dict, fidx: dict) -> list[list[int
                     trylocked = True
                 if ins.name in _LOCKS + _UNLOCKS or core.allocates(ins.name):
                     continue
-                if ins.name == "list_empty":
+                if ins.name in kernel.SCANS:
                     accesses.append((None, frozenset()))
                     continue
                 for a in ins.args:

@@ -83,18 +83,39 @@ PROGRAM_FLAGS = ("private", "awaits", "alloc", "free", "call", "query")
 CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "refcount", "atomic"),
                 "atomic": ("kref", "refcount", "atomic"), "mutex": ("mutex", "spinlock"),
                 "spinlock": ("mutex", "spinlock"), "list_head": ("list_head",), "cpumask": ("cpumask",),
-                "idr": ("idr-key",)}
+                "idr": ("idr-key",), "ptr": ("ptr",)}
 CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
                "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
-               "idr": "an idr"}
+               "idr": "an idr", "ptr": "a pointer"}
 #: the classes, numbered for the micro-programs (a class is named by its first kind)
-CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4}
+CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4, "ptr": 5}
 CLASS_OF = {kind: CLASS_IDS[classes[0]] for kind, classes in CELL_CLASSES.items()}
-CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr")}
+CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr", "ptr")}
 
 
 #: what a query (kernel.QUERIES) may not do
 _EFFECTS = frozenset({"wr", "fail", "warn", "await", "bound", "call", "alloc", "free"})
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a definition may know of the model it runs in (kernel.py reads these as k.<field>): the machine's
+    sizes and the cell indices (not addresses) of the cells some primitives scan or own."""
+    ncpu: int
+    nhost: int
+    idr_capacity: int
+    list_cells: tuple = ()     # every list_head cell
+    spin_cells: tuple = ()     # every spinlock cell (might_sleep looks for one this CPU holds)
+    base: int = 0              # the address of cell 0 (a cell's address is base + its index)
+    rcu_read: tuple = ()       # per host CPU: its rcu_read_lock cell (empty: the model uses no RCU)
+    rcu_depth: tuple = ()      # per host CPU: its read-side nesting
+    rcu_gp: tuple = ()         # per host CPU: the CPUs its synchronize_rcu waits for (a bit each)
+    rcu_free: tuple = ()       # the kfree_rcu queue: the object of each entry (0: the entry is free)
+    rcu_free_wait: tuple = ()  # and the CPUs whose read-side sections the entry waits for
+
+
+#: the Shape fields _Concrete and the other cores copy
+SHAPE_FIELDS = tuple(Shape.__dataclass_fields__)
 
 
 class TraceError(Exception):
@@ -170,9 +191,10 @@ class Sym:
 class _Tracer:
     """The core over symbolic registers: one run of a definition along the decisions `prefix`."""
 
-    def __init__(self, params, prefix, nargs, query=False):
+    def __init__(self, shape: Shape, prefix, nargs, query=False):
         self.query = query
-        self.ncpu, self.nhost, self.idr_capacity, self.list_cells = params
+        for f in SHAPE_FIELDS:
+            setattr(self, f, getattr(shape, f))
         self.prefix = prefix
         self.forks = 0
         self.nregs = 0
@@ -335,15 +357,15 @@ class _Tracer:
         self.emit("free", self.reg(p))
 
 
-def trace(name: str, params: tuple, query: bool = False) -> MicroProgram:
-    """The micro-program of primitive `name` (with `query`, of query `name`) for a model with params = (ncpu,
-    nhost, idr_capacity, list cells): every path of its definition, joined at the forks into a tree."""
+def trace(name: str, shape: Shape, query: bool = False) -> MicroProgram:
+    """The micro-program of primitive `name` (with `query`, of query `name`) for a model of this shape: every
+    path of its definition, joined at the forks into a tree."""
     d = (kernel.QUERIES if query else kernel.PRIMS)[name]
     code: list = []
     meta = {"nregs": 0, "keys": {}, "whats": {}, "bounds": {}, "effects": set(), "awaits": False}
 
     def run(prefix):
-        t = _Tracer(params, prefix, len(d.args), query)
+        t = _Tracer(shape, prefix, len(d.args), query)
         # the numbering of keys, texts and bounds is shared by all paths
         t.keys, t.whats, t.bounds = meta["keys"], meta["whats"], meta["bounds"]
         cond = None
@@ -451,13 +473,16 @@ def c_header() -> str:
 
 
 _STATIC: dict = {}
+#: a small model with one cell of each scanned kind, where every primitive can do all it ever does
+_SMALL = Shape(2, 2, 2, list_cells=(10,), spin_cells=(11,), base=100, rcu_read=(0, 1), rcu_depth=(2, 3),
+               rcu_gp=(4, 5), rcu_free=(6,), rcu_free_wait=(7,))
 
 
 def static(name: str) -> MicroProgram:
     """A primitive's micro-program for a small model: what it may do (block, allocate, free, call) does not
     depend on the model's sizes."""
     if name not in _STATIC:
-        _STATIC[name] = trace(name, (2, 1, 2, ()))
+        _STATIC[name] = trace(name, _SMALL)
     return _STATIC[name]
 
 

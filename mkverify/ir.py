@@ -74,7 +74,7 @@ class FuncT:
 
 
 #: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
-OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr")
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head")
 
 INT = IntT(32, True)
 UINT = IntT(32, False)
@@ -110,7 +110,7 @@ def type_str(t) -> str:
     if isinstance(t, OpaqueT):
         return {"kref": "struct kref", "refcount": "refcount_t", "atomic": "atomic_t",
                 "mutex": "struct mutex", "spinlock": "spinlock_t", "list_head": "struct list_head",
-                "cpumask": "struct cpumask", "idr": "struct idr"}.get(t.kind, f"<opaque {t.kind}>")
+                "cpumask": "struct cpumask", "idr": "struct idr", "rcu_head": "struct rcu_head"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):

@@ -79,7 +79,21 @@ def cname(d: PrimDef) -> str:
 #: C names that are another primitive here, with their declarations: lists model membership only, so
 #: list_add_tail is list_add; kmalloc is kzalloc (objects come zeroed)
 C_ALIASES = {"list_add_tail": ("list_add", "void list_add_tail(struct list_head *new, struct list_head *head)"),
-             "kmalloc": ("kzalloc", "void *kmalloc(size_t size, gfp_t flags)")}
+             "kmalloc": ("kzalloc", "void *kmalloc(size_t size, gfp_t flags)"),
+             # RCU list updates: the same membership change, made visible to readers in one step
+             "list_add_rcu": ("list_add", "void list_add_rcu(struct list_head *new, struct list_head *head)"),
+             "list_add_tail_rcu": ("list_add", "void list_add_tail_rcu(struct list_head *new, struct list_head *head)"),
+             "list_del_rcu": ("list_del", "void list_del_rcu(struct list_head *entry)"),
+             "list_move_tail": ("list_move", "void list_move_tail(struct list_head *list, struct list_head *head)"),
+             # hlists: the same membership lists (struct hlist_head and hlist_node are list cells)
+             "hlist_add_head": ("list_add", "void hlist_add_head(struct hlist_node *n, struct hlist_head *h)"),
+             "hlist_add_head_rcu": ("list_add", "void hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h)"),
+             "hlist_del": ("list_del", "void hlist_del(struct hlist_node *n)"),
+             "hlist_del_rcu": ("list_del", "void hlist_del_rcu(struct hlist_node *n)"),
+             "hlist_del_init": ("list_del_init", "void hlist_del_init(struct hlist_node *n)"),
+             "hlist_del_init_rcu": ("list_del_init", "void hlist_del_init_rcu(struct hlist_node *n)"),
+             "INIT_HLIST_NODE": ("init_list_head", "void INIT_HLIST_NODE(struct hlist_node *h)"),
+             "hlist_empty": ("list_empty", "int hlist_empty(const struct hlist_head *h)")}
 
 
 #: the file name the front end sees the declarations in (frontend/lower.py treats them as the prelude's)
@@ -182,6 +196,90 @@ def refcount_dec(k, r):
                                  f"object any more (decrement hit 0; use refcount_dec_and_test)", key="dec-to-zero")
 
 
+def _put_locked(name, kind, lock_kind, lock_name, release):
+    """kref_put_mutex/kref_put_lock, refcount_dec_and_mutex_lock/refcount_dec_and_lock (and the atomic_t forms):
+    drop a reference; only when it is the last one, take the lock first (waiting for it), so the release (or
+    the caller, on a true result) runs with the lock held. One step: the kernel's fast path (a count above one
+    is decremented without the lock) and its slow path (lock, decrement, unlock unless it reached zero) have
+    the same effect whenever the count is not one."""
+    def put(k, r, lock):
+        i = k.cell(r, kind, f"{name} of")
+        li = k.cell(lock, lock_kind, f"{name} with lock")
+        v = k.rd(i)
+        if k.fork(v == 0):
+            if kind == "atomic":  # atomic_dec_and_lock: a plain atomic_t goes negative
+                k.wr(i, k.wrap(v - 1, 32, True))
+                k.result(0)
+                return
+            k.fail("refcount-underflow", lambda n: f"{name} on {n.cell(i)}, whose count is already zero "
+                                                   f"(a reference was dropped twice)")
+        if k.fork(v == 1):
+            lv = k.rd(li)
+            me = k.me() + 1
+            if k.fork(lv == me):
+                k.fail("deadlock", lambda n: f"{name} of {n.cell(i)} takes {n.cell(li)}, which this CPU already "
+                                             f"holds (self-deadlock)", key="self-deadlock")
+            k.await_(lv == 0, li, lv)
+            if lock_kind == "mutex":
+                _might_sleep(k, lock_name)
+            k.wr(li, me)
+            k.wr(i, 0)
+            k.result(1)
+            if release:
+                k.call_aux(r)  # the release runs with the lock held, and must drop it
+            return
+        k.wr(i, v - 1)
+        k.result(0)
+    return put
+
+
+prim("int kref_put_mutex(struct kref *kref, void (*release)(struct kref *kref), struct mutex *lock)",
+     ("kref", "mutex"), INT, aux="release", name="kref_put_mutex")(
+    _put_locked("kref_put_mutex", "kref", "mutex", "mutex_lock", True))
+prim("int kref_put_lock(struct kref *kref, void (*release)(struct kref *kref), spinlock_t *lock)",
+     ("kref", "spinlock"), INT, aux="release", name="kref_put_lock")(
+    _put_locked("kref_put_lock", "kref", "spinlock", "spin_lock", True))
+prim("bool refcount_dec_and_mutex_lock(refcount_t *r, struct mutex *lock)", ("refcount", "mutex"), BOOL,
+     name="refcount_dec_and_mutex_lock")(
+    _put_locked("refcount_dec_and_mutex_lock", "refcount", "mutex", "mutex_lock", False))
+prim("bool refcount_dec_and_lock(refcount_t *r, spinlock_t *lock)", ("refcount", "spinlock"), BOOL,
+     name="refcount_dec_and_lock")(_put_locked("refcount_dec_and_lock", "refcount", "spinlock", "spin_lock", False))
+prim("int atomic_dec_and_mutex_lock(atomic_t *cnt, struct mutex *lock)", ("atomic", "mutex"), INT,
+     name="atomic_dec_and_mutex_lock")(
+    _put_locked("atomic_dec_and_mutex_lock", "atomic", "mutex", "mutex_lock", False))
+prim("int atomic_dec_and_lock(atomic_t *atomic, spinlock_t *lock)", ("atomic", "spinlock"), INT,
+     name="atomic_dec_and_lock")(_put_locked("atomic_dec_and_lock", "atomic", "spinlock", "spin_lock", False))
+
+
+@prim("bool refcount_dec_not_one(refcount_t *r)", ("refcount",), BOOL, private=True)
+def refcount_dec_not_one(k, r):
+    """Decrement unless the count is one (or zero, which the kernel WARNs about as an underflow)."""
+    i = k.cell(r, "refcount", "refcount_dec_not_one of")
+    v = k.rd(i)
+    if k.fork(v == 0):
+        k.fail("refcount-underflow", lambda n: f"refcount_dec_not_one on {n.cell(i)}, whose count is already zero")
+    k.wr(i, k.sel(v == 1, v, v - 1))
+    k.result(k.sel(v == 1, 0, 1))
+
+
+@prim("bool refcount_dec_if_one(refcount_t *r)", ("refcount",), BOOL, private=True)
+def refcount_dec_if_one(k, r):
+    i = k.cell(r, "refcount", "refcount_dec_if_one of")
+    v = k.rd(i)
+    k.wr(i, k.sel(v == 1, 0, v))
+    k.result(k.sel(v == 1, 1, 0))
+
+
+@prim("void refcount_add(int i, refcount_t *r)", ("int", "refcount"), private=True)
+def refcount_add(k, n, r):
+    i = k.cell(r, "refcount", "refcount_add to")
+    v = k.rd(i)
+    if k.fork(v == 0):
+        k.fail("get-after-release", lambda n_: f"refcount_add on {n_.cell(i)}, whose count is already zero "
+                                               f"(the object is being released)")
+    k.wr(i, k.wrap(v + n, 32, True))
+
+
 def _read(name, kind):
     def read(k, r):
         k.result(k.rd(k.cell(r, kind, f"{name} of")))
@@ -255,6 +353,43 @@ prim("bool atomic_dec_and_test(atomic_t *v)", ("atomic",), BOOL, private=True,
      name="atomic_dec_and_test")(_step("atomic_dec_and_test", -1, True))
 
 
+def _op_return(name, op, fetch):
+    def f(k, *a):
+        if op in ("inc", "dec"):
+            (r,), n = a, 1
+        else:
+            n, r = a
+        i = k.cell(r, "atomic", f"{name} of")
+        v = k.rd(i)
+        new = k.wrap(v + n if op in ("inc", "add") else v - n, 32, True)
+        k.wr(i, new)
+        k.result(v if fetch else new)
+    return f
+
+
+for _op, _fetch in (("inc", False), ("dec", False), ("add", False), ("sub", False), ("add", True), ("sub", True)):
+    _nm = f"atomic_fetch_{_op}" if _fetch else f"atomic_{_op}_return"
+    _sig = f"int {_nm}(atomic_t *v)" if _op in ("inc", "dec") else f"int {_nm}(int i, atomic_t *v)"
+    prim(_sig, ("atomic",) if _op in ("inc", "dec") else ("int", "atomic"), INT, private=True,
+         name=_nm)(_op_return(_nm, _op, _fetch))
+
+
+@prim("int atomic_xchg(atomic_t *v, int new)", ("atomic", "int"), INT, private=True)
+def atomic_xchg(k, r, new):
+    i = k.cell(r, "atomic", "atomic_xchg of")
+    v = k.rd(i)
+    k.wr(i, k.wrap(new, 32, True))
+    k.result(v)
+
+
+@prim("bool atomic_inc_not_zero(atomic_t *v)", ("atomic",), BOOL, private=True)
+def atomic_inc_not_zero(k, r):
+    i = k.cell(r, "atomic", "atomic_inc_not_zero of")
+    v = k.rd(i)
+    k.wr(i, k.sel(v == 0, v, k.wrap(v + 1, 32, True)))
+    k.result(k.sel(v == 0, 0, 1))
+
+
 # ---------------------------------------------------------------- locks
 # A lock cell holds 0 (unlocked) or the owner's CPU number + 1.
 
@@ -268,6 +403,8 @@ def _lock(name, kind):
             k.fail("deadlock", lambda n: f"{name} of {n.cell(i)}, which this CPU already holds (self-deadlock)",
                    key="self-deadlock")
         k.await_(v == 0, i, v)
+        if kind == "mutex":
+            _might_sleep(k, name)
         k.wr(i, me)
     return lock
 
@@ -293,12 +430,193 @@ prim("void spin_unlock(spinlock_t *lock)", ("spinlock",), private=True, role="un
      name="spin_unlock")(_unlock("spin_unlock", "spinlock"))
 
 
-@prim("int mutex_trylock(struct mutex *lock)", ("mutex",), INT, private=True, role="trylock")
-def mutex_trylock(k, r):
-    i = k.cell(r, "mutex", "mutex_trylock of")
-    v = k.rd(i)
-    k.wr(i, k.sel(v == 0, k.me() + 1, v))
-    k.result(k.sel(v == 0, 1, 0))
+def _trylock(name, kind):
+    def trylock(k, r):
+        i = k.cell(r, kind, f"{name} of")
+        v = k.rd(i)
+        k.wr(i, k.sel(v == 0, k.me() + 1, v))
+        k.result(k.sel(v == 0, 1, 0))
+    return trylock
+
+
+prim("int mutex_trylock(struct mutex *lock)", ("mutex",), INT, private=True, role="trylock",
+     name="mutex_trylock")(_trylock("mutex_trylock", "mutex"))
+prim("int spin_trylock(spinlock_t *lock)", ("spinlock",), INT, private=True, role="trylock",
+     name="spin_trylock")(_trylock("spin_trylock", "spinlock"))
+
+
+def _might_sleep(k, name):
+    """The kernel's might_sleep(): a function that can sleep, called inside an RCU read-side section or with a
+    spinlock held, is a `sleep-in-atomic` finding (non-fatal: the kernel prints "BUG: sleeping function called
+    from invalid context" and goes on). Called after a primitive's await_ (a warning is an effect)."""
+    me = k.me()
+    if k.rcu_depth:
+        d = k.rd(k.rcu_depth[0] + me)
+        if k.fork(d != 0):
+            k.warn("sleep-in-atomic", f"{name} inside an RCU read-side section: it may sleep, and an RCU reader "
+                                      f"must not (rcu_read_lock is held)", key="sleep-in-rcu")
+    held, which = 0, 0
+    for j in reversed(k.spin_cells):
+        h = k.and_(k.rd(j) == me + 1, k.live(j))
+        held = k.or_(held, h)
+        which = k.sel(h, j, which)
+    if k.fork(held):
+        k.warn("sleep-in-atomic", lambda n: f"{name} while this CPU holds the spinlock {n.cell(which)}: it may "
+                                            f"sleep, and a spinlock holder must not", key="sleep-under-spinlock")
+
+
+@prim("void lockdep_assert_held(void *lock)", (ANY_PTR,))
+def lockdep_assert_held(k, lock):
+    """WARN unless this CPU holds `lock` (a mutex or a spinlock)."""
+    i = k.cell(lock, "mutex", "lockdep_assert_held of")
+    if k.fork(k.rd(i) != k.me() + 1):
+        k.warn("assertion", lambda n: f"lockdep_assert_held({n.cell(i)}): this CPU does not hold it",
+               key="lockdep-assert-held")
+
+
+@prim("int lockdep_is_held(void *lock)", (ANY_PTR,), INT)
+def lockdep_is_held(k, lock):
+    """Does this CPU hold `lock` (for rcu_dereference_check/_protected conditions)?"""
+    k.result(k.sel(k.rd(k.cell(lock, "mutex", "lockdep_is_held of")) == k.me() + 1, 1, 0))
+
+
+# ---------------------------------------------------------------- RCU
+# Per host CPU: rcu_read_lock[c] (a lock cell: c + 1 while CPU c is in a read-side section, so a section
+# left open at return is a lock-imbalance and a synchronize_rcu waiting for it shows in deadlock cycles),
+# rcu_read_depth[c] (the nesting), rcu_gp_wait[c] (the CPUs whose sections CPU c's synchronize_rcu waits
+# for: one bit each). kfree_rcu queue entries: rcu_free[q] (the object) and rcu_free_wait[q] (the CPUs
+# whose sections its grace period waits for). Machine cells, present when a model uses RCU.
+
+
+def _readers(k, me, others_only):
+    """The bit mask of the host CPUs in a read-side section (without `me`'s own when others_only)."""
+    mask = 0
+    for c in range(k.nhost):
+        inside = k.rd(k.rcu_read[c]) != 0
+        if others_only:
+            inside = k.and_(inside, me != c)
+        mask = mask | k.sel(inside, 1 << c, 0)
+    return mask
+
+
+@prim("void rcu_read_lock(void)", ())
+def rcu_read_lock(k):
+    me = k.me()
+    d = k.rcu_depth[0] + me
+    k.wr(d, k.rd(d) + 1)
+    k.wr(k.rcu_read[0] + me, me + 1)
+
+
+@prim("void rcu_read_unlock(void)", ())
+def rcu_read_unlock(k):
+    me = k.me()
+    di = k.rcu_depth[0] + me
+    d = k.rd(di)
+    if k.fork(d == 0):
+        k.fail("lock-imbalance", "rcu_read_unlock outside an RCU read-side section", key="rcu-unlock-imbalance")
+    k.wr(di, d - 1)
+    if k.fork(d == 1):  # the end of this CPU's read-side section: grace periods waiting for it move on
+        k.wr(k.rcu_read[0] + me, 0)
+        bit = ~(1 << me)
+        for g in k.rcu_gp:
+            k.wr(g, k.rd(g) & bit)
+        for p, w in zip(k.rcu_free, k.rcu_free_wait):
+            obj, left = k.rd(p), k.rd(w) & bit
+            done = k.and_(obj != 0, left == 0)
+            k.wr(w, left)
+            k.wr(p, k.sel(done, 0, obj))
+            k.free(k.sel(done, obj, 0))  # the grace period of a kfree_rcu is over: the object is freed here
+
+
+@prim("void synchronize_rcu(void)", ())
+def synchronize_rcu(k):
+    """The first half of synchronize_rcu(): note the read-side sections in progress (the front end follows it
+    with __synchronize_rcu_wait, which waits until each of them has ended)."""
+    me = k.me()
+    if k.fork(k.rd(k.rcu_depth[0] + me) != 0):
+        k.fail("deadlock", "synchronize_rcu inside an RCU read-side section: the grace period waits for this "
+                           "CPU's own reader (self-deadlock)", key="rcu-self-deadlock")
+    _might_sleep(k, "synchronize_rcu")
+    k.wr(k.rcu_gp[0] + me, _readers(k, me, True))
+
+
+@prim("void __synchronize_rcu_wait(void)", ())
+def synchronize_rcu_wait(k):
+    """The second half of synchronize_rcu(): wait until every section noted by the first half has ended."""
+    me = k.me()
+    g = k.rd(k.rcu_gp[0] + me)
+    owner, cell = 0, k.rcu_read[0]
+    for c in reversed(range(k.nhost)):
+        bit = (g >> c) & 1
+        owner = k.sel(bit, c + 1, owner)
+        cell = k.sel(bit, k.rcu_read[c], cell)
+    k.await_(g == 0, cell, owner)
+
+
+@prim("void kfree_rcu(void *p)", (ANY_PTR,))
+def kfree_rcu(k, p):
+    """Free p after a grace period: once every read-side section in progress now has ended (at once when
+    there is none). Until then p stays allocated, and the queue entry is a reference to it."""
+    me = k.me()
+    readers = _readers(k, me, False)
+    if k.fork(p == 0):
+        return
+    base = k.object_base(p, "kfree_rcu of")
+    queued = 0
+    for q in k.rcu_free:
+        queued = k.or_(queued, k.rd(q) == base)
+    if k.fork(queued):
+        k.fail("double-free", "kfree_rcu of an object already queued by kfree_rcu (it would be freed twice)",
+               key="double-kfree-rcu")
+    if k.fork(readers == 0):
+        k.free(p)
+        return
+    slot = -1
+    for q in reversed(range(len(k.rcu_free))):
+        slot = k.sel(k.rd(k.rcu_free[q]) == 0, q, slot)
+    if k.fork(slot < 0):
+        k.bound("more objects waited for an RCU grace period than the kfree_rcu queue holds",
+                "raise rcu_callbacks in the spec's [bounds]")
+    for q in range(len(k.rcu_free)):
+        here = slot == q
+        k.wr(k.rcu_free[q], k.sel(here, p, k.rd(k.rcu_free[q])))
+        k.wr(k.rcu_free_wait[q], k.sel(here, readers, k.rd(k.rcu_free_wait[q])))
+
+
+def _rcu_context(k, name, cond):
+    """lockdep-RCU: a dereference outside a read-side section, unless `cond` (the update side's lock) holds."""
+    me = k.me()
+    inside = k.rd(k.rcu_depth[0] + me) != 0
+    if k.fork(k.not_(k.or_(inside, cond))):
+        k.warn("rcu-usage", f"suspicious {name} usage: outside an RCU read-side section and without the "
+                            f"update-side lock (lockdep-RCU)", key="rcu-outside-reader")
+
+
+@prim("void *rcu_dereference_check(void *p, int c)", ("ptr", "int"), _VOIDP)
+def rcu_dereference_check(k, p, c):
+    """rcu_dereference(p) (c = 0) and rcu_dereference_check(p, c): read the RCU-protected pointer at &p."""
+    i = k.cell(p, "ptr", "rcu_dereference of")
+    _rcu_context(k, "rcu_dereference_check()", c != 0)
+    k.result(k.rd(i))
+
+
+@prim("void *rcu_dereference_protected(void *p, int c)", ("ptr", "int"), _VOIDP)
+def rcu_dereference_protected(k, p, c):
+    """The update side's read of an RCU-protected pointer: `c` (its lock) must hold."""
+    i = k.cell(p, "ptr", "rcu_dereference_protected of")
+    if k.fork(c == 0):
+        k.warn("rcu-usage", "suspicious rcu_dereference_protected() usage: its condition (the update-side lock) "
+                            "does not hold (lockdep-RCU)", key="rcu-unprotected")
+    k.result(k.rd(i))
+
+
+#: the primitives that read or free memory their pointer arguments do not point into (every list node, the
+#: objects of the kfree_rcu queue): the atomic-section analysis (analysis.py) counts them as touching anything
+SCANS = frozenset({"list_empty", "list_is_singular", "list_first", "list_next", "list_first_rcu", "list_next_rcu",
+                   "rcu_read_unlock", "kfree_rcu"})
+#: the primitives that use the RCU cells: a model that calls one gets them (machine.py's layout)
+RCU_USERS = frozenset({"rcu_read_lock", "rcu_read_unlock", "synchronize_rcu", "synchronize_rcu_wait", "kfree_rcu",
+                       "rcu_dereference_check", "list_first_rcu", "list_next_rcu"})
 
 
 # ---------------------------------------------------------------- IDR
@@ -432,6 +750,76 @@ def list_is_empty(k, i, head):
 @prim("int list_empty(const struct list_head *head)", ("list_head",), BOOL, private=True)
 def list_empty(k, head):
     k.result(list_is_empty(k, k.cell(head, "list_head", "list_empty of"), head))
+
+
+def _list_after(k, head, after):
+    """The address of the first live node on `head` whose cell comes after cell index `after` (cell order
+    is the iteration order: lists model membership, not order), or NULL."""
+    out = 0
+    for j in reversed(k.list_cells):
+        out = k.sel(k.and_(k.rd(j) == head, k.live(j), after < j), k.base + j, out)
+    return out
+
+
+@prim("struct list_head *__list_first(const struct list_head *head)", ("list_head",), _VOIDP)
+def list_first(k, head):
+    """The first node of a list_for_each_entry walk, or NULL on an empty list."""
+    k.cell(head, "list_head", "list_for_each_entry over")
+    k.result(_list_after(k, head, -1))
+
+
+@prim("struct list_head *__list_next(const struct list_head *head, struct list_head *pos)",
+      ("list_head", "list_head"), _VOIDP)
+def list_next(k, head, pos):
+    """The node after `pos` in a list_for_each_entry walk, or NULL at the end. `pos` must still be on the
+    list: a walk that goes on from a node deleted in the loop body follows LIST_POISON in the kernel."""
+    k.cell(head, "list_head", "list_for_each_entry over")
+    i = k.cell(pos, "list_head", "list_for_each_entry step from")
+    if k.fork(k.rd(i) != head):
+        k.fail("assertion", lambda n: f"list_for_each_entry goes on from {n.cell(i)}, which is no longer on the "
+                                      f"list (list_del inside the loop: use list_for_each_entry_safe)",
+               key="list-walk-deleted")
+    k.result(_list_after(k, head, i))
+
+
+@prim("struct list_head *__list_first_rcu(const struct list_head *head)", ("list_head",), _VOIDP)
+def list_first_rcu(k, head):
+    k.cell(head, "list_head", "list_for_each_entry_rcu over")
+    _rcu_context(k, "list_for_each_entry_rcu()", 0)
+    k.result(_list_after(k, head, -1))
+
+
+@prim("struct list_head *__list_next_rcu(const struct list_head *head, struct list_head *pos)",
+      ("list_head", "list_head"), _VOIDP)
+def list_next_rcu(k, head, pos):
+    """As __list_next, but a node deleted by list_del_rcu still leads on (readers may see it)."""
+    k.cell(head, "list_head", "list_for_each_entry_rcu over")
+    i = k.cell(pos, "list_head", "list_for_each_entry_rcu step from")
+    _rcu_context(k, "list_for_each_entry_rcu()", 0)
+    k.result(_list_after(k, head, i))
+
+
+@prim("int list_is_singular(const struct list_head *head)", ("list_head",), BOOL, private=True)
+def list_is_singular(k, head):
+    i = k.cell(head, "list_head", "list_is_singular of")
+    count = 0
+    for j in k.list_cells:
+        count = count + k.sel(k.and_(k.rd(j) == head, k.live(j)), 1, 0)
+    k.result(k.sel(k.and_(k.rd(i) == 0, count == 1), 1, 0))
+
+
+@prim("void list_move(struct list_head *list, struct list_head *head)", ("list_head", "list_head"), private=True)
+def list_move(k, node, head):
+    i = k.cell(node, "list_head", "list_move of")
+    k.cell(head, "list_head", "list_move to")
+    if k.fork(k.rd(i) == 0):
+        k.fail("assertion", lambda n: f"list_move of {n.cell(i)}, which is not on a list (list corruption)")
+    k.wr(i, head)
+
+
+@prim("int hlist_unhashed(const struct hlist_node *h)", ("list_head",), BOOL, private=True)
+def hlist_unhashed(k, node):
+    k.result(k.sel(k.rd(k.cell(node, "list_head", "hlist_unhashed of")) == 0, 1, 0))
 
 
 # ---------------------------------------------------------------- cpumasks

@@ -263,6 +263,20 @@ class Machine:
                 init[len(cells) - 1] = ONLINE
             self.cpu_image.append(len(cells))
             cells.append(Cell(f"cpu{c}.executes", "cpu-image", PtrT(ir.VoidT()), -2))
+        rcu = {f: [] for f in ("rcu_read", "rcu_depth", "rcu_gp", "rcu_free", "rcu_free_wait")}
+        if any(isinstance(ins, ir.Prim) and ins.name in kernel.RCU_USERS for f in p.functions for ins in f.body):
+            # RCU's state of each host CPU (kernel.py): three arrays, indexed by the CPU
+            for field, name, kind, t in (("rcu_read", "rcu_read_lock(CPU{})", "mutex", OpaqueT("mutex")),
+                                         ("rcu_depth", "rcu_read_depth(CPU{})", "int", ir.INT),
+                                         ("rcu_gp", "synchronize_rcu(CPU{}).waits_for", "int", ir.INT)):
+                for c in range(self.nhost):
+                    rcu[field].append(len(cells))
+                    cells.append(Cell(name.format(c), kind, t, -2))
+            for q in range(sum(n for _, n in p.bounds.pools)):  # kfree_rcu's queue: one entry per object at most
+                rcu["rcu_free"].append(len(cells))
+                cells.append(Cell(f"kfree_rcu[{q}].object", "ptr", PtrT(ir.VoidT()), -2))
+                rcu["rcu_free_wait"].append(len(cells))
+                cells.append(Cell(f"kfree_rcu[{q}].waits_for", "int", ir.INT, -2))
         self.slots: list[Slot] = []
         self.pool_slots: dict[str, list[int]] = {}
         for sname, n in p.bounds.pools:
@@ -286,6 +300,10 @@ class Machine:
         self.list_cells = tuple(i for i, c in enumerate(cells) if c.kind == "list_head")
         self.lock_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("mutex", "spinlock"))
         self.lifecycle_cell = {i: c.lifecycle for i, c in enumerate(cells) if c.lifecycle >= 0}
+        #: what kernel.py's definitions know of this model (core.Shape)
+        self.shape = core.Shape(self.ncpu, self.nhost, p.bounds.idr_capacity, self.list_cells,
+                                tuple(i for i, c in enumerate(cells) if c.kind == "spinlock"), self.base,
+                                **{f: tuple(v) for f, v in rcu.items()})
 
     def initial_state(self):
         return (self.init_mem, tuple(() for _ in range(self.nhost)))
@@ -1062,12 +1080,12 @@ class _Namer:
 class _Concrete:
     """The core (core.py) over integers: what kernel.py's definitions run on in the reference. With
     `probe`, nothing is changed: the first effect ends the run (Machine.wait_of)."""
-    __slots__ = ("m", "mem", "t", "ins", "choice", "x", "probe", "ncpu", "nhost", "idr_capacity", "list_cells")
+    __slots__ = ("m", "mem", "t", "ins", "choice", "x", "probe") + core.SHAPE_FIELDS
 
     def __init__(self, m: Machine, mem, t: int, ins, choice: int, x: "_Exec | None" = None, probe: bool = False):
         self.m, self.mem, self.t, self.ins, self.choice, self.x, self.probe = m, mem, t, ins, choice, x, probe
-        self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
-        self.list_cells = m.list_cells
+        for f in core.SHAPE_FIELDS:
+            setattr(self, f, getattr(m.shape, f))
 
     def _effect(self):
         if self.probe:

@@ -18,10 +18,20 @@ import pytest
 from mkverify import core, kernel
 from mkverify.engines import native
 
-SIZES = [(1, 1, 1, ()), (2, 1, 2, (7,)), (3, 2, 4, (7, 12)), (4, 2, 5, (7, 9, 12))]
+def _rcu(nhost, nq):
+    """RCU's cells for a test shape: three per-CPU arrays and a queue, at 2000 and up."""
+    cells = iter(range(2000, 2000 + 3 * nhost + 2 * nq))
+    return dict(rcu_read=tuple(next(cells) for _ in range(nhost)), rcu_depth=tuple(next(cells) for _ in range(nhost)),
+                rcu_gp=tuple(next(cells) for _ in range(nhost)), rcu_free=tuple(next(cells) for _ in range(nq)),
+                rcu_free_wait=tuple(next(cells) for _ in range(nq)))
 
 
-@pytest.mark.parametrize("params", SIZES, ids=lambda p: f"{p[0]}cpu-cap{p[2]}")
+# a cell's address is its index here (_Direct.cell), so base is 0
+SIZES = [core.Shape(1, 1, 1, (), **_rcu(1, 1)), core.Shape(2, 1, 2, (7,), (11,), **_rcu(1, 2)),
+         core.Shape(3, 2, 4, (7, 12), (11, 13), **_rcu(2, 2)), core.Shape(4, 2, 5, (7, 9, 12), (13,), **_rcu(2, 3))]
+
+
+@pytest.mark.parametrize("params", SIZES, ids=lambda p: f"{p.ncpu}cpu-cap{p.idr_capacity}")
 @pytest.mark.parametrize("name", sorted(kernel.PRIMS))
 def test_every_primitive_traces_to_a_well_formed_program(name, params):
     mp = core.trace(name, params)
@@ -37,9 +47,14 @@ def test_every_primitive_traces_to_a_well_formed_program(name, params):
         if op[0] == "call":
             assert mp.ops[k + 1][0] == "end"
     # the effects the rest of the program relies on
-    assert core.may_block(name) == (name in ("mutex_lock", "spin_lock"))
+    assert core.may_block(name) == (name in BLOCKING)
     assert core.allocates(name) == (name == "kzalloc")
-    assert core.calls_aux(name) == (name == "kref_put")
+    assert core.calls_aux(name) == (name in ("kref_put", "kref_put_mutex", "kref_put_lock"))
+
+
+#: the primitives that may wait: locks, the lock-taking puts, the second half of synchronize_rcu
+BLOCKING = ("mutex_lock", "spin_lock", "kref_put_mutex", "kref_put_lock", "refcount_dec_and_mutex_lock",
+            "refcount_dec_and_lock", "atomic_dec_and_mutex_lock", "atomic_dec_and_lock", "synchronize_rcu_wait")
 
 
 def test_a_python_if_on_a_value_is_refused(monkeypatch):
@@ -79,7 +94,7 @@ def test_the_c_enumerators_tables_are_generated_from_the_core():
 
 
 def test_registers_are_reused_across_live_ranges():
-    mp = core.trace("idr_alloc", (2, 1, 4, ()))
+    mp = core.trace("idr_alloc", core.Shape(2, 1, 4))
     defined = len([op for op in mp.ops if core.OPS[op[0]][:1] == ("rd",)])
     assert mp.nregs < defined / 4, (mp.nregs, defined)
 
@@ -95,7 +110,8 @@ class _Direct:
     """The core over a dict memory, for primitives on plain cells: cell(a) is a, no pools."""
 
     def __init__(self, params, mem, me):
-        self.ncpu, self.nhost, self.idr_capacity, self.list_cells = params
+        for f in core.SHAPE_FIELDS:
+            setattr(self, f, getattr(params, f))
         self.mem, self._me, self.out = mem, me, []
 
     def me(self): return self._me
@@ -182,15 +198,23 @@ def _run(fn, *a):
 @pytest.mark.parametrize("name", PLAIN)
 def test_the_micro_program_means_what_the_definition_means(name, data):
     params = data.draw(st.sampled_from(SIZES))
-    ncpu, _, cap, lists = params
+    ncpu, cap, lists = params.ncpu, params.idr_capacity, params.list_cells
     small = st.integers(-3, 8)
     base = 100
     cells = {base + j: data.draw(small) for j in range(2 * cap + 1)}
     for j in lists:
         cells[j] = data.draw(st.sampled_from([0, base, base + 1]))
+    for j in params.spin_cells:
+        cells[j] = data.draw(st.integers(0, 3))
+    for j in params.rcu_read + params.rcu_depth:
+        cells[j] = data.draw(st.integers(0, 2))
+    for j in params.rcu_gp + params.rcu_free_wait:
+        cells[j] = data.draw(st.integers(0, 3))
+    for j in params.rcu_free:
+        cells[j] = data.draw(st.sampled_from([0, base]))
     for c in range(ncpu):
         cells[1000 + 2 * c] = data.draw(st.integers(0, 2))
-    me = data.draw(st.integers(0, 2))
+    me = data.draw(st.integers(0, params.nhost - 1)) if params.rcu_read else data.draw(st.integers(0, 2))
     d = kernel.PRIMS[name]
     args = [base if kind not in ("int", kernel.ANY_PTR) else data.draw(st.integers(-2, ncpu + 5)) for kind in d.args]
     if kernel.ANY_PTR in d.args:

@@ -34,7 +34,7 @@ import z3
 from .. import core, ir, kernel
 from ..diag import SourceLoc, UsageError
 from ..ir import ArrayT, IntT, PtrT
-from ..core import CELL_CLASSES
+from ..core import CELL_CLASSES, SHAPE_FIELDS
 from ..machine import FREE, FREED, LIVE, RUNNING, Machine, ModelRuntimeError
 from ..result import Finding, ModelResult, Stats
 from .reference import describe, exhausted_notes, sort_findings
@@ -1195,8 +1195,8 @@ class _Symbolic:
         m = x.m
         self.m, self.enc, self.mem = m, x.enc, x.mem  # the step's memory, written in place
         self.bv = x.enc.bv
-        self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
-        self.list_cells = m.list_cells
+        for f in SHAPE_FIELDS:
+            setattr(self, f, getattr(m.shape, f))
 
     def _v(self, v):
         if isinstance(v, bool):
@@ -1323,8 +1323,8 @@ class _SymQuery(_Symbolic):
         self.ev, self.x, self.ins, self.choice, self.probe = ev, None, None, 0, False
         m = ev.e.m
         self.m, self.bv, self.enc, self.mem = m, ev.e.bv, ev.e, ev.mem
-        self.ncpu, self.nhost, self.idr_capacity = m.ncpu, m.nhost, m.p.bounds.idr_capacity
-        self.list_cells = m.list_cells
+        for f in SHAPE_FIELDS:
+            setattr(self, f, getattr(m.shape, f))
         self.value = self.bv(0)
 
     def fork(self, c):

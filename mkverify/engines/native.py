@@ -28,18 +28,19 @@ from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, 
 from ..vacuity import Holds, coverage as invariant_coverage, witnesses
 
 MAGIC = 0x6d6b7665726679
-VERSION = 3
+VERSION = 4
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
- H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SIZE) = range(41)
+ H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SYMTHREADS, H_SIZE) = range(42)
 
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
-         "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11}
+         "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11,
+         "rcu_head": 0}
 #: a C cell kind a primitive's argument must point to -> the kind machine.py's message names
 WANTED_KINDS = {KINDS["kref"]: "kref", KINDS["mutex"]: "mutex", KINDS["list_head"]: "list_head",
-                KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr"}
+                KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr", KINDS["ptr"]: "ptr"}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
  E_QUERY, E_HOLDS) = range(16)
@@ -262,7 +263,9 @@ class Lowered:
              H_ALLOCFAIL: int(p.bounds.alloc_can_fail), H_IDRCAP: p.bounds.idr_capacity, H_LEAKED: m.leaked_owner,
              H_NLOCS: max(1, len(self.locs)), H_REDUCE: int(m.reduce_private), H_NSTRUCTS: len(self.structs),
              H_ATOMIC: int(self.atomic), H_NPROGS: len(self.prog_recs), H_NKEYS: len(self.keys),
-             H_MAXREGS: max([1] + [r[1] for r in self.prog_recs])}
+             H_MAXREGS: max([1] + [r[1] for r in self.prog_recs]),
+             # RCU's cells belong to one host CPU each: renaming threads would have to move them too
+             H_SYMTHREADS: int(not m.shape.rcu_read)}
         for k, v in h.items():
             img[k] = v
         if not self.locs:
@@ -354,7 +357,7 @@ class Lowered:
         if (name, query) in self.progs:
             return self.progs[(name, query)]
         m = self.m
-        mp = core.trace(name, (m.ncpu, m.nhost, self.p.bounds.idr_capacity, m.list_cells), query)
+        mp = core.trace(name, m.shape, query)
         d = (kernel.QUERIES if query else kernel.PRIMS)[name]
         keys = []
         for check, head in mp.keys:
@@ -610,7 +613,7 @@ class NativeExplorer:
         self.jobs = jobs or default_jobs()
         self.fingerprint = fingerprint
         self.max_memory = max_memory
-        self.symmetry = symmetry and (self.m.nhost > 1 or bool(self.low.sym_pools))
+        self.symmetry = symmetry and ((self.m.nhost > 1 and not self.m.shape.rcu_read) or bool(self.low.sym_pools))
         self.raw: dict = {}
 
     def explore_raw(self, widths: bytes, los: bytes) -> dict:

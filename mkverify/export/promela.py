@@ -678,7 +678,7 @@ class _Gen:
         """Primitive (or query) `name`'s micro-program for this model."""
         if (name, query) not in self.progs:
             m = self.m
-            self.progs[(name, query)] = mp = core.trace(name, (m.ncpu, m.nhost, self.cap, m.list_cells), query)
+            self.progs[(name, query)] = mp = core.trace(name, m.shape, query)
             self.nregs = max(self.nregs, mp.nregs)
         return self.progs[(name, query)]
 

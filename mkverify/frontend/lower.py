@@ -24,12 +24,16 @@ ANY_PTR = ir.ANY_PTR
 
 #: C name -> the IR primitive it lowers to; argument kinds and result type are ir.PRIMS's.
 #: kzalloc, kref_put and idr_alloc are special calls.
+#: the primitives the front end lowers itself (their C form differs from their IR form)
+_SPECIAL_PRIMS = ("kzalloc", "kref_put", "kref_put_mutex", "kref_put_lock", "idr_alloc", "synchronize_rcu",
+                  "kfree_rcu", "rcu_dereference_check", "rcu_dereference_protected")
 PRIM_SIGS = {kernel.cname(d): (name, list(ir.PRIMS[name][0]), ir.PRIMS[name][1]) for name, d in kernel.PRIMS.items()
-             if name not in ("kzalloc", "kref_put", "idr_alloc")}
+             if name not in _SPECIAL_PRIMS}
 PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _) in kernel.C_ALIASES.items()
                   if kernel.cname(kernel.PRIMS[prim]) in PRIM_SIGS})
-SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "idr_alloc", "BUG_ON", "WARN_ON",
-                 "__mkverify_container_of", "__mkverify_array_size"}
+SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "kref_put_mutex", "kref_put_lock", "idr_alloc", "BUG_ON",
+                 "WARN_ON", "__mkverify_container_of", "__mkverify_array_size", "synchronize_rcu", "kfree_rcu",
+                 "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry"}
 QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
 
 
@@ -970,10 +974,10 @@ class FunctionLowerer:
             return self.cast(node)
         if isinstance(node, c_ast.FuncCall):
             return self.call(node, discard)
-        if isinstance(node, c_ast.ExprList):
-            if len(node.exprs) == 1:
-                return self.rvalue(node.exprs[0], discard)
-            self.err(node, "the comma operator is not supported")
+        if isinstance(node, c_ast.ExprList):  # the comma operator: left to right, the last one's value
+            for e in node.exprs[:-1]:
+                self.rvalue(e, discard=True)
+            return self.rvalue(node.exprs[-1], discard)
         if isinstance(node, c_ast.CompoundLiteral):
             self.err(node, "compound literals are not supported")
         if isinstance(node, c_ast.Compound):
@@ -1254,9 +1258,14 @@ class FunctionLowerer:
         return e, t
 
     def call_kref_put(self, node, args, discard):
-        if len(args) != 2:
-            self.err(node, "kref_put() takes 2 arguments (kref, release)")
-        vals = self.prim_args(node, "kref_put", args[:1], ["kref"])
+        """kref_put(kref, release) and kref_put_mutex/kref_put_lock(kref, release, lock): the release callback
+        is the instruction's aux, the other arguments the primitive's."""
+        name = node.name.name
+        kinds = list(ir.PRIMS[name][0])
+        if len(args) != len(kinds) + 1:
+            self.err(node, f"{name}() takes {len(kinds) + 1} arguments (kref, release"
+                           + (", lock)" if len(kinds) > 1 else ")"))
+        vals = self.prim_args(node, name, args[:1] + args[2:], kinds)
         rel = args[1]
         if isinstance(rel, c_ast.UnaryOp) and rel.op == "&":
             rel = rel.expr
@@ -1271,8 +1280,121 @@ class FunctionLowerer:
                      f"container_of(ref, struct ..., <member>)")
         loc = self.loc(node)
         dst = self.temp(INT, node)
-        self.emit(Prim(dst, "kref_put", tuple(vals), rel.name, _src(node), loc))
+        self.emit(Prim(dst, name, tuple(vals), rel.name, _src(node), loc))
         return Var(dst, INT, loc), INT
+
+    call_kref_put_mutex = call_kref_put_lock = call_kref_put
+
+    def call_synchronize_rcu(self, node, args, discard):
+        """Two steps: note the read-side sections in progress, then wait until each has ended (kernel.py)."""
+        if args:
+            self.err(node, "synchronize_rcu() takes no arguments")
+        if self.invariant:
+            self.err(node, "synchronize_rcu cannot be used in an invariant")
+        loc = self.loc(node)
+        self.emit(Prim(-1, "synchronize_rcu", (), None, _src(node), loc))
+        self.emit(Prim(-1, "synchronize_rcu_wait", (), None, _src(node), loc))
+        return Const(0, INT, loc), VoidT()
+
+    def call_kfree_rcu(self, node, args, discard):
+        """kfree_rcu(ptr, rhf) (rhf: the struct's rcu_head member) and the one-argument kfree_rcu(ptr)."""
+        if len(args) not in (1, 2):
+            self.err(node, f"kfree_rcu() takes 1 or 2 arguments (ptr, rcu_head member), {len(args)} given")
+        if self.invariant:
+            self.err(node, "kfree_rcu cannot be used in an invariant")
+        p, pt = self.rvalue(args[0])
+        if not isinstance(pt, PtrT):
+            self.err(args[0], f"type error: kfree_rcu() expects a pointer, got {type_str(pt)}")
+        if len(args) == 2:
+            field = args[1]
+            if not isinstance(field, c_ast.ID):
+                self.err(field, "kfree_rcu's second argument must name the struct's rcu_head member")
+            sd = self.b.structs.get(pt.target.name) if isinstance(pt.target, StructT) else None
+            if sd is None:
+                self.err(args[0], f"type error: kfree_rcu(ptr, {field.name}) needs a pointer to a struct, got "
+                                  f"{type_str(pt)}")
+            if sd.field(field.name) is None:
+                self.err(field, f"kfree_rcu: struct {sd.name} has no member '{field.name}'",
+                         did_you_mean(field.name, [x.name for x in sd.fields]))
+        loc = self.loc(node)
+        self.emit(Prim(-1, "kfree_rcu", (p,), None, _src(node), loc))
+        return Const(0, INT, loc), VoidT()
+
+    def _rcu_pointer(self, node, args, name, nargs):
+        """rcu_dereference_check(p, c) / rcu_dereference_protected(p, c): one read of the pointer p (an lvalue
+        that is a global or a field), with lockdep-RCU's check; the value has p's type."""
+        if len(args) != nargs:
+            self.err(node, f"{name}() takes {nargs} arguments")
+        if self.invariant:
+            self.err(node, f"{name} cannot be used in an invariant")
+        _, pt = self._type_of(args[0])
+        if not isinstance(pt, PtrT):
+            self.err(args[0], f"type error: {name}() reads a pointer, not a {type_str(pt)}")
+        addr, at = self.rvalue(c_ast.UnaryOp("&", args[0], args[0].coord))
+        if len(args) > 1:
+            c, ct = self.rvalue(args[1])
+            cond = self.truth(c, ct, args[1])
+        else:
+            cond = Const(0, INT)
+        loc = self.loc(node)
+        dst = self.temp(PtrT(VoidT()), node)
+        self.emit(Prim(dst, name, (addr, cond), None, _src(node), loc))
+        return Cast(Var(dst, PtrT(VoidT()), loc), pt, loc), pt
+
+    def call_rcu_dereference_check(self, node, args, discard):
+        return self._rcu_pointer(node, args, "rcu_dereference_check", 2)
+
+    def call_rcu_dereference_protected(self, node, args, discard):
+        return self._rcu_pointer(node, args, "rcu_dereference_protected", 2)
+
+    def call_mkverify_list_entry(self, node, args, discard):
+        """__mkverify_list_entry(mode, head, pos, "member"), behind list_for_each_entry and its kin: the entry
+        (of pos's type) of the first node on head (mode 0, 2: RCU) or of the node after pos->member (mode 1,
+        3: RCU; NULL when pos is NULL), or NULL at the end of the list."""
+        if len(args) != 4 or not isinstance(args[0], c_ast.Constant) or not isinstance(args[3], c_ast.Constant):
+            self.err(node, "list iteration must be used through the prelude macros (list_for_each_entry, ...)")
+        mode = int(args[0].value)
+        member = args[3].value.strip('"')
+        loc = self.loc(node)
+        _, pt = self._type_of(args[2])
+        if not isinstance(pt, PtrT) or not isinstance(pt.target, StructT) or pt.target.name not in self.b.structs:
+            self.err(args[2], f"type error: the cursor of a list walk must point to a struct, not a {type_str(pt)}")
+        sd = self.b.structs[pt.target.name]
+        f = sd.field(member)
+        if f is None:
+            self.err(args[3], f"struct {sd.name} has no member '{member}'",
+                     did_you_mean(member, [x.name for x in sd.fields]))
+        if f.type != OpaqueT("list_head"):
+            self.err(args[3], f"type error: member '{member}' of struct {sd.name} is a {type_str(f.type)}, not a "
+                              f"struct list_head (or hlist_node)")
+        rcu = mode >= 2
+        walk = "list_for_each_entry" + ("_rcu" if rcu else "")
+        text = f"{walk}: {_src(args[2])} = " + (f"first on {_src(args[1])}" if mode % 2 == 0 else
+                                                  f"next after {_src(args[2])} on {_src(args[1])}")
+        vals = self.prim_args(node, "list_first", [args[1]], ["list_head"])
+        res = self.temp(pt, node)
+        node_t = PtrT(OpaqueT("list_head"))
+        nd = self.temp(PtrT(VoidT()), node)
+        end = self.new_label()
+        if mode % 2 == 0:
+            self.emit(Prim(nd, "list_first_rcu" if rcu else "list_first", tuple(vals), None, text, loc))
+        else:
+            pos, _ = self.rvalue(args[2])
+            go = self.new_label()
+            self.emit(Set(res, Const(0, pt, loc), loc))
+            self.emit(Branch(Bin("!=", pos, Const(0, pt, loc), INT, loc), go, end, loc))
+            self.place(go)
+            at = FieldAddr(pos, sd.name, member, node_t, loc)
+            self.emit(Prim(nd, "list_next_rcu" if rcu else "list_next", (vals[0], at), None, text, loc))
+        some = self.new_label()
+        self.emit(Set(res, Const(0, pt, loc), loc))
+        self.emit(Branch(Bin("!=", Var(nd, PtrT(VoidT()), loc), Const(0, PtrT(VoidT()), loc), INT, loc), some, end,
+                         loc))
+        self.place(some)
+        self.emit(Set(res, ContainerOf(Cast(Var(nd, PtrT(VoidT()), loc), node_t, loc), sd.name, member, pt, loc), loc))
+        self.emit(Jump(end, loc))
+        self.place(end)
+        return Var(res, pt, loc), pt
 
     def call_idr_alloc(self, node, args, discard):
         if len(args) != 5:

@@ -96,6 +96,12 @@ struct cpumask { int __mkverify_cpumask; };
 typedef struct cpumask cpumask_var_t[1];
 typedef struct cpumask cpumask_t;
 struct idr { int __mkverify_idr; };
+/* hlists are the same membership lists as struct list_head */
+struct hlist_head { int __mkverify_list_head; };
+struct hlist_node { int __mkverify_list_head; };
+/* the link kfree_rcu/call_rcu use in the kernel: here one cell nothing uses */
+struct rcu_head { int __mkverify_rcu_head; };
+#define callback_head rcu_head
 
 #define ATOMIC_INIT(i) { (i) }
 #define REFCOUNT_INIT(i) { (i) }
@@ -106,6 +112,49 @@ struct idr { int __mkverify_idr; };
 #define DEFINE_SPINLOCK(name) spinlock_t name = { 0 }
 #define DEFINE_IDR(name) struct idr name = { 0 }
 #define LIST_HEAD(name) struct list_head name = { 0 }
+
+#define HLIST_HEAD(name) struct hlist_head name = { 0 }
+#define INIT_HLIST_HEAD(h) INIT_LIST_HEAD((struct list_head *)(h))
+
+/* RCU (docs/model-language.md#rcu): rcu_read_lock/unlock, synchronize_rcu and kfree_rcu are primitives */
+#define rcu_dereference(p) rcu_dereference_check(p, 0)
+#define rcu_dereference_raw(p) (p)
+#define rcu_access_pointer(p) (p)
+#define rcu_assign_pointer(p, v) ((p) = (v))
+#define RCU_INIT_POINTER(p, v) ((p) = (v))
+#define rcu_dereference_bh(p) rcu_dereference(p)
+#define rcu_dereference_sched(p) rcu_dereference(p)
+#define rcu_read_lock_bh() rcu_read_lock()
+#define rcu_read_unlock_bh() rcu_read_unlock()
+#define synchronize_rcu_expedited() synchronize_rcu()
+#define synchronize_net() synchronize_rcu()
+#define kvfree_rcu(...) kfree_rcu(__VA_ARGS__)
+#define kfree_rcu_mightsleep(p) kfree_rcu(p)
+#define lockdep_assert_held_once(l) lockdep_assert_held(l)
+#define lockdep_assert_held_write(l) lockdep_assert_held(l)
+
+/* list walks: entries in the order of their cells (lists model membership, not order) */
+#define list_entry(ptr, type, member) container_of(ptr, type, member)
+#define hlist_entry(ptr, type, member) container_of(ptr, type, member)
+#define list_first_entry(head, type, member) container_of(__list_first(head), type, member)
+#define list_first_entry_or_null(head, type, member) __mkverify_list_entry(0, head, (type *)0, #member)
+#define list_for_each_entry(pos, head, member) \
+    for (pos = __mkverify_list_entry(0, head, pos, #member); pos; pos = __mkverify_list_entry(1, head, pos, #member))
+#define list_for_each_entry_safe(pos, n, head, member) \
+    for (pos = __mkverify_list_entry(0, head, pos, #member), n = __mkverify_list_entry(1, head, pos, #member); \
+         pos; pos = n, n = __mkverify_list_entry(1, head, pos, #member))
+#define list_for_each_entry_rcu(pos, head, member, ...) \
+    for (pos = __mkverify_list_entry(2, head, pos, #member); pos; pos = __mkverify_list_entry(3, head, pos, #member))
+#define hlist_for_each_entry(pos, head, member) list_for_each_entry(pos, (struct list_head *)(head), member)
+#define hlist_for_each_entry_safe(pos, n, head, member) \
+    list_for_each_entry_safe(pos, n, (struct list_head *)(head), member)
+#define hlist_for_each_entry_rcu(pos, head, member, ...) \
+    list_for_each_entry_rcu(pos, (struct list_head *)(head), member)
+
+/* reader-writer and sleeping lock forms that are the plain ones here */
+#define mutex_lock_nested(l, sub) mutex_lock(l)
+#define spin_lock_bh(l) spin_lock(l)
+#define spin_unlock_bh(l) spin_unlock(l)
 
 /* other names of primitives */
 #define atomic_cmpxchg_acquire atomic_cmpxchg
@@ -131,6 +180,7 @@ bool WARN_ON(long cond);
 
 /* front-end builtins behind the macros above */
 void *__mkverify_container_of(const void *ptr, const char *member);
+void *__mkverify_list_entry();
 unsigned long __mkverify_array_size();
 
 #endif /* _MKVERIFY_PRELUDE_H */

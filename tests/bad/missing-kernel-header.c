@@ -1,8 +1,8 @@
-// mkverify: error = "preprocessor: linux/rculist.h: No such file or directory"
+// mkverify: error = "preprocessor: linux/netdevice.h: No such file or directory"
 // mkverify: where = "missing-kernel-header.c:5:10"
 // mkverify: hint = "kref"
 #include <linux/kref.h>
-#include <linux/rculist.h>
+#include <linux/netdevice.h>
 
 static int counter;
 
