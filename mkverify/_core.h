@@ -29,7 +29,8 @@ enum {
     U_CALL = 22,
     U_ALLOC = 23,
     U_FREE = 24,
-    U_N = 25
+    U_CHOICE = 25,
+    U_N = 26
 };
 #define UREC 5
 /* the operators of U_BIN (core.BINOPS) */
@@ -59,10 +60,11 @@ enum {
     PF_FREE = 8,
     PF_CALL = 16,
     PF_QUERY = 32,
+    PF_CHOICE = 64,
 };
 
 /* the cell classes of U_CELL (core.CLASS_IDS), by the first cell kind of each */
-#define NCLASS 6
-/* 0 kref, 1 mutex, 2 list_head, 3 cpumask, 4 idr-key, 5 ptr */
+#define NCLASS 9
+/* 0 kref, 1 mutex, 2 list_head, 3 cpumask, 4 idr-key, 5 ptr, 6 rwsem, 7 rwlock, 8 completion */
 
 #endif

@@ -51,7 +51,7 @@ enum {
 
 /* cell kinds */
 enum { K_INT, K_PTR, K_STATUS, K_SITE, K_CPUSTATE, K_CPUIMAGE, K_IDRKEY, K_IDRPTR, K_LIST, K_LOCK,
-       K_SCALAR, K_CPUMASK, K_NKINDS };
+       K_SCALAR, K_CPUMASK, K_RWSEM, K_RWLOCK, K_COMPLETION, K_NKINDS };
 
 /* instructions */
 enum { I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK, I_N };
@@ -75,7 +75,8 @@ enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define MAXREGS (1 << 20)
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
 /* the cell kind of each class of _core.h (kref, mutex, list_head, cpumask, idr-key: native.KINDS) */
-static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY, K_PTR};
+static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY, K_PTR, K_RWSEM, K_RWLOCK,
+                                         K_COMPLETION};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {
@@ -232,7 +233,7 @@ static int check_progs(const Model *m)
         i64 nops = pg[1], nr = pg[2];
         NEED(nops >= 1 && nops < (1 << 20) && in_img(m, pg[0], UREC * nops), "program ops", p, nops);
         NEED(nr >= 0 && nr <= m->maxregs, "program registers", p, nr);
-        NEED(pg[3] >= 0 && pg[3] < 64 && pg[4] >= 0 && pg[4] <= 4, "program flags", p, pg[3]);
+        NEED(pg[3] >= 0 && pg[3] < (1 << 7) && pg[4] >= 0 && pg[4] <= 4, "program flags", p, pg[3]);
         int query = (pg[3] & PF_QUERY) != 0;
         NEED(!query || pg[3] == PF_QUERY, "a query with effects", p, pg[3]);
         for (i64 k = 0; k < nops; k++) {
@@ -242,7 +243,7 @@ static int check_progs(const Model *m)
             switch (o[0]) {
             case U_END: break;
             case U_ARG: REG(o[1]); NEED(o[2] >= 0 && o[2] < pg[4], "argument", p, k); break;
-            case U_CONST: case U_ME: case U_ALLOC: REG(o[1]); break;
+            case U_CONST: case U_ME: case U_ALLOC: case U_CHOICE: REG(o[1]); break;
             case U_BIN: REG(o[1]); REG(o[3]); REG(o[4]); NEED(o[2] >= 0 && o[2] < UB_N, "operator", p, k); break;
             case U_NOT: case U_BNOT: REG(o[1]); REG(o[2]); break;
             case U_SEL: REG(o[1]); REG(o[2]); REG(o[3]); REG(o[4]); break;
@@ -378,7 +379,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
             m->ptr_cells[m->nptr++] = i;
         if (k == K_LIST)
             m->list_cells[m->nlist++] = i;
-        if (k == K_LOCK)
+        if (k == K_LOCK || k == K_RWSEM || k == K_RWLOCK) /* writers hold rw cells as owners hold locks */
             m->lock_cells[m->nlockc++] = i;
     }
     NEED(in_img(m, img[H_LEVELS], m->maxdepth), "levels", img[H_LEVELS], m->maxdepth);
@@ -944,7 +945,7 @@ static int urun(Mach *x, i64 prog, const i64 *a, i64 loc, i64 dst, i64 aux, i64 
         [U_RD] = &&u_rd, [U_WR] = &&u_wr, [U_CPUCELL] = &&u_cpucell, [U_OBJBASE] = &&u_objbase,
         [U_OBJOF] = &&u_objof, [U_LIVE] = &&u_live, [U_BR] = &&u_br, [U_FAIL] = &&u_fail, [U_WARN] = &&u_warn,
         [U_AWAIT] = &&u_await, [U_BOUND] = &&u_bound, [U_RESULT] = &&u_result, [U_CALL] = &&u_call,
-        [U_ALLOC] = &&u_alloc, [U_FREE] = &&u_free};
+        [U_ALLOC] = &&u_alloc, [U_FREE] = &&u_free, [U_CHOICE] = &&u_choice};
     const i64 *o = ops;
 #define NEXT() do { o += UREC; goto *JUMP[o[0]]; } while (0)
     goto *JUMP[o[0]];
@@ -1064,6 +1065,9 @@ u_call:
             return EV_FAULT;
         top(m, w, t)[3] = R[o[1]];
     }
+    NEXT();
+u_choice:
+    R[o[1]] = choice == 1;
     NEXT();
 u_alloc: {
     if (probe)
@@ -1241,6 +1245,10 @@ static void returned(Mach *x, i64 loc)
         if (w[i] == x->t + 1 && cell_live(m, w, i)) {
             note3(x, V_HELD_AT_RETURN, loc, i, 0);
             w[i] = m->leaked;
+        } else if (w[i] < 0 && ((-w[i]) >> x->t & 1) && cell_live(m, w, i)) {
+            /* a read lock: this thread's bit becomes the bit of "a task that returned" (machine.py) */
+            note3(x, V_HELD_AT_RETURN, loc, i, 0);
+            w[i] = -(((-w[i]) & ~((i64)1 << x->t)) | ((i64)1 << m->nhost));
         }
     }
 }
@@ -1432,10 +1440,18 @@ static int enabled(Mach *x, const i64 *w, i64 *labels)
             continue;
         }
         i64 c, o, l;
-        if (lock_wait(x, w, t, &c, &o, &l))
-            continue;
+        int blocked = lock_wait(x, w, t, &c, &o, &l);
         const i64 *f = FRAME(m, w, t, depth - 1);
         const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
+        if (r[0] == I_PRIM && (m->progs[PREC * r[2] + 3] & PF_CHOICE)) {
+            /* the failing outcome never waits (core.trace checks it) */
+            if (!blocked)
+                labels[n++] = t * nlab + m->nchoices;
+            labels[n++] = t * nlab + m->nchoices + 1;
+            continue;
+        }
+        if (blocked)
+            continue;
         if (r[0] == I_PRIM && (m->progs[PREC * r[2] + 3] & PF_ALLOC)) {
             i64 first = m->pools[2 * r[4]], cnt = m->pools[2 * r[4] + 1];
             int fr = 0;
@@ -1470,6 +1486,7 @@ static void check_state(Mach *x, const i64 *w)
     {
         i64 wcell[MAXHOST], wown[MAXHOST], wloc[MAXHOST];
         int waits[MAXHOST];
+        int cycle = 0;
         for (int t = 0; t < m->nhost; t++)
             waits[t] = lock_wait(x, w, t, &wcell[t], &wown[t], &wloc[t]);
         for (int t = 0; t < m->nhost; t++) {
@@ -1504,8 +1521,35 @@ static void check_state(Mach *x, const i64 *w)
                 for (int q = 0; q < ns; q++)
                     k.k[2 + q] = locs[q];
                 note(x, &k);
+                cycle = 1;
                 break;
             }
+        }
+        /* no cycle, but every thread waits, and none at a primitive that can give up (machine.py) */
+        int stuck = !cycle && m->nhost > 0;
+        for (int t = 0; t < m->nhost && stuck; t++) {
+            if (!waits[t]) { stuck = 0; break; }
+            const i64 *f = FRAME(m, w, t, w[TB(m, t)] - 1);
+            const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
+            if (m->progs[PREC * r[2] + 3] & PF_CHOICE)
+                stuck = 0;
+        }
+        if (stuck) {
+            Key k;
+            memset(&k, 0, sizeof k);
+            k.k[0] = V_DEADLOCK;
+            i64 locs[MAXHOST];
+            int ns = (int)m->nhost;
+            for (int q = 0; q < ns; q++)
+                locs[q] = wloc[q];
+            for (int p = 1; p < ns; p++)
+                for (int q = p; q > 0 && locs[q - 1] > locs[q]; q--) {
+                    i64 tmp = locs[q]; locs[q] = locs[q - 1]; locs[q - 1] = tmp;
+                }
+            k.k[1] = ns;
+            for (int q = 0; q < ns; q++)
+                k.k[2 + q] = locs[q];
+            note(x, &k);
         }
     }
     int quiet = 1;

@@ -62,6 +62,17 @@ CHECKS = {c.id: c for c in (
     CheckInfo("invariant", "invariant violated",
               "A user invariant from the spec is false for a live object.",
               "The trace ends in the first state where the invariant fails."),
+    CheckInfo("rcu-usage", "suspicious RCU usage",
+              "An RCU-protected pointer was read (rcu_dereference, list_for_each_entry_rcu) outside an RCU read-side "
+              "section and without the update-side lock its _check/_protected condition names: lockdep-RCU's "
+              "\"suspicious rcu_dereference_check() usage\".",
+              "Read it between rcu_read_lock() and rcu_read_unlock(), or, on the update side, use "
+              "rcu_dereference_protected(p, lockdep_is_held(&lock)) under that lock."),
+    CheckInfo("sleep-in-atomic", "sleeping in atomic context",
+              "A function that may sleep (mutex_lock, synchronize_rcu, ...) ran inside an RCU read-side section or "
+              "while the CPU held a spinlock: the kernel's \"BUG: sleeping function called from invalid context\".",
+              "Move the sleeping call out of the section (drop the spinlock or rcu_read_unlock first, holding a "
+              "reference), or use the non-sleeping form (kfree_rcu instead of synchronize_rcu + kfree)."),
     # the flag checks (mkverify flags, and mkverify check with a [flags] spec): no trace, a counterexample
     CheckInfo("flag-alias", "flag field aliasing",
               "Two distinct values of a field's range (or of its allocator's ids) encode to the same bits.",

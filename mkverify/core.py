@@ -22,6 +22,9 @@ gives them meaning over its value domain:
 | `object_of(addr)`          | the same, unchecked: the object's base, or addr outside objects  |
 | `live(j)`                  | is cell j in a global or a live object                           |
 | `me()`                     | the running CPU's number                                         |
+| `chosen()`                 | 1 on the step that takes the primitive's failing outcome (an     |
+|                            | interrupted wait, a timeout), else 0: both are explored; the     |
+|                            | failing outcome may not wait                                     |
 
 The reference interpreter (machine.py) is the executable definition of each
 operation over integers; engines/bmc.py implements them over z3 terms. The C
@@ -67,6 +70,7 @@ OPS = {
     "call": ("ra",),                          # call the instruction's aux function with ra
     "alloc": ("rd",),                         # rd = a free slot of the instruction's pool, or NULL
     "free": ("ra",),                          # free the object at ra
+    "choice": ("rd",),                        # rd = the step's choice: 1 where the primitive fails, else 0
 }
 OP_IDS = {name: k for k, name in enumerate(OPS)}
 BINOPS = ["+", "-", "*", "&", "|", "^", "<<", ">>", "==", "!=", "<", "<=", ">", ">="]
@@ -76,21 +80,25 @@ UREC = 1 + max(len(v) for v in OPS.values())
 #: the C names of BINOPS (UB_* in _core.h)
 BIN_NAMES = ["ADD", "SUB", "MUL", "AND", "OR", "XOR", "SHL", "SHR", "EQ", "NE", "LT", "LE", "GT", "GE"]
 #: how the C enumerator is told what a micro-program may do (PF_* in _core.h, a program record's flags)
-PROGRAM_FLAGS = ("private", "awaits", "alloc", "free", "call", "query")
+PROGRAM_FLAGS = ("private", "awaits", "alloc", "free", "call", "query", "choice")
 
 #: the kinds of cell a primitive's pointer argument may point to, by the kind its signature names:
 #: classes of cells that hold the same sort of value (a kref and an atomic_t both hold a count)
 CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "refcount", "atomic"),
                 "atomic": ("kref", "refcount", "atomic"), "mutex": ("mutex", "spinlock"),
                 "spinlock": ("mutex", "spinlock"), "list_head": ("list_head",), "cpumask": ("cpumask",),
-                "idr": ("idr-key",), "ptr": ("ptr",)}
+                "idr": ("idr-key",), "ptr": ("ptr",), "rwsem": ("rwsem",), "rwlock": ("rwlock",),
+                "completion": ("completion",)}
 CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
                "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
-               "idr": "an idr", "ptr": "a pointer"}
+               "idr": "an idr", "ptr": "a pointer", "rwsem": "a rw_semaphore", "rwlock": "an rwlock_t",
+               "completion": "a completion"}
 #: the classes, numbered for the micro-programs (a class is named by its first kind)
-CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4, "ptr": 5}
+CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4, "ptr": 5, "rwsem": 6, "rwlock": 7,
+             "completion": 8}
 CLASS_OF = {kind: CLASS_IDS[classes[0]] for kind, classes in CELL_CLASSES.items()}
-CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr", "ptr")}
+CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr", "ptr", "rwsem",
+                                                "rwlock", "completion")}
 
 
 #: what a query (kernel.QUERIES) may not do
@@ -104,6 +112,7 @@ class Shape:
     ncpu: int
     nhost: int
     idr_capacity: int
+    nthreads: int = 0          # threads that run model code (their numbers are 0..nthreads-1): the host CPUs
     list_cells: tuple = ()     # every list_head cell
     spin_cells: tuple = ()     # every spinlock cell (might_sleep looks for one this CPU holds)
     base: int = 0              # the address of cell 0 (a cell's address is base + its index)
@@ -112,6 +121,7 @@ class Shape:
     rcu_gp: tuple = ()         # per host CPU: the CPUs its synchronize_rcu waits for (a bit each)
     rcu_free: tuple = ()       # the kfree_rcu queue: the object of each entry (0: the entry is free)
     rcu_free_wait: tuple = ()  # and the CPUs whose read-side sections the entry waits for
+    hotplug: tuple = ()        # the CPU hotplug lock (cpus_read_lock), a rwsem cell (empty: not used)
 
 
 #: the Shape fields _Concrete and the other cores copy
@@ -206,6 +216,8 @@ class _Tracer:
         self.bounds: dict = {}
         self.effects: set = set()
         self.awaits = False
+        self.choice_reg = -1   # the register of chosen(), and whether this path took its failing outcome
+        self.failing = False
         self.args = [self._new("arg", k) for k in range(nargs)]
 
     # ------------------------------------------------------------ emitting
@@ -255,8 +267,16 @@ class _Tracer:
         k = self.forks
         if k < len(self.prefix):
             self.forks += 1
+            if self.prefix[k] and cond.r == self.choice_reg:
+                self.failing = True
             return self.prefix[k]
         raise _Undecided(self.reg(cond))
+
+    def chosen(self):
+        self.effects.add("choice")
+        s = self._new("choice")
+        self.choice_reg = s.r
+        return s
 
     def sel(self, c, a, b):
         if isinstance(c, (bool, int)) and not isinstance(c, Sym):
@@ -330,6 +350,8 @@ class _Tracer:
     def await_(self, cond, cell, owner):
         if self.wrote:
             raise TraceError("await_ after a write: a blocked step must have done nothing")
+        if self.failing:
+            raise TraceError("await_ on the failing outcome of chosen(): that outcome is always enabled")
         self.awaits = True
         self.emit("await", self.reg(cond), self.reg(cell), self.reg(owner))
 
@@ -474,8 +496,8 @@ def c_header() -> str:
 
 _STATIC: dict = {}
 #: a small model with one cell of each scanned kind, where every primitive can do all it ever does
-_SMALL = Shape(2, 2, 2, list_cells=(10,), spin_cells=(11,), base=100, rcu_read=(0, 1), rcu_depth=(2, 3),
-               rcu_gp=(4, 5), rcu_free=(6,), rcu_free_wait=(7,))
+_SMALL = Shape(2, 2, 2, 2, list_cells=(10,), spin_cells=(11,), base=100, rcu_read=(0, 1), rcu_depth=(2, 3),
+               rcu_gp=(4, 5), rcu_free=(6,), rcu_free_wait=(7,), hotplug=(8,))
 
 
 def static(name: str) -> MicroProgram:
@@ -499,6 +521,11 @@ def allocates(name: str) -> bool:
 def calls_aux(name: str) -> bool:
     """Does the primitive call the model function its instruction names (Prim.aux)?"""
     return "call" in static(name).effects
+
+
+def chooses(name: str) -> bool:
+    """Has the primitive a failing outcome (chosen()), explored as a step of its own (label choice 1)?"""
+    return "choice" in static(name).effects
 
 
 def may_block(name: str) -> bool:

@@ -74,7 +74,7 @@ class FuncT:
 
 
 #: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
-OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head")
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion")
 
 INT = IntT(32, True)
 UINT = IntT(32, False)
@@ -110,7 +110,9 @@ def type_str(t) -> str:
     if isinstance(t, OpaqueT):
         return {"kref": "struct kref", "refcount": "refcount_t", "atomic": "atomic_t",
                 "mutex": "struct mutex", "spinlock": "spinlock_t", "list_head": "struct list_head",
-                "cpumask": "struct cpumask", "idr": "struct idr", "rcu_head": "struct rcu_head"}.get(t.kind, f"<opaque {t.kind}>")
+                "cpumask": "struct cpumask", "idr": "struct idr", "rcu_head": "struct rcu_head",
+                "rwsem": "struct rw_semaphore", "rwlock": "rwlock_t",
+                "completion": "struct completion"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):
@@ -339,6 +341,8 @@ def prim_arg_fits(kind: str, t) -> bool:
         return isinstance(t, IntT)
     if kind == ANY_PTR:
         return isinstance(t, PtrT)
+    if kind == "ptr":  # the address of a pointer (rcu_dereference's)
+        return isinstance(t, PtrT) and isinstance(t.target, (PtrT, VoidT))
     return isinstance(t, PtrT) and (t.target == OpaqueT(kind) or isinstance(t.target, VoidT))
 
 

@@ -445,6 +445,245 @@ prim("int spin_trylock(spinlock_t *lock)", ("spinlock",), INT, private=True, rol
      name="spin_trylock")(_trylock("spin_trylock", "spinlock"))
 
 
+# ---------------------------------------------------------------- reader-writer locks
+# A struct rw_semaphore or rwlock_t cell holds 0 (free), the writer's CPU number + 1, or minus the bit mask
+# of its readers (bit c: CPU c; the bit past the last thread: a reader that returned to user space).
+
+
+def _bit(k, me):
+    return 1 << me
+
+
+def _rw_owner(k, v):
+    """Whom a waiter for this rw cell waits for: the writer, or the lowest reader."""
+    owner = k.sel(v > 0, v, 0)
+    for c in reversed(range(k.nthreads + 1)):
+        owner = k.sel(k.and_(v < 0, ((0 - v) >> c) & 1 != 0), c + 1, owner)
+    return owner
+
+
+def _down_cell(k, i, name, write, sleeps):
+    v = k.rd(i)
+    me = k.me()
+    mine = k.and_(v < 0, ((0 - v) >> me) & 1 != 0)
+    if k.fork(k.or_(v == me + 1, mine)):
+        k.fail("deadlock", lambda n: f"{name} of {n.cell(i)}, which this CPU already holds (self-deadlock)",
+               key="self-deadlock")
+    k.await_(v == 0 if write else v <= 0, i, _rw_owner(k, v))
+    if sleeps:
+        _might_sleep(k, name)
+    k.wr(i, me + 1 if write else v - _bit(k, me))
+
+
+def _up_cell(k, i, name, write):
+    v = k.rd(i)
+    me = k.me()
+    held = v == me + 1 if write else k.and_(v < 0, ((0 - v) >> me) & 1 != 0)
+    if k.fork(k.not_(held)):
+        k.fail("lock-imbalance", lambda n: f"{name} of {n.cell(i)}, which this CPU does not hold "
+                                           f"{'for writing' if write else 'for reading'}")
+    k.wr(i, 0 if write else v + _bit(k, me))
+
+
+def _down(name, kind, write, sleeps):
+    def down(k, r):
+        _down_cell(k, k.cell(r, kind, f"{name} of"), name, write, sleeps)
+    return down
+
+
+def _up(name, kind, write):
+    def up(k, r):
+        _up_cell(k, k.cell(r, kind, f"{name} of"), name, write)
+    return up
+
+
+def _try(name, kind, write):
+    def try_(k, r):
+        i = k.cell(r, kind, f"{name} of")
+        v = k.rd(i)
+        me = k.me()
+        free = v == 0 if write else k.and_(v <= 0, k.not_(k.and_(v < 0, ((0 - v) >> me) & 1 != 0)))
+        k.wr(i, k.sel(free, me + 1 if write else v - _bit(k, me), v))
+        k.result(k.sel(free, 1, 0))
+    return try_
+
+
+for _kind, _ctype, _pre, _sleeps in (("rwsem", "struct rw_semaphore", ("down_read", "up_read", "down_write",
+                                                                        "up_write", "down_read_trylock",
+                                                                        "down_write_trylock"), True),
+                                     ("rwlock", "rwlock_t", ("read_lock", "read_unlock", "write_lock",
+                                                             "write_unlock", "read_trylock", "write_trylock"),
+                                      False)):
+    _dr, _ur, _dw, _uw, _tr, _tw = _pre
+    prim(f"void {_dr}({_ctype} *sem)", (_kind,), private=True, name=_dr)(_down(_dr, _kind, False, _sleeps))
+    prim(f"void {_ur}({_ctype} *sem)", (_kind,), private=True, name=_ur)(_up(_ur, _kind, False))
+    prim(f"void {_dw}({_ctype} *sem)", (_kind,), private=True, name=_dw)(_down(_dw, _kind, True, _sleeps))
+    prim(f"void {_uw}({_ctype} *sem)", (_kind,), private=True, name=_uw)(_up(_uw, _kind, True))
+    prim(f"int {_tr}({_ctype} *sem)", (_kind,), INT, private=True, role="trylock", name=_tr)(_try(_tr, _kind, False))
+    prim(f"int {_tw}({_ctype} *sem)", (_kind,), INT, private=True, role="trylock", name=_tw)(_try(_tw, _kind, True))
+
+
+@prim("void downgrade_write(struct rw_semaphore *sem)", ("rwsem",), private=True)
+def downgrade_write(k, r):
+    i = k.cell(r, "rwsem", "downgrade_write of")
+    v = k.rd(i)
+    me = k.me()
+    if k.fork(v != me + 1):
+        k.fail("lock-imbalance", lambda n: f"downgrade_write of {n.cell(i)}, which this CPU does not hold for "
+                                           f"writing")
+    k.wr(i, 0 - _bit(k, me))
+
+
+def _hotplug(name, write, lock):
+    """cpus_read_lock() and kin: the CPU hotplug lock, a machine rw_semaphore (present when a model uses it)."""
+    def hp(k):
+        if lock:
+            _down_cell(k, k.hotplug[0], name, write, True)
+        else:
+            _up_cell(k, k.hotplug[0], name, write)
+    return hp
+
+
+for _nm, _w, _l in (("cpus_read_lock", False, True), ("cpus_read_unlock", False, False),
+                    ("cpus_write_lock", True, True), ("cpus_write_unlock", True, False)):
+    prim(f"void {_nm}(void)", (), name=_nm)(_hotplug(_nm, _w, _l))
+
+
+@prim("void lockdep_assert_cpus_held(void)", ())
+def lockdep_assert_cpus_held(k):
+    v = k.rd(k.hotplug[0])
+    me = k.me()
+    if k.fork(k.not_(k.or_(v == me + 1, k.and_(v < 0, ((0 - v) >> me) & 1 != 0)))):
+        k.warn("assertion", "lockdep_assert_cpus_held(): this CPU does not hold the CPU hotplug lock",
+               key="lockdep-assert-held")
+
+
+# ---------------------------------------------------------------- sleeping locks that a signal can interrupt
+EINTR, ERESTARTSYS = 4, 512
+
+
+def _lock_interruptible(name, kind, err):
+    """mutex_lock_interruptible/killable and the rwsem _interruptible/_killable forms: take the lock, or, where
+    they would wait, return -err (a signal arrived: chosen()). A free lock is taken either way (the kernel's
+    fast path does not look at signals)."""
+    def lock(k, r):
+        i = k.cell(r, kind, f"{name} of")
+        v = k.rd(i)
+        me = k.me()
+        write = kind == "mutex" or name.startswith("down_write")
+        busy = v != 0 if write else v > 0
+        if k.fork(k.and_(k.chosen(), busy)):
+            k.result(-err)
+            return
+        if kind == "mutex":
+            if k.fork(v == me + 1):
+                k.fail("deadlock", lambda n: f"{name} of {n.cell(i)}, which this CPU already holds (self-deadlock)",
+                       key="self-deadlock")
+            k.await_(v == 0, i, v)
+            _might_sleep(k, name)
+            k.wr(i, me + 1)
+        else:
+            _down_cell(k, i, name, write, True)
+        k.result(0)
+    return lock
+
+
+for _nm, _kind, _err in (("mutex_lock_interruptible", "mutex", EINTR), ("mutex_lock_killable", "mutex", EINTR),
+                         ("down_read_interruptible", "rwsem", EINTR), ("down_read_killable", "rwsem", EINTR),
+                         ("down_write_killable", "rwsem", EINTR)):
+    _ct = "struct mutex *lock" if _kind == "mutex" else "struct rw_semaphore *sem"
+    prim(f"int {_nm}({_ct})", (_kind,), INT, name=_nm)(_lock_interruptible(_nm, _kind, _err))
+
+
+# ---------------------------------------------------------------- completions
+# A struct completion cell counts the completions not yet consumed; complete_all makes it ALL (every wait,
+# now and later, returns at once).
+COMPLETION_ALL = 1 << 30
+
+
+@prim("void init_completion(struct completion *x)", ("completion",), private=True)
+def init_completion(k, r):
+    k.wr(k.cell(r, "completion", "init_completion of"), 0)
+
+
+prim("void reinit_completion(struct completion *x)", ("completion",), private=True,
+     name="reinit_completion")(init_completion)
+
+
+#: completions nobody waited for yet that a completion may count: past this the run is incomplete (a model
+#: whose entry points complete again and again, with no waiter, would otherwise count forever)
+COMPLETION_MAX = 8
+
+
+@prim("void complete(struct completion *x)", ("completion",), private=True)
+def complete(k, r):
+    i = k.cell(r, "completion", "complete of")
+    v = k.rd(i)
+    if k.fork(k.and_(v >= COMPLETION_MAX, v < COMPLETION_ALL)):
+        k.bound(f"a completion counted {COMPLETION_MAX} complete() calls that no wait consumed",
+                "make the completing entry point run once (a flag in the model), or use complete_all")
+    k.wr(i, k.sel(v >= COMPLETION_ALL, v, v + 1))
+
+
+@prim("void complete_all(struct completion *x)", ("completion",), private=True)
+def complete_all(k, r):
+    k.wr(k.cell(r, "completion", "complete_all of"), COMPLETION_ALL)
+
+
+def _consume(k, i, v):
+    k.wr(i, k.sel(v >= COMPLETION_ALL, v, v - 1))
+
+
+@prim("void wait_for_completion(struct completion *x)", ("completion",))
+def wait_for_completion(k, r):
+    """Wait until the completion is done, and consume one completion (none after complete_all). A wait nothing
+    will ever complete is found when every thread waits (a deadlock) or at a quiescent state never reached."""
+    i = k.cell(r, "completion", "wait_for_completion of")
+    v = k.rd(i)
+    k.await_(v > 0, i, 0)
+    _might_sleep(k, "wait_for_completion")
+    _consume(k, i, v)
+
+
+def _wait_may_fail(name, failed):
+    """wait_for_completion_timeout/_interruptible/_killable: where they would wait, they may instead give up
+    (chosen(): the timeout expired, a signal arrived) and return `failed`; done, they return `done`."""
+    done = 1
+    def wait(k, r):
+        i = k.cell(r, "completion", f"{name} of")
+        v = k.rd(i)
+        if k.fork(k.and_(k.chosen(), v == 0)):
+            k.result(failed)
+            return
+        k.await_(v > 0, i, 0)
+        _might_sleep(k, name)
+        _consume(k, i, v)
+        k.result(done if failed == 0 else 0)
+    return wait
+
+
+prim("unsigned long wait_for_completion_timeout(struct completion *x, unsigned long timeout)",
+     ("completion", "int"), INT, name="wait_for_completion_timeout")(
+    (lambda f: lambda k, r, timeout: f(k, r))(_wait_may_fail("wait_for_completion_timeout", 0)))
+prim("int wait_for_completion_interruptible(struct completion *x)", ("completion",), INT,
+     name="wait_for_completion_interruptible")(_wait_may_fail("wait_for_completion_interruptible", -ERESTARTSYS))
+prim("int wait_for_completion_killable(struct completion *x)", ("completion",), INT,
+     name="wait_for_completion_killable")(_wait_may_fail("wait_for_completion_killable", -ERESTARTSYS))
+
+
+@prim("bool try_wait_for_completion(struct completion *x)", ("completion",), BOOL, private=True)
+def try_wait_for_completion(k, r):
+    i = k.cell(r, "completion", "try_wait_for_completion of")
+    v = k.rd(i)
+    k.wr(i, k.sel(v == 0, 0, k.sel(v >= COMPLETION_ALL, v, v - 1)))
+    k.result(k.sel(v == 0, 0, 1))
+
+
+@prim("bool completion_done(struct completion *x)", ("completion",), BOOL, private=True)
+def completion_done(k, r):
+    k.result(k.sel(k.rd(k.cell(r, "completion", "completion_done of")) == 0, 0, 1))
+
+
 def _might_sleep(k, name):
     """The kernel's might_sleep(): a function that can sleep, called inside an RCU read-side section or with a
     spinlock held, is a `sleep-in-atomic` finding (non-fatal: the kernel prints "BUG: sleeping function called
@@ -456,8 +695,9 @@ def _might_sleep(k, name):
             k.warn("sleep-in-atomic", f"{name} inside an RCU read-side section: it may sleep, and an RCU reader "
                                       f"must not (rcu_read_lock is held)", key="sleep-in-rcu")
     held, which = 0, 0
-    for j in reversed(k.spin_cells):
-        h = k.and_(k.rd(j) == me + 1, k.live(j))
+    for j in reversed(k.spin_cells):  # spinlocks and rwlocks, held for writing or for reading
+        v = k.rd(j)
+        h = k.and_(k.or_(v == me + 1, k.and_(v < 0, ((0 - v) >> me) & 1 != 0)), k.live(j))
         held = k.or_(held, h)
         which = k.sel(h, j, which)
     if k.fork(held):
@@ -614,6 +854,9 @@ def rcu_dereference_protected(k, p, c):
 #: objects of the kfree_rcu queue): the atomic-section analysis (analysis.py) counts them as touching anything
 SCANS = frozenset({"list_empty", "list_is_singular", "list_first", "list_next", "list_first_rcu", "list_next_rcu",
                    "rcu_read_unlock", "kfree_rcu"})
+#: the primitives that use the CPU hotplug lock: a model that calls one gets it (machine.py's layout)
+HOTPLUG_USERS = frozenset({"cpus_read_lock", "cpus_read_unlock", "cpus_write_lock", "cpus_write_unlock",
+                           "lockdep_assert_cpus_held"})
 #: the primitives that use the RCU cells: a model that calls one gets them (machine.py's layout)
 RCU_USERS = frozenset({"rcu_read_lock", "rcu_read_unlock", "synchronize_rcu", "synchronize_rcu_wait", "kfree_rcu",
                        "rcu_dereference_check", "list_first_rcu", "list_next_rcu"})

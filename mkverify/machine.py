@@ -277,6 +277,10 @@ class Machine:
                 cells.append(Cell(f"kfree_rcu[{q}].object", "ptr", PtrT(ir.VoidT()), -2))
                 rcu["rcu_free_wait"].append(len(cells))
                 cells.append(Cell(f"kfree_rcu[{q}].waits_for", "int", ir.INT, -2))
+        hotplug = []
+        if any(isinstance(ins, ir.Prim) and ins.name in kernel.HOTPLUG_USERS for f in p.functions for ins in f.body):
+            hotplug.append(len(cells))  # the CPU hotplug lock (cpus_read_lock), a rw_semaphore
+            cells.append(Cell("cpu_hotplug_lock", "rwsem", OpaqueT("rwsem"), -2))
         self.slots: list[Slot] = []
         self.pool_slots: dict[str, list[int]] = {}
         for sname, n in p.bounds.pools:
@@ -298,12 +302,17 @@ class Machine:
         self.owner = [c.owner for c in cells]
         self.ptr_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("ptr", "idr-ptr", "cpu-image", "list_head"))
         self.list_cells = tuple(i for i, c in enumerate(cells) if c.kind == "list_head")
-        self.lock_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("mutex", "spinlock"))
+        # a writer holds an rw cell as an owner holds a lock (the cell holds its number + 1)
+        self.lock_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("mutex", "spinlock", "rwsem", "rwlock"))
+        self.rw_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("rwsem", "rwlock"))
         self.lifecycle_cell = {i: c.lifecycle for i, c in enumerate(cells) if c.lifecycle >= 0}
         #: what kernel.py's definitions know of this model (core.Shape)
-        self.shape = core.Shape(self.ncpu, self.nhost, p.bounds.idr_capacity, self.list_cells,
-                                tuple(i for i, c in enumerate(cells) if c.kind == "spinlock"), self.base,
-                                **{f: tuple(v) for f, v in rcu.items()})
+        self.shape = core.Shape(self.ncpu, self.nhost, p.bounds.idr_capacity, self.nhost, self.list_cells,
+                                tuple(i for i, c in enumerate(cells) if c.kind in ("spinlock", "rwlock")), self.base,
+                                **{f: tuple(v) for f, v in rcu.items()}, hotplug=tuple(hotplug))
+        #: host threads are interchangeable (the C enumerator's symmetry) unless a cell belongs to one thread
+        #: (RCU's per-CPU cells) or names threads in a bit mask (readers of an rw cell)
+        self.threads_symmetric = not self.shape.rcu_read and not self.rw_cells
 
     def initial_state(self):
         return (self.init_mem, tuple(() for _ in range(self.nhost)))
@@ -351,7 +360,12 @@ class Machine:
             return str(v)
         if k in ("ptr", "idr-ptr", "cpu-image"):
             return self.addr_name(v)
-        if k in ("mutex", "spinlock"):
+        if k in ("rwsem", "rwlock") and v < 0:
+            who = [f"CPU{c}" for c in range(self.nhost) if (-v) >> c & 1]
+            if (-v) >> self.nhost & 1:
+                who.append("a task that returned to user space")
+            return "held for reading by " + ", ".join(who)
+        if k in ("mutex", "spinlock", "rwsem", "rwlock"):
             if v == self.leaked_owner:
                 return "held by a task that returned to user space"
             return "unlocked" if v == 0 else f"held by CPU{v - 1}"
@@ -589,10 +603,16 @@ class Machine:
             if not th:
                 out.extend((t, ("entry", k)) for k in range(len(self.entry_choices)))
                 continue
-            if self.lock_wait(mem, t, th) is not None:
-                continue  # blocked
+            blocked = self.lock_wait(mem, t, th) is not None
             fi, pc, lv, _ = th[-1]
             ins = self.funcs[fi].body[pc]
+            if isinstance(ins, ir.Prim) and core.chooses(ins.name):
+                if not blocked:
+                    out.append((t, ("run", 0)))
+                out.append((t, ("run", 1)))  # the failing outcome (kernel.py's chosen()) never waits
+                continue
+            if blocked:
+                continue
             if isinstance(ins, ir.Prim):
                 if core.allocates(ins.name):
                     free = any(mem[self.slots[s].status] == FREE for s in self.pool_slots[ins.aux])
@@ -712,6 +732,17 @@ class Machine:
                 out.append(Violation("deadlock", f"deadlock: {desc}", waits[first][1].loc, False,
                                      ("deadlock", tuple(locs))))
                 break
+        stuck = [t for t in sorted(waits) if not core.chooses(waits[t][1].name)]
+        if not out and threads and len(stuck) == len(threads):
+            # no cycle, but every thread waits for something nothing can give any more (a completion that
+            # is never completed, a read-side section of a thread that waits itself)
+            locs = sorted((waits[t][1].loc.file, waits[t][1].loc.line, waits[t][1].loc.col) for t in stuck)
+            first = min(stuck, key=lambda v: (waits[v][1].loc.file, waits[v][1].loc.line, waits[v][1].loc.col))
+            desc = ", ".join(f"CPU{t} waits for {self.cells[waits[t][2]].name}" +
+                             (f" held by CPU{waits[t][0]}" if 0 <= waits[t][0] < len(threads) else "")
+                             for t in stuck)
+            out.append(Violation("deadlock", f"deadlock: every CPU waits and none can go on: {desc}",
+                                 waits[first][1].loc, False, ("deadlock", tuple(locs))))
         return out
 
     def referrers(self, mem, sid) -> list[str]:
@@ -1014,10 +1045,16 @@ class _Exec:
         then held by 'a task that returned', so later calls on this CPU are not blamed for it."""
         m = self.m
         for i in m.lock_cells:
-            if self.mem[i] == self.t + 1 and m._cell_live(self.mem, i):
+            v = self.mem[i]
+            if v == self.t + 1 and m._cell_live(self.mem, i):
                 self.note("lock-imbalance", f"returns to user space with {m.cells[i].name} held", ins,
                           ("held-at-return", ins.loc, i))
                 self.mem[i] = m.leaked_owner
+            elif v < 0 and (-v) >> self.t & 1 and m._cell_live(self.mem, i):
+                # a read lock (kernel.py's rw cells): this thread's bit becomes that of "a task that returned"
+                self.note("lock-imbalance", f"returns to user space with {m.cells[i].name} held", ins,
+                          ("held-at-return", ins.loc, i))
+                self.mem[i] = -(((-v) & ~(1 << self.t)) | (1 << m.nhost))
 
     # --------------------------------------------------------- the new state
 
@@ -1100,6 +1137,9 @@ class _Concrete:
 
     def fork(self, c) -> bool:
         return bool(c)
+
+    def chosen(self):
+        return int(self.choice == 1)
 
     def sel(self, c, a, b):
         return a if c else b

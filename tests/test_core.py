@@ -27,8 +27,10 @@ def _rcu(nhost, nq):
 
 
 # a cell's address is its index here (_Direct.cell), so base is 0
-SIZES = [core.Shape(1, 1, 1, (), **_rcu(1, 1)), core.Shape(2, 1, 2, (7,), (11,), **_rcu(1, 2)),
-         core.Shape(3, 2, 4, (7, 12), (11, 13), **_rcu(2, 2)), core.Shape(4, 2, 5, (7, 9, 12), (13,), **_rcu(2, 3))]
+SIZES = [core.Shape(1, 1, 1, 1, (), **_rcu(1, 1), hotplug=(1990,)),
+         core.Shape(2, 1, 2, 1, (7,), (11,), **_rcu(1, 2), hotplug=(1990,)),
+         core.Shape(3, 2, 4, 2, (7, 12), (11, 13), **_rcu(2, 2), hotplug=(1990,)),
+         core.Shape(4, 2, 5, 2, (7, 9, 12), (13,), **_rcu(2, 3), hotplug=(1990,))]
 
 
 @pytest.mark.parametrize("params", SIZES, ids=lambda p: f"{p.ncpu}cpu-cap{p.idr_capacity}")
@@ -54,7 +56,18 @@ def test_every_primitive_traces_to_a_well_formed_program(name, params):
 
 #: the primitives that may wait: locks, the lock-taking puts, the second half of synchronize_rcu
 BLOCKING = ("mutex_lock", "spin_lock", "kref_put_mutex", "kref_put_lock", "refcount_dec_and_mutex_lock",
-            "refcount_dec_and_lock", "atomic_dec_and_mutex_lock", "atomic_dec_and_lock", "synchronize_rcu_wait")
+            "refcount_dec_and_lock", "atomic_dec_and_mutex_lock", "atomic_dec_and_lock", "synchronize_rcu_wait",
+            "down_read", "down_write", "read_lock", "write_lock", "cpus_read_lock", "cpus_write_lock",
+            "mutex_lock_interruptible", "mutex_lock_killable", "down_read_interruptible", "down_read_killable",
+            "down_write_killable", "wait_for_completion", "wait_for_completion_timeout",
+            "wait_for_completion_interruptible", "wait_for_completion_killable")
+
+
+def test_a_primitive_that_can_fail_is_never_folded_as_private():
+    """The private-object reduction runs a step with choice 0 only: a primitive with a failing outcome
+    (chosen()) must stay a step of its own, or its failure would never be explored."""
+    for name, d in kernel.PRIMS.items():
+        assert not (core.chooses(name) and d.private), name
 
 
 def test_a_python_if_on_a_value_is_refused(monkeypatch):

@@ -329,6 +329,8 @@ class Encoding:
             return [(("entry", k), z3.BoolVal(True)) for k in range(len(m.entry_choices))]
         _, fi, pc = self.cps[cp]
         ins = m.funcs[fi].body[pc]
+        if isinstance(ins, ir.Prim) and core.chooses(ins.name):  # a blocked path of choice 0 has no step
+            return [(("run", 0), z3.BoolVal(True)), (("run", 1), z3.BoolVal(True))]
         if isinstance(ins, ir.Prim) and core.allocates(ins.name):
             free = z3.Or([s[0][m.slots[k].status] == FREE for k in m.pool_slots[ins.aux]] or [z3.BoolVal(False)])
             fail = z3.BoolVal(True) if m.p.bounds.alloc_can_fail else z3.Not(free)
@@ -559,6 +561,20 @@ class Encoding:
             for cond, locs in conds[cyc]:
                 out.append(_Rec(z3.And(cond, z3.Not(z3.Or(earlier)) if earlier else z3.BoolVal(True)),
                                 "deadlock", ("deadlock", locs), (), False))
+        # no cycle, but every thread waits at a primitive that cannot give up (machine.py's _deadlocks)
+        any_cycle = z3.Or([a for c in cycles for a, _ in conds[c]]) if cycles else z3.BoolVal(False)
+        per_thread = []
+        for t in range(m.nhost):
+            points = {}
+            for cp, blocked, owner, ins in waits.get(t, []):
+                if not core.chooses(ins.name):
+                    points.setdefault(cp, (ins, []))[1].append(blocked)
+            per_thread.append([(z3.And(ctl[t] == cp, z3.Or(bs)), ins) for cp, (ins, bs) in points.items()])
+        if all(per_thread):
+            for combo in itertools.product(*per_thread):
+                locs = tuple(sorted((ins.loc.file, ins.loc.line, ins.loc.col) for _, ins in combo))
+                out.append(_Rec(z3.And([c for c, _ in combo] + [z3.Not(any_cycle)]), "deadlock", ("deadlock", locs),
+                                (), False))
         return out
 
     def inv_fails(self, inv, base, mem):
@@ -913,6 +929,14 @@ class _SymExec:
         m, enc, mem = self.m, self.enc, self.mem
         for i in m.lock_cells:
             held = z3.And(mem[i] == self.t + 1, enc.cell_live(mem, i))
+            if i in m.rw_cells:  # or held for reading (machine.py's returned)
+                v = mem[i]
+                bit = enc.bv(1 << self.t)
+                reading = z3.And(v < 0, ((0 - v) & bit) != 0, enc.cell_live(mem, i))
+                self.note_if(z3.Or(held, reading), "lock-imbalance", ("held-at-return", ins.loc, i))
+                mem[i] = z3.If(held, enc.bv(m.leaked_owner),
+                               z3.If(reading, 0 - (((0 - v) & ~bit) | enc.bv(1 << m.nhost)), v))
+                continue
             self.note_if(held, "lock-imbalance", ("held-at-return", ins.loc, i))
             mem[i] = z3.If(held, enc.bv(m.leaked_owner), mem[i])
 
@@ -1213,6 +1237,9 @@ class _Symbolic:
 
     def me(self):
         return self.bv(self.x.t)
+
+    def chosen(self):
+        return z3.BoolVal(self.choice == 1)
 
     def fork(self, c) -> bool:
         return self.x.fork(self._b(c))

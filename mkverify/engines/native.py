@@ -37,10 +37,11 @@ VERSION = 4
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11,
-         "rcu_head": 0}
+         "rcu_head": 0, "rwsem": 12, "rwlock": 13, "completion": 14}
 #: a C cell kind a primitive's argument must point to -> the kind machine.py's message names
 WANTED_KINDS = {KINDS["kref"]: "kref", KINDS["mutex"]: "mutex", KINDS["list_head"]: "list_head",
-                KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr", KINDS["ptr"]: "ptr"}
+                KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr", KINDS["ptr"]: "ptr", KINDS["rwsem"]: "rwsem",
+                KINDS["rwlock"]: "rwlock", KINDS["completion"]: "completion"}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
  E_QUERY, E_HOLDS) = range(16)
@@ -265,7 +266,7 @@ class Lowered:
              H_ATOMIC: int(self.atomic), H_NPROGS: len(self.prog_recs), H_NKEYS: len(self.keys),
              H_MAXREGS: max([1] + [r[1] for r in self.prog_recs]),
              # RCU's cells belong to one host CPU each: renaming threads would have to move them too
-             H_SYMTHREADS: int(not m.shape.rcu_read)}
+             H_SYMTHREADS: int(m.threads_symmetric)}
         for k, v in h.items():
             img[k] = v
         if not self.locs:
@@ -387,7 +388,7 @@ class Lowered:
             flags = PF["query"]
         else:
             flags = (PF["private"] * d.private | PF["awaits"] * mp.awaits |
-                     sum(PF[e] for e in ("alloc", "free", "call") if e in mp.effects))
+                     sum(PF[e] for e in ("alloc", "free", "call", "choice") if e in mp.effects))
         self.progs[(name, query)] = len(self.prog_recs)
         self.prog_recs.append((ops, mp.nregs, flags, len(d.args)))
         return self.progs[(name, query)]
@@ -613,7 +614,7 @@ class NativeExplorer:
         self.jobs = jobs or default_jobs()
         self.fingerprint = fingerprint
         self.max_memory = max_memory
-        self.symmetry = symmetry and ((self.m.nhost > 1 and not self.m.shape.rcu_read) or bool(self.low.sym_pools))
+        self.symmetry = symmetry and ((self.m.nhost > 1 and self.m.threads_symmetric) or bool(self.low.sym_pools))
         self.raw: dict = {}
 
     def explore_raw(self, widths: bytes, los: bytes) -> dict:

@@ -96,7 +96,7 @@ BUDGET = 1200
 DSTEP_MAX = 2000
 CHECKS = ("use-after-free", "null-dereference", "out-of-bounds", "double-free", "invalid-free",
           "get-after-release", "refcount-underflow", "deadlock", "lock-imbalance", "assertion",
-          "dangling-reference", "leak", "invariant", "illegal-transition",
+          "dangling-reference", "leak", "invariant", "illegal-transition", "rcu-usage", "sleep-in-atomic",
           "bound", "runtime-error", "internal")
 
 
@@ -619,9 +619,14 @@ class _Gen:
             for i in m.lock_cells:
                 live = self.live(i)
                 cond = f"mem[{i}] == xt + 1" + ("" if live == "1" else f" && {live}")
-                returned.append(_if([(cond, self.report("lock-imbalance", ins.loc,
-                                                        f"returns to user space with {m.cells[i].name} held")
-                                      + [f"mem[{i}] = {m.leaked_owner}"])]))
+                arms = [(cond, self.report("lock-imbalance", ins.loc, f"returns to user space with {m.cells[i].name} held")
+                         + [f"mem[{i}] = {m.leaked_owner}"])]
+                if i in m.rw_cells:  # held for reading: this thread's bit becomes that of a task that returned
+                    rcond = f"mem[{i}] < 0 && (((0 - mem[{i}]) >> xt) & 1) != 0" + ("" if live == "1" else f" && {live}")
+                    arms.append((rcond, self.report("lock-imbalance", ins.loc,
+                                                    f"returns to user space with {m.cells[i].name} held")
+                                 + [f"mem[{i}] = 0 - (((0 - mem[{i}]) & ~(1 << xt)) | {1 << m.nhost})"]))
+                returned.append(_if(arms))
             out.append(_if([("sp[xt] == 0", returned or ["skip"])],
                            ["xf = xf - 1", "xb = fr_lb[xf]"] + ([_if(back)] if back else [])))
             return out
@@ -715,6 +720,8 @@ class _Gen:
                     out.append(f"{r(x[0])} = {_lit(x[1])}")
                 elif op == "me":
                     out.append(f"{r(x[0])} = {me}")
+                elif op == "choice":  # a probe asks about the outcome that can wait: choice 0
+                    out.append(f"{r(x[0])} = " + ("0" if probe is not None else "(xch == 1 -> 1 : 0)"))
                 elif op == "bin":
                     bop = core.BINOPS[x[1]]
                     e = f"{r(x[2])} {bop} {r(x[3])}"
@@ -978,6 +985,12 @@ class _Gen:
         m = self.m
         if not isinstance(ins, ir.Prim):
             return None
+        if core.chooses(ins.name):  # the failing outcome (choice 1) never waits: en bit 2 always
+            if not core.may_block(ins.name):
+                return ["en[xu] = 3"]
+            ctx = self.probe_ctx("xb", "@END@")
+            pre, vals = self.prim_args(ins, ctx)
+            return ["en[xu] = 3"] + pre + self.uops(fi, pc, ins, vals, "xu", probe="en[xu] = 2\nxw[xu] = @OWNER@")
         if core.may_block(ins.name):
             ctx = self.probe_ctx("xb", "@END@")
             pre, vals = self.prim_args(ins, ctx)
@@ -1032,6 +1045,9 @@ class _Gen:
         pieces.append([_loop("xu", self.NT, ["xa = xu", _loop("xm", self.NT, [
             _if([(f"xa >= 0 && xa < {self.NT} && xw[xa] != 0", ["xa = xw[xa] - 1"])], ["xa = -1"]),
             _if([("xa == xu", ["xbad_dl = 1"])])])])])
+        # every thread waits, and none can give up (Machine._deadlocks)
+        pieces.append(["xh = 1", _loop("xu", self.NT, [_if([("sp[xu] == 0 || en[xu] != 0", ["xh = 0"])])]),
+                       _if([("xh != 0", ["xbad_dl = 1"])])])
         # a CPU executing freed memory
         for c in range(m.ncpu):
             im = f"mem[{m.cpu_image[c]}]"

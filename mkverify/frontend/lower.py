@@ -35,6 +35,9 @@ SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "kref_put_mutex", "kref_put_l
                  "WARN_ON", "__mkverify_container_of", "__mkverify_array_size", "synchronize_rcu", "kfree_rcu",
                  "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry"}
 QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
+#: what a model may not define itself: allocation (the machine's pools), the assertions, the front end's builtins
+UNREPLACEABLE = {"kzalloc", "kmalloc", "BUG_ON", "WARN_ON", "__mkverify_container_of", "__mkverify_array_size",
+                 "__mkverify_list_entry"}
 
 
 def _loc(node, display) -> SourceLoc:
@@ -301,9 +304,11 @@ class Builder:
                 self.top_decl(ext)
             elif isinstance(ext, c_ast.FuncDef):
                 d = ext.decl
-                if d.name in PRIM_SIGS or d.name in SPECIAL_CALLS or d.name in QUERY_ONLY:
+                if d.name in UNREPLACEABLE or d.name in QUERY_ONLY:
                     self.err(ext, f"'{d.name}' is a kernel primitive of the prelude; a model cannot redefine it",
                              "rename the function, or use the primitive as it is")
+                # any other primitive a model defines is replaced by the model's function (a model written
+                # before mkverify knew the name keeps its own stub)
                 if not isinstance(d.type, c_ast.FuncDecl):
                     # pycparser reads 'static s { ... }' as a definition of s without a parameter list
                     self.err(ext, f"'{d.name}' is defined with a body but no parameter list",
@@ -1156,7 +1161,8 @@ class FunctionLowerer:
             self.err(node, "inline assembly is not supported", "model what the assembly does in C")
         if self.lookup(name) is not None or name in self.b.globals:
             self.err(node, f"'{name}' is a variable, not a function (calls through function pointers are not supported)")
-        if name in SPECIAL_CALLS:
+        replaced = name in self.b.fdefs and not self.b.in_prelude(self.b.fdefs[name])  # the model's own
+        if name in SPECIAL_CALLS and not replaced:
             return getattr(self, "call_" + name.strip("_"))(node, args, discard)
         if self.invariant:
             if name in ir.QUERIES:
@@ -1164,7 +1170,7 @@ class FunctionLowerer:
             self.err(node, f"invariants can only call the queries {', '.join(sorted(ir.QUERIES))}")
         if name in QUERY_ONLY:
             self.err(node, f"{name}() is only available in invariants")
-        if name in PRIM_SIGS:
+        if name in PRIM_SIGS and not replaced:
             prim, kinds, rt = PRIM_SIGS[name]
             vals = self.prim_args(node, name, args, kinds)
             dst = self.temp(rt, node) if rt is not None else -1

@@ -96,6 +96,9 @@ struct cpumask { int __mkverify_cpumask; };
 typedef struct cpumask cpumask_var_t[1];
 typedef struct cpumask cpumask_t;
 struct idr { int __mkverify_idr; };
+struct rw_semaphore { int __mkverify_rwsem; };
+typedef struct { int __mkverify_rwlock; } rwlock_t;
+struct completion { int __mkverify_completion; };
 /* hlists are the same membership lists as struct list_head */
 struct hlist_head { int __mkverify_list_head; };
 struct hlist_node { int __mkverify_list_head; };
@@ -150,6 +153,37 @@ struct rcu_head { int __mkverify_rcu_head; };
     list_for_each_entry_safe(pos, n, (struct list_head *)(head), member)
 #define hlist_for_each_entry_rcu(pos, head, member, ...) \
     list_for_each_entry_rcu(pos, (struct list_head *)(head), member)
+
+#define DECLARE_COMPLETION(name) struct completion name = { 0 }
+#define DECLARE_COMPLETION_ONSTACK(name) DECLARE_COMPLETION(name)
+#define wait_for_completion_io(x) wait_for_completion(x)
+#define wait_for_completion_killable_timeout(x, t) wait_for_completion_timeout(x, t)
+#define wait_for_completion_interruptible_timeout(x, t) wait_for_completion_timeout(x, t)
+#define msecs_to_jiffies(m) (m)
+#define HZ 100
+#define ERESTARTSYS 512
+
+/* reader-writer locks: zero is unlocked */
+#define DECLARE_RWSEM(name) struct rw_semaphore name = { 0 }
+#define DEFINE_RWLOCK(name) rwlock_t name = { 0 }
+#define init_rwsem(sem) ((void)(sem))
+#define rwlock_init(lock) ((void)(lock))
+#define down_read_nested(sem, sub) down_read(sem)
+#define down_write_nested(sem, sub) down_write(sem)
+#define read_lock_irq(l) read_lock(l)
+#define read_unlock_irq(l) read_unlock(l)
+#define read_lock_bh(l) read_lock(l)
+#define read_unlock_bh(l) read_unlock(l)
+#define read_lock_irqsave(l, f) read_lock(l)
+#define read_unlock_irqrestore(l, f) read_unlock(l)
+#define write_lock_irq(l) write_lock(l)
+#define write_unlock_irq(l) write_unlock(l)
+#define write_lock_bh(l) write_lock(l)
+#define write_unlock_bh(l) write_unlock(l)
+#define write_lock_irqsave(l, f) write_lock(l)
+#define write_unlock_irqrestore(l, f) write_unlock(l)
+#define get_online_cpus() cpus_read_lock()
+#define put_online_cpus() cpus_read_unlock()
 
 /* reader-writer and sleeping lock forms that are the plain ones here */
 #define mutex_lock_nested(l, sub) mutex_lock(l)
