@@ -39,6 +39,7 @@ static inline u64 mix64(u64 h);
 
 #define MAGIC 0x6d6b7665726679LL /* "mkverify" */
 #define VERSION 4
+#define MAXPARGS 6 /* arguments of a primitive (xa_alloc has 5) */
 enum { INV_ALWAYS = 1, INV_WITNESS = 2 }; /* the flags of an invariant record (native.py) */
 
 enum {
@@ -76,7 +77,7 @@ enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
 /* the cell kind of each class of _core.h (kref, mutex, list_head, cpumask, idr-key: native.KINDS) */
 static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY, K_PTR, K_RWSEM, K_RWLOCK,
-                                         K_COMPLETION};
+                                         K_COMPLETION, K_INT};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {
@@ -233,7 +234,7 @@ static int check_progs(const Model *m)
         i64 nops = pg[1], nr = pg[2];
         NEED(nops >= 1 && nops < (1 << 20) && in_img(m, pg[0], UREC * nops), "program ops", p, nops);
         NEED(nr >= 0 && nr <= m->maxregs, "program registers", p, nr);
-        NEED(pg[3] >= 0 && pg[3] < (1 << 7) && pg[4] >= 0 && pg[4] <= 4, "program flags", p, pg[3]);
+        NEED(pg[3] >= 0 && pg[3] < (1 << 7) && pg[4] >= 0 && pg[4] <= MAXPARGS, "program flags", p, pg[3]);
         int query = (pg[3] & PF_QUERY) != 0;
         NEED(!query || pg[3] == PF_QUERY, "a query with effects", p, pg[3]);
         for (i64 k = 0; k < nops; k++) {
@@ -459,7 +460,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
                 break;
             case I_PRIM: {
                 NEED(in_img(m, o, 7) && r[2] >= 0 && r[2] < m->nprogs && r[3] >= -1 && r[3] < L && r[5] >= 0 &&
-                     r[5] <= 4 && in_img(m, o, 7 + r[5]), "primitive", f, pc);
+                     r[5] <= MAXPARGS && in_img(m, o, 7 + r[5]), "primitive", f, pc);
                 for (i64 a = 0; a < r[5]; a++)
                     if (check_expr(m, r[7 + a], L, 0)) return -1;
                 const i64 *pg = m->progs + PREC * r[2];
@@ -469,7 +470,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
                 if (pg[3] & PF_CALL)
                     NEED(r[4] >= -1 && r[4] < m->nfuncs && (r[4] < 0 || m->funcs[r[4]].nlocals >= 1), "callee", f,
                          r[4]);
-                NEED(r[6] >= 0 && r[6] < 16, "pointer-argument mask", f, pc);
+                NEED(r[6] >= 0 && r[6] < (1 << MAXPARGS), "pointer-argument mask", f, pc);
                 break;
             }
             case I_BRANCH:
@@ -1098,7 +1099,7 @@ u_free:
 /* Run the micro-program of primitive instruction r (its arguments evaluated over the top frame's locals). */
 static int uop(Mach *x, const i64 *r, i64 choice, int probe, i64 *wait)
 {
-    i64 a[4] = {0, 0, 0, 0};
+    i64 a[MAXPARGS] = {0};
     const i64 *lv = top(x->m, x->w, x->t) + 3;
     for (i64 k = 0; k < r[5]; k++) {
         int e = eval(x, r[7 + k], lv, &a[k]);
@@ -1208,7 +1209,7 @@ static int private_access(Mach *x, const i64 *r)
 {
     const Model *m = x->m;
     i64 *lv = top(m, x->w, x->t) + 3;
-    i64 vals[4];
+    i64 vals[MAXPARGS];
     int n = 0;
     Key saved = x->stop;
     if (r[0] == I_PRIM) {

@@ -74,7 +74,7 @@ class FuncT:
 
 
 #: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
-OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion")
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray")
 
 INT = IntT(32, True)
 UINT = IntT(32, False)
@@ -112,7 +112,7 @@ def type_str(t) -> str:
                 "mutex": "struct mutex", "spinlock": "spinlock_t", "list_head": "struct list_head",
                 "cpumask": "struct cpumask", "idr": "struct idr", "rcu_head": "struct rcu_head",
                 "rwsem": "struct rw_semaphore", "rwlock": "rwlock_t",
-                "completion": "struct completion"}.get(t.kind, f"<opaque {t.kind}>")
+                "completion": "struct completion", "xarray": "struct xarray"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):
@@ -341,6 +341,8 @@ def prim_arg_fits(kind: str, t) -> bool:
         return isinstance(t, IntT)
     if kind == ANY_PTR:
         return isinstance(t, PtrT)
+    if kind == "int_ptr":  # the address of an integer (xa_alloc's id)
+        return isinstance(t, PtrT) and isinstance(t.target, (IntT, VoidT))
     if kind == "ptr":  # the address of a pointer (rcu_dereference's)
         return isinstance(t, PtrT) and isinstance(t.target, (PtrT, VoidT))
     return isinstance(t, PtrT) and (t.target == OpaqueT(kind) or isinstance(t.target, VoidT))
@@ -479,7 +481,7 @@ def sizeof(t, program: Program) -> int:
     if isinstance(t, (IntT, PtrT)):
         return 1
     if isinstance(t, OpaqueT):
-        return 2 * program.bounds.idr_capacity if t.kind == "idr" else 1
+        return 2 * program.bounds.idr_capacity if t.kind in ("idr", "xarray") else 1
     if isinstance(t, ArrayT):
         return t.n * sizeof(t.elem, program)
     if isinstance(t, StructT):

@@ -867,8 +867,8 @@ RCU_USERS = frozenset({"rcu_read_lock", "rcu_read_unlock", "synchronize_rcu", "s
 # packed at the front.
 
 
-def _idr(k, r, name):
-    i = k.cell(r, "idr", f"{name} on")
+def _idr(k, r, name, kind="idr"):
+    i = k.cell(r, kind, f"{name} on")
     cap = k.idr_capacity
     keys = [k.rd(i, 2 * n) for n in range(cap)]
     ptrs = [k.rd(i, 2 * n + 1) for n in range(cap)]
@@ -895,48 +895,47 @@ def idr_find(k, r, id_):
     k.result(_idr_lookup(k, keys, ptrs, id_)[1])
 
 
-@prim("void *idr_remove(struct idr *idr, unsigned long id)", ("idr", "int"), _VOIDP)
-def idr_remove(k, r, id_):
-    i, keys, ptrs = _idr(k, r, "idr_remove")
+def _remove(k, i, keys, ptrs, id_):
+    """Drop the (unique) entry of id_ and close the gap; its pointer, or NULL."""
     hits, found = _idr_lookup(k, keys, ptrs, id_)
     gone = 0
     new_k, new_p = [], []
     cap = len(keys)
-    for n in range(cap):  # drop the (unique) entry and close the gap
+    for n in range(cap):
         gone = k.or_(gone, hits[n])
         new_k.append(k.sel(gone, keys[n + 1] if n + 1 < cap else 0, keys[n]))
         new_p.append(k.sel(gone, ptrs[n + 1] if n + 1 < cap else 0, ptrs[n]))
     _idr_store(k, i, new_k, new_p)
-    k.result(found)
+    return found
 
 
-@prim("int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp)", ("idr", ANY_PTR, "int", "int"),
-      INT)
-def idr_alloc(k, r, ptr, start, end):
-    i, keys, ptrs = _idr(k, r, "idr_alloc")
-    if k.fork(start < 0):
-        k.warn("assertion", lambda n: f"idr_alloc with negative start {n.int(start)} (WARN_ON_ONCE in the kernel)")
-        k.result(-EINVAL)
-        return
+@prim("void *idr_remove(struct idr *idr, unsigned long id)", ("idr", "int"), _VOIDP)
+def idr_remove(k, r, id_):
+    i, keys, ptrs = _idr(k, r, "idr_remove")
+    k.result(_remove(k, i, keys, ptrs, id_))
+
+
+def _lowest_free(k, keys, start, past):
+    """The lowest id from start on that is free or past the end of the range: one of start..start+cap."""
     cap = len(keys)
-
-    def past(v):  # at or past the end of the range; end <= 0: the range is [start, INT_MAX]
-        return k.or_(k.and_(end > 0, v >= end), k.and_(end <= 0, v > INT_MAX))
 
     def used(v):
         return k.or_(*[k.and_(keys[n] != 0, keys[n] - 1 == v) for n in range(cap)])
-    new = start + cap  # the lowest id from start on that is free or past the end: one of start..start+cap
+    new = start + cap
     for d in reversed(range(cap)):
         v = start + d
         new = k.sel(k.or_(k.not_(used(v)), past(v)), v, new)
-    if k.fork(past(new)):
-        k.result(-ENOSPC)
-        return
+    return new
+
+
+def _insert(k, i, keys, ptrs, new, ptr, what):
+    """Insert (new, ptr), new not present, keeping the entries sorted; the bound when they are all taken."""
+    cap = len(keys)
     count = 0
     for n in range(cap):
         count = count + k.sel(keys[n] != 0, 1, 0)
     if k.fork(count >= cap):
-        k.bound(f"an IDR needed more than idr_capacity = {cap} entries", "raise idr_capacity in the spec's [bounds]")
+        k.bound(f"{what} needed more than idr_capacity = {cap} entries", "raise idr_capacity in the spec's [bounds]")
     pos = 0
     for n in range(cap):
         pos = pos + k.sel(k.and_(keys[n] != 0, keys[n] - 1 < new), 1, 0)
@@ -947,7 +946,113 @@ def idr_alloc(k, r, ptr, start, end):
         new_k.append(k.sel(pos > n, keys[n], k.sel(pos == n, new + 1, prev_k)))
         new_p.append(k.sel(pos > n, ptrs[n], k.sel(pos == n, ptr, prev_p)))
     _idr_store(k, i, new_k, new_p)
+
+
+@prim("int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp)", ("idr", ANY_PTR, "int", "int"),
+      INT)
+def idr_alloc(k, r, ptr, start, end):
+    i, keys, ptrs = _idr(k, r, "idr_alloc")
+    if k.fork(start < 0):
+        k.warn("assertion", lambda n: f"idr_alloc with negative start {n.int(start)} (WARN_ON_ONCE in the kernel)")
+        k.result(-EINVAL)
+        return
+
+    def past(v):  # at or past the end of the range; end <= 0: the range is [start, INT_MAX]
+        return k.or_(k.and_(end > 0, v >= end), k.and_(end <= 0, v > INT_MAX))
+    new = _lowest_free(k, keys, start, past)
+    if k.fork(past(new)):
+        k.result(-ENOSPC)
+        return
+    _insert(k, i, keys, ptrs, new, ptr, "an IDR")
     k.result(new)
+
+
+# ---------------------------------------------------------------- XArray
+# The same entries as an IDR: idr_capacity (index + 1, pointer) pairs, sorted by index. An entry is never
+# NULL: storing NULL erases.
+ULONG_MAX = 2**64 - 1
+
+
+@prim("void *xa_load(struct xarray *xa, unsigned long index)", ("xarray", "int"), _VOIDP)
+def xa_load(k, r, index):
+    _, keys, ptrs = _idr(k, r, "xa_load", "xarray")
+    k.result(_idr_lookup(k, keys, ptrs, index)[1])
+
+
+@prim("void *xa_erase(struct xarray *xa, unsigned long index)", ("xarray", "int"), _VOIDP)
+def xa_erase(k, r, index):
+    i, keys, ptrs = _idr(k, r, "xa_erase", "xarray")
+    k.result(_remove(k, i, keys, ptrs, index))
+
+
+@prim("void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)", ("xarray", "int", ANY_PTR),
+      _VOIDP)
+def xa_store(k, r, index, entry):
+    """Store entry at index, replacing what was there (returned); storing NULL erases."""
+    i, keys, ptrs = _idr(k, r, "xa_store", "xarray")
+    hits, found = _idr_lookup(k, keys, ptrs, index)
+    if k.fork(entry == 0):
+        k.result(_remove(k, i, keys, ptrs, index))
+        return
+    if k.fork(k.or_(*hits)):
+        for n in range(len(keys)):
+            k.wr(i, k.sel(hits[n], entry, ptrs[n]), 2 * n + 1)
+    else:
+        _insert(k, i, keys, ptrs, index, entry, "an XArray")
+    k.result(found)
+
+
+@prim("int xa_insert(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)", ("xarray", "int", ANY_PTR),
+      INT)
+def xa_insert(k, r, index, entry):
+    """Store entry at index unless an entry is there (-EBUSY)."""
+    i, keys, ptrs = _idr(k, r, "xa_insert", "xarray")
+    hits, _ = _idr_lookup(k, keys, ptrs, index)
+    if k.fork(k.or_(*hits)):
+        k.result(-EBUSY)
+        return
+    if k.fork(entry != 0):
+        _insert(k, i, keys, ptrs, index, entry, "an XArray")
+    k.result(0)
+
+
+@prim("int xa_alloc(struct xarray *xa, u32 *id, void *entry, u32 min, u32 max, gfp_t gfp)",
+      ("xarray", "int_ptr", ANY_PTR, "int", "int"), INT)
+def xa_alloc(k, r, idp, entry, lo, hi):
+    """Store entry at the lowest free index in [min, max] and write the index to *id; -EBUSY if there is none.
+    The limit is written XA_LIMIT(min, max) or xa_limit_32b (macros for the two arguments)."""
+    i, keys, ptrs = _idr(k, r, "xa_alloc", "xarray")
+    idc = k.cell(idp, "int_ptr", "xa_alloc's id at")
+    new = _lowest_free(k, keys, lo, lambda v: v > hi)
+    if k.fork(new > hi):
+        k.result(-EBUSY)
+        return
+    _insert(k, i, keys, ptrs, new, entry, "an XArray")
+    k.wr(idc, new)
+    k.result(0)
+
+
+@prim("bool xa_empty(const struct xarray *xa)", ("xarray",), BOOL)
+def xa_empty(k, r):
+    _, keys, _ = _idr(k, r, "xa_empty", "xarray")
+    k.result(k.sel(keys[0] == 0, 1, 0))
+
+
+@prim("void xa_destroy(struct xarray *xa)", ("xarray",))
+def xa_destroy(k, r):
+    """Remove every entry (the entries themselves are not freed, as in the kernel)."""
+    i, keys, ptrs = _idr(k, r, "xa_destroy", "xarray")
+    _idr_store(k, i, [0] * len(keys), [0] * len(keys))
+
+
+@prim("unsigned long __xa_find(struct xarray *xa, unsigned long start)", ("xarray", "int"), INT)
+def xa_find(k, r, start):
+    """The lowest index at or after start that holds an entry, or ULONG_MAX (xa_for_each's step)."""
+    _, keys, _ = _idr(k, r, "xa_for_each over", "xarray")
+    out = -1
+    for n in reversed(range(len(keys))):
+        out = k.sel(k.and_(keys[n] != 0, keys[n] - 1 >= start), keys[n] - 1, out)
+    k.result(out)
 
 
 # ---------------------------------------------------------------- lists (membership: a node's cell holds its head)

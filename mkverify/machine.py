@@ -230,7 +230,7 @@ class Machine:
                     lc = lifecycle_of
                 cells.append(Cell(name, "ptr" if isinstance(t, PtrT) else "int", t, owner, lc))
             elif isinstance(t, OpaqueT):
-                if t.kind == "idr":
+                if t.kind in ("idr", "xarray"):  # the same entries
                     for k in range(p.bounds.idr_capacity):
                         cells.append(Cell(f"{name}[{k}].id", "idr-key", ir.INT, owner))
                         cells.append(Cell(f"{name}[{k}].ptr", "idr-ptr", PtrT(ir.VoidT()), owner))

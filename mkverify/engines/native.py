@@ -41,7 +41,8 @@ KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image"
 #: a C cell kind a primitive's argument must point to -> the kind machine.py's message names
 WANTED_KINDS = {KINDS["kref"]: "kref", KINDS["mutex"]: "mutex", KINDS["list_head"]: "list_head",
                 KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr", KINDS["ptr"]: "ptr", KINDS["rwsem"]: "rwsem",
-                KINDS["rwlock"]: "rwlock", KINDS["completion"]: "completion"}
+                KINDS["rwlock"]: "rwlock", KINDS["completion"]: "completion",
+                KINDS["int"]: "int"}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
  E_QUERY, E_HOLDS) = range(16)

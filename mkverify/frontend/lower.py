@@ -35,6 +35,10 @@ SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "kref_put_mutex", "kref_put_l
                  "WARN_ON", "__mkverify_container_of", "__mkverify_array_size", "synchronize_rcu", "kfree_rcu",
                  "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry"}
 QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
+#: C name -> how many parameters its C declaration has (trailing ones past the primitive's are ignored)
+C_ARITY = {kernel.cname(d): len([a for a in d.c.split("(", 1)[1].rsplit(")", 1)[0].split(",") if a.strip()
+                                 and a.strip() != "void"])
+           for d in kernel.PRIMS.values() if "(*" not in d.c}
 #: what a model may not define itself: allocation (the machine's pools), the assertions, the front end's builtins
 UNREPLACEABLE = {"kzalloc", "kmalloc", "BUG_ON", "WARN_ON", "__mkverify_container_of", "__mkverify_array_size",
                  "__mkverify_list_entry"}
@@ -404,7 +408,7 @@ class Builder:
         if isinstance(t, (IntT, PtrT)):
             return 1
         if isinstance(t, OpaqueT):
-            return -1 if t.kind == "idr" else 1
+            return -1 if t.kind in ("idr", "xarray") else 1
         if isinstance(t, ArrayT):
             return t.n * self._size(t.elem)
         if isinstance(t, StructT):
@@ -1198,6 +1202,9 @@ class FunctionLowerer:
         return Var(dst, ret, loc), ret
 
     def prim_args(self, node, name, args, kinds):
+        extra = C_ARITY.get(name, len(kinds)) - len(kinds)
+        if extra > 0 and len(args) == len(kinds) + extra:
+            args = args[:len(kinds)]  # trailing arguments the machine ignores (gfp flags), not evaluated
         if len(args) != len(kinds):
             self.err(node, f"{name}() takes {len(kinds)} arguments, {len(args)} given")
         vals = []

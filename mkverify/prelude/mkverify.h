@@ -96,6 +96,7 @@ struct cpumask { int __mkverify_cpumask; };
 typedef struct cpumask cpumask_var_t[1];
 typedef struct cpumask cpumask_t;
 struct idr { int __mkverify_idr; };
+struct xarray { int __mkverify_xarray; };
 struct rw_semaphore { int __mkverify_rwsem; };
 typedef struct { int __mkverify_rwlock; } rwlock_t;
 struct completion { int __mkverify_completion; };
@@ -117,6 +118,20 @@ struct rcu_head { int __mkverify_rcu_head; };
 #define LIST_HEAD(name) struct list_head name = { 0 }
 
 #define HLIST_HEAD(name) struct hlist_head name = { 0 }
+
+/* XArrays (the IDR's entries, any index): the limit of xa_alloc is two arguments here */
+#define DEFINE_XARRAY(name) struct xarray name = { 0 }
+#define DEFINE_XARRAY_ALLOC(name) DEFINE_XARRAY(name)
+#define xa_init(xa) ((void)(xa))
+#define xa_init_flags(xa, flags) ((void)(xa))
+#define XA_LIMIT(min, max) (min), (max)
+#define xa_limit_32b 0, 4294967295u
+#define xa_limit_31b 0, 2147483647
+#define xa_limit_16b 0, 65535
+#define XA_FLAGS_ALLOC 0
+#define xa_for_each(xa, index, entry) \
+    for (index = __xa_find(xa, 0), entry = xa_load(xa, index); entry; \
+         index = __xa_find(xa, (index) + 1), entry = xa_load(xa, index))
 #define INIT_HLIST_HEAD(h) INIT_LIST_HEAD((struct list_head *)(h))
 
 /* RCU (docs/model-language.md#rcu): rcu_read_lock/unlock, synchronize_rcu and kfree_rcu are primitives */
