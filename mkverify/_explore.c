@@ -47,7 +47,7 @@ enum {
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
     H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS,
-    H_MAXREGS, H_SYMTHREADS, H_SIZE
+    H_MAXREGS, H_SYMTHREADS, H_RCUDEPTH, H_SIZE
 };
 
 /* cell kinds */
@@ -135,6 +135,7 @@ typedef struct {
     i64 *list_cells, nlist;
     i64 *lock_cells, nlockc;
     int symthreads;      /* host threads are interchangeable (no per-CPU cell, such as RCU's, names them) */
+    i64 rcudepth;        /* the first of the per-thread RCU nesting cells (kernel.py), or -1 */
     i64 nslot_total;    /* slots of the working vector: cells + threads */
     i64 tsize;          /* per thread: the depth, then its frames */
     i64 foff[256];      /* per stack level: offset of its frame in the thread's slots */
@@ -293,6 +294,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->atomic = img[H_ATOMIC];
     m->nprogs = img[H_NPROGS]; m->nkeys = img[H_NKEYS]; m->maxregs = img[H_MAXREGS];
     m->symthreads = img[H_SYMTHREADS] != 0;
+    m->rcudepth = img[H_RCUDEPTH];
     NEED(m->nprogs >= 0 && m->nprogs < (1 << 16) && m->nkeys >= 0 && m->nkeys < (1 << 16), "programs", m->nprogs,
          m->nkeys);
     NEED(m->maxregs >= 1 && m->maxregs <= MAXREGS, "registers", m->maxregs, MAXREGS);
@@ -302,6 +304,8 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(m->ncells > 0 && m->ncells < (1 << 24), "cell count", m->ncells, 0);
     NEED(m->base > 0 && m->base < (1 << 24), "base", m->base, 0);
     NEED(m->nhost >= 1 && m->nhost <= MAXHOST, "host CPUs (1..16)", m->nhost, MAXHOST);
+    NEED(m->rcudepth == -1 || (m->rcudepth >= 0 && m->rcudepth <= m->ncells - m->nhost), "rcu depth cells",
+         m->rcudepth, 0);
     NEED(m->ncpu >= m->nhost && m->ncpu <= 64, "CPUs", m->ncpu, m->nhost);
     NEED(m->nfuncs > 0 && m->nfuncs < (1 << 16), "functions", m->nfuncs, 0);
     NEED(m->nslots >= 0 && m->nslots < (1 << 16), "pool slots", m->nslots, 0);
@@ -1252,6 +1256,8 @@ static void returned(Mach *x, i64 loc)
             w[i] = -(((-w[i]) & ~((i64)1 << x->t)) | ((i64)1 << m->nhost));
         }
     }
+    if (m->rcudepth >= 0) /* a read-side section left open stays with the task that returned (kernel.py) */
+        w[m->rcudepth + x->t] = 0;
 }
 
 /* every silent instruction up to the next visible one (folding private accesses) or the return to idle */

@@ -922,12 +922,12 @@ def validate(p: Program) -> Program:
                 if i.dst >= 0 and (result is None or shape(f.locals[i.dst].type) != shape(result)):
                     err(i.loc, f"{i.name} returns {'nothing' if result is None else type_str(result)}, its result "
                                f"goes to local %{i.dst} of {type_str(f.locals[i.dst].type)}")
-                if i.name == "kref_put":
+                if kernel.PRIMS[i.name].aux == "release":
                     rel = next((g for g in p.functions if g.name == i.aux), None)
                     if rel is None or rel.nparams != 1 or not rel.locals:
-                        err(i.loc, f"kref_put release callback {i.aux} must be a model function of one argument")
+                        err(i.loc, f"{i.name} release callback {i.aux} must be a model function of one argument")
                     if rel.locals[0].type != PtrT(OpaqueT("kref")):
-                        err(i.loc, f"kref_put release callback {i.aux} takes {type_str(rel.locals[0].type)}, "
+                        err(i.loc, f"{i.name} release callback {i.aux} takes {type_str(rel.locals[0].type)}, "
                                    f"not struct kref *")
                     calls[f.name].add(i.aux)
     # no recursion: the call graph must be acyclic

@@ -739,12 +739,20 @@ def _readers(k, me, others_only):
     return mask
 
 
+def _leaked(k):
+    """The lock cell value of "a task that returned to user space" (machine.py's leaked owner): a read-side
+    section left open at return stays a reader forever, and the next task on the CPU starts at depth 0."""
+    return k.nthreads + 1
+
+
 @prim("void rcu_read_lock(void)", ())
 def rcu_read_lock(k):
     me = k.me()
     d = k.rcu_depth[0] + me
     k.wr(d, k.rd(d) + 1)
-    k.wr(k.rcu_read[0] + me, me + 1)
+    r = k.rcu_read[0] + me
+    cur = k.rd(r)
+    k.wr(r, k.sel(cur == _leaked(k), cur, me + 1))
 
 
 @prim("void rcu_read_unlock(void)", ())
@@ -755,7 +763,8 @@ def rcu_read_unlock(k):
     if k.fork(d == 0):
         k.fail("lock-imbalance", "rcu_read_unlock outside an RCU read-side section", key="rcu-unlock-imbalance")
     k.wr(di, d - 1)
-    if k.fork(d == 1):  # the end of this CPU's read-side section: grace periods waiting for it move on
+    cur = k.rd(k.rcu_read[0] + me)
+    if k.fork(k.and_(d == 1, cur != _leaked(k))):  # the end of the section: grace periods waiting for it move on
         k.wr(k.rcu_read[0] + me, 0)
         bit = ~(1 << me)
         for g in k.rcu_gp:
@@ -787,8 +796,8 @@ def synchronize_rcu_wait(k):
     g = k.rd(k.rcu_gp[0] + me)
     owner, cell = 0, k.rcu_read[0]
     for c in reversed(range(k.nhost)):
-        bit = (g >> c) & 1
-        owner = k.sel(bit, c + 1, owner)
+        bit = (g >> c) & 1 != 0
+        owner = k.sel(bit, k.rd(k.rcu_read[c]), owner)  # c + 1, or the leaked owner of a section left open
         cell = k.sel(bit, k.rcu_read[c], cell)
     k.await_(g == 0, cell, owner)
 
@@ -828,8 +837,8 @@ def _rcu_context(k, name, cond):
     me = k.me()
     inside = k.rd(k.rcu_depth[0] + me) != 0
     if k.fork(k.not_(k.or_(inside, cond))):
-        k.warn("rcu-usage", f"suspicious {name} usage: outside an RCU read-side section and without the "
-                            f"update-side lock (lockdep-RCU)", key="rcu-outside-reader")
+        k.warn("rcu-usage", f"suspicious {name} usage: outside an RCU read-side section, and no lockdep "
+                            f"condition (the update-side lock) holds (lockdep-RCU)", key="rcu-outside-reader")
 
 
 @prim("void *rcu_dereference_check(void *p, int c)", ("ptr", "int"), _VOIDP)
@@ -1130,20 +1139,21 @@ def list_next(k, head, pos):
     k.result(_list_after(k, head, i))
 
 
-@prim("struct list_head *__list_first_rcu(const struct list_head *head)", ("list_head",), _VOIDP)
-def list_first_rcu(k, head):
+@prim("struct list_head *__list_first_rcu(const struct list_head *head, int cond)", ("list_head", "int"), _VOIDP)
+def list_first_rcu(k, head, cond):
+    """The first node of a list_for_each_entry_rcu walk; `cond` is its optional lockdep condition (0 if none)."""
     k.cell(head, "list_head", "list_for_each_entry_rcu over")
-    _rcu_context(k, "list_for_each_entry_rcu()", 0)
+    _rcu_context(k, "list_for_each_entry_rcu()", cond != 0)
     k.result(_list_after(k, head, -1))
 
 
-@prim("struct list_head *__list_next_rcu(const struct list_head *head, struct list_head *pos)",
-      ("list_head", "list_head"), _VOIDP)
-def list_next_rcu(k, head, pos):
+@prim("struct list_head *__list_next_rcu(const struct list_head *head, struct list_head *pos, int cond)",
+      ("list_head", "list_head", "int"), _VOIDP)
+def list_next_rcu(k, head, pos, cond):
     """As __list_next, but a node deleted by list_del_rcu still leads on (readers may see it)."""
     k.cell(head, "list_head", "list_for_each_entry_rcu over")
     i = k.cell(pos, "list_head", "list_for_each_entry_rcu step from")
-    _rcu_context(k, "list_for_each_entry_rcu()", 0)
+    _rcu_context(k, "list_for_each_entry_rcu()", cond != 0)
     k.result(_list_after(k, head, i))
 
 

@@ -1055,6 +1055,8 @@ class _Exec:
                 self.note("lock-imbalance", f"returns to user space with {m.cells[i].name} held", ins,
                           ("held-at-return", ins.loc, i))
                 self.mem[i] = -(((-v) & ~(1 << self.t)) | (1 << m.nhost))
+        if m.shape.rcu_depth:  # a read-side section left open stays with the task that returned (kernel.py)
+            self.mem[m.shape.rcu_depth[self.t]] = 0
 
     # --------------------------------------------------------- the new state
 

@@ -180,7 +180,7 @@ class Encoding:
                     self.cps.append((path, fi, pc))
                 if isinstance(ins, ir.Call):
                     stack.append((path + ((fi, pc),), m.fidx[ins.func]))
-                elif isinstance(ins, ir.Prim) and ins.name == "kref_put":
+                elif isinstance(ins, ir.Prim) and core.calls_aux(ins.name):
                     stack.append((path + ((fi, pc),), m.fidx[ins.aux]))
         self.level_locs = [0] * self.maxdepth
         for path, fi in seen:
@@ -939,6 +939,8 @@ class _SymExec:
                 continue
             self.note_if(held, "lock-imbalance", ("held-at-return", ins.loc, i))
             mem[i] = z3.If(held, enc.bv(m.leaked_owner), mem[i])
+        if m.shape.rcu_depth:  # a read-side section left open stays with the task that returned (kernel.py)
+            mem[m.shape.rcu_depth[self.t]] = enc.bv(0)
 
     # --------------------------------------------------------- the new state
 

@@ -32,7 +32,8 @@ VERSION = 4
 (H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
- H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SYMTHREADS, H_SIZE) = range(42)
+ H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SYMTHREADS, H_RCUDEPTH,
+ H_SIZE) = range(43)
 
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
@@ -267,7 +268,8 @@ class Lowered:
              H_ATOMIC: int(self.atomic), H_NPROGS: len(self.prog_recs), H_NKEYS: len(self.keys),
              H_MAXREGS: max([1] + [r[1] for r in self.prog_recs]),
              # RCU's cells belong to one host CPU each: renaming threads would have to move them too
-             H_SYMTHREADS: int(m.threads_symmetric)}
+             H_SYMTHREADS: int(m.threads_symmetric),
+             H_RCUDEPTH: m.shape.rcu_depth[0] if m.shape.rcu_depth else -1}
         for k, v in h.items():
             img[k] = v
         if not self.locs:

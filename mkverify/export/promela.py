@@ -627,6 +627,8 @@ class _Gen:
                                                     f"returns to user space with {m.cells[i].name} held")
                                  + [f"mem[{i}] = 0 - (((0 - mem[{i}]) & ~(1 << xt)) | {1 << m.nhost})"]))
                 returned.append(_if(arms))
+            if m.shape.rcu_depth:  # a read-side section left open stays with the task that returned
+                returned.append(_if([(f"xt == {t}", [f"mem[{c}] = 0"]) for t, c in enumerate(m.shape.rcu_depth)]))
             out.append(_if([("sp[xt] == 0", returned or ["skip"])],
                            ["xf = xf - 1", "xb = fr_lb[xf]"] + ([_if(back)] if back else [])))
             return out

@@ -15,7 +15,7 @@ import tomllib
 from pycparser import c_parser, c_ast
 from pycparser.c_lexer import CLexer
 
-from .. import ir
+from .. import core, ir
 from ..diag import FrontendError, SpecError, UsageError, SourceLoc, did_you_mean
 from ..spec import Spec, load_spec, display_path
 from .cpp import preprocess, PRELUDE
@@ -368,7 +368,7 @@ def _check_recursion(functions) -> None:
         edges = calls.setdefault(f.name, {})
         for i in f.body:
             callee = i.func if isinstance(i, ir.Call) else \
-                i.aux if isinstance(i, ir.Prim) and i.name == "kref_put" else None
+                i.aux if isinstance(i, ir.Prim) and core.calls_aux(i.name) else None
             if callee is not None:
                 edges.setdefault(callee, i.loc)
     state: dict[str, int] = {}

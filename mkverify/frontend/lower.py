@@ -1364,7 +1364,8 @@ class FunctionLowerer:
         """__mkverify_list_entry(mode, head, pos, "member"), behind list_for_each_entry and its kin: the entry
         (of pos's type) of the first node on head (mode 0, 2: RCU) or of the node after pos->member (mode 1,
         3: RCU; NULL when pos is NULL), or NULL at the end of the list."""
-        if len(args) != 4 or not isinstance(args[0], c_ast.Constant) or not isinstance(args[3], c_ast.Constant):
+        if len(args) not in (4, 5) or not isinstance(args[0], c_ast.Constant) or \
+                not isinstance(args[3], c_ast.Constant):
             self.err(node, "list iteration must be used through the prelude macros (list_for_each_entry, ...)")
         mode = int(args[0].value)
         member = args[3].value.strip('"')
@@ -1385,12 +1386,19 @@ class FunctionLowerer:
         text = f"{walk}: {_src(args[2])} = " + (f"first on {_src(args[1])}" if mode % 2 == 0 else
                                                   f"next after {_src(args[2])} on {_src(args[1])}")
         vals = self.prim_args(node, "list_first", [args[1]], ["list_head"])
+        cond = Const(0, INT, loc)
+        if len(args) == 5:  # list_for_each_entry_rcu's lockdep condition, evaluated at every step
+            if not rcu:
+                self.err(args[4], "only list_for_each_entry_rcu takes a lockdep condition")
+            c, ct = self.rvalue(args[4])
+            cond = self.truth(c, ct, args[4])
         res = self.temp(pt, node)
         node_t = PtrT(OpaqueT("list_head"))
         nd = self.temp(PtrT(VoidT()), node)
         end = self.new_label()
         if mode % 2 == 0:
-            self.emit(Prim(nd, "list_first_rcu" if rcu else "list_first", tuple(vals), None, text, loc))
+            self.emit(Prim(nd, "list_first_rcu" if rcu else "list_first", tuple(vals) + ((cond,) if rcu else ()),
+                           None, text, loc))
         else:
             pos, _ = self.rvalue(args[2])
             go = self.new_label()
@@ -1398,7 +1406,8 @@ class FunctionLowerer:
             self.emit(Branch(Bin("!=", pos, Const(0, pt, loc), INT, loc), go, end, loc))
             self.place(go)
             at = FieldAddr(pos, sd.name, member, node_t, loc)
-            self.emit(Prim(nd, "list_next_rcu" if rcu else "list_next", (vals[0], at), None, text, loc))
+            self.emit(Prim(nd, "list_next_rcu" if rcu else "list_next", (vals[0], at) + ((cond,) if rcu else ()),
+                           None, text, loc))
         some = self.new_label()
         self.emit(Set(res, Const(0, pt, loc), loc))
         self.emit(Branch(Bin("!=", Var(nd, PtrT(VoidT()), loc), Const(0, PtrT(VoidT()), loc), INT, loc), some, end,

@@ -162,12 +162,13 @@ struct rcu_head { int __mkverify_rcu_head; };
     for (pos = __mkverify_list_entry(0, head, pos, #member), n = __mkverify_list_entry(1, head, pos, #member); \
          pos; pos = n, n = __mkverify_list_entry(1, head, pos, #member))
 #define list_for_each_entry_rcu(pos, head, member, ...) \
-    for (pos = __mkverify_list_entry(2, head, pos, #member); pos; pos = __mkverify_list_entry(3, head, pos, #member))
+    for (pos = __mkverify_list_entry(2, head, pos, #member, ##__VA_ARGS__); pos; \
+         pos = __mkverify_list_entry(3, head, pos, #member, ##__VA_ARGS__))
 #define hlist_for_each_entry(pos, head, member) list_for_each_entry(pos, (struct list_head *)(head), member)
 #define hlist_for_each_entry_safe(pos, n, head, member) \
     list_for_each_entry_safe(pos, n, (struct list_head *)(head), member)
 #define hlist_for_each_entry_rcu(pos, head, member, ...) \
-    list_for_each_entry_rcu(pos, (struct list_head *)(head), member)
+    list_for_each_entry_rcu(pos, (struct list_head *)(head), member, ##__VA_ARGS__)
 
 #define DECLARE_COMPLETION(name) struct completion name = { 0 }
 #define DECLARE_COMPLETION_ONSTACK(name) DECLARE_COMPLETION(name)

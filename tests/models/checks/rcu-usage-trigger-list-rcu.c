@@ -1,0 +1,88 @@
+// mkverify: expect = "violations"
+// mkverify: checks = ["rcu-usage"]
+/*
+ * list_for_each_entry_rcu() on the update side. Sessions sit on an RCU
+ * list; sess_rename() holds sessions_lock, the updaters' lock, and walks
+ * the list with list_for_each_entry_rcu() outside any read-side section
+ * (lockdep-RCU: "RCU-list traversed in non-reader section!!"). The lock
+ * makes the walk safe, but the RCU walk does not know it: under the
+ * update-side lock, walk with list_for_each_entry().
+ */
+#include <linux/mutex.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+
+struct sess {
+	int id;
+	int name;
+	struct list_head node;
+	struct rcu_head rcu;
+};
+
+static LIST_HEAD(sessions);
+static DEFINE_MUTEX(sessions_lock);	/* serializes the updaters of sessions */
+
+int sess_add(int id)
+{
+	struct sess *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return -ENOMEM;
+	s->id = id;
+	mutex_lock(&sessions_lock);
+	list_add_rcu(&s->node, &sessions);
+	mutex_unlock(&sessions_lock);
+	return 0;
+}
+
+int sess_name(int id)
+{
+	struct sess *s;
+	int name = -ENOENT;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(s, &sessions, node) {
+		if (s->id == id) {
+			name = s->name;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return name;
+}
+
+int sess_rename(int id, int name)
+{
+	struct sess *s;
+	int ret = -ENOENT;
+
+	mutex_lock(&sessions_lock);
+	list_for_each_entry_rcu(s, &sessions, node) {	/* BUG: not a reader: walk it as the updater */
+		if (s->id == id) {
+			s->name = name;
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&sessions_lock);
+	return ret;
+}
+
+int sess_del(int id)
+{
+	struct sess *s, *found = NULL;
+
+	mutex_lock(&sessions_lock);
+	list_for_each_entry(s, &sessions, node) {
+		if (s->id == id) {
+			list_del_rcu(&s->node);
+			found = s;
+			break;
+		}
+	}
+	mutex_unlock(&sessions_lock);
+	if (!found)
+		return -ENOENT;
+	kfree_rcu(found, rcu);
+	return 0;
+}
