@@ -554,8 +554,9 @@ class Machine:
             if v and self._cell_live(mem, j):
                 yield j, v
 
-    def cell_at(self, mem, addr: int, ins, what: str) -> int:
-        """Index of the cell at addr for a step's access, or a fatal violation (the core's `cell` checks)."""
+    def cell_at(self, mem, addr: int, ins, what: str, t: int = -1) -> int:
+        """Index of the cell at addr for a step's access by thread t, or a fatal violation (the core's `cell`
+        checks)."""
         kind, sid, i = self.region_of(addr)
         if kind == "slot":
             st = mem[self.slots[sid].status]
@@ -564,7 +565,8 @@ class Machine:
             s = self.slots[sid]
             site = self.site_text(mem[s.site]) if st == FREED else NOWHERE
             raise _Stop(Violation("use-after-free",
-                                  f"{what} {self.cells[i].name} after {s.struct}[{s.index}] was freed at {site}",
+                                  f"{what} {self.cells[i].name} after {s.struct}[{s.index}] was freed at {site}"
+                                  + self._rcu_context(mem, t, mem[s.site] if st == FREED else 0),
                                   ins.loc, True, ("uaf", ins.loc)))
         if kind == "global":
             return i
@@ -573,6 +575,21 @@ class Machine:
                                   ins.loc, True, ("null", ins.loc)))
         raise _Stop(Violation("out-of-bounds", f"{what} at an address outside every object ({ins.text})",
                               ins.loc, True, ("wild", ins.loc)))
+
+    def _rcu_context(self, mem, t: int, site: int) -> str:
+        """What a use after free has to do with RCU, for its message: the reader was inside its read-side
+        section and the free did not wait for a grace period, or it was past its section."""
+        if not self.shape.rcu_depth or not 0 <= t < self.nhost or site <= 0:
+            return ""
+        fi, pc = self.site_paths[site][-1]
+        freed_by = self.funcs[fi].body[pc].name
+        if mem[self.shape.rcu_depth[t]] and freed_by == "kfree":
+            return (" (this CPU is inside an RCU read-side section: the object was freed with kfree, without "
+                    "waiting for a grace period; use kfree_rcu, or synchronize_rcu before the kfree)")
+        if not mem[self.shape.rcu_depth[t]] and freed_by in ("kfree_rcu", "rcu_read_unlock"):
+            return (" (after a grace period: a pointer read under rcu_read_lock is valid only until "
+                    "rcu_read_unlock; take a reference, e.g. kref_get_unless_zero, inside the section)")
+        return ""
 
     def lock_wait(self, mem, t, th):
         """(cell, owner) when thread t is stopped at a primitive that waits (a lock held by someone else),
@@ -852,7 +869,7 @@ class _Exec:
 
     def cell(self, addr: int, ins, what: str) -> int:
         """Index of the cell at addr, or a fatal violation."""
-        return self.m.cell_at(self.mem, addr, ins, what)
+        return self.m.cell_at(self.mem, addr, ins, what, self.t)
 
     def stop(self, check, message, ins, key=None):
         raise _Stop(Violation(check, message, ins.loc, True, key or (check, ins.loc)))
@@ -1165,7 +1182,7 @@ class _Concrete:
         if (region == "global" or region == "slot" and self.mem[m.slots[sid].status] == LIVE) and \
                 m.cells[i].kind not in CELL_CLASSES[kind]:
             raise kind_error(self.ins.loc, m.cells[i], kind)
-        return m.cell_at(self.mem, addr, self.ins, what)
+        return m.cell_at(self.mem, addr, self.ins, what, self.t)
 
     def rd(self, i, off=0):
         return self.mem[i + off]
@@ -1189,7 +1206,7 @@ class _Concrete:
         return self.m.slots[sid].base
 
     def cell_any(self, addr, what):
-        return self.m.cell_at(self.mem, addr, self.ins, what)
+        return self.m.cell_at(self.mem, addr, self.ins, what, self.t)
 
     def live(self, j):
         return self.m._cell_live(self.mem, j)
