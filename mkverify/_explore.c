@@ -1433,6 +1433,25 @@ static int lock_wait(Mach *x, const i64 *w, int t, i64 *cell, i64 *owner, i64 *l
     return 1;
 }
 
+/* a deadlock finding: the waiting places of threads who[0..n-1], sorted (machine.py's key) */
+static void note_deadlock(Mach *x, const i64 *wloc, const int *who, int n)
+{
+    Key k;
+    memset(&k, 0, sizeof k);
+    k.k[0] = V_DEADLOCK;
+    i64 locs[MAXHOST];
+    for (int q = 0; q < n; q++)
+        locs[q] = wloc[who[q]];
+    for (int p = 1; p < n; p++)
+        for (int q = p; q > 0 && locs[q - 1] > locs[q]; q--) {
+            i64 tmp = locs[q]; locs[q] = locs[q - 1]; locs[q - 1] = tmp;
+        }
+    k.k[1] = n;
+    for (int q = 0; q < n; q++)
+        k.k[2 + q] = locs[q];
+    note(x, &k);
+}
+
 /* the labels enabled in w, in machine.py's order; returns their number */
 static int enabled(Mach *x, const i64 *w, i64 *labels)
 {
@@ -1514,20 +1533,7 @@ static void check_state(Mach *x, const i64 *w)
                 u = wown[u] > 0 ? wown[u] - 1 : -1;
             }
             if (u == t) {
-                Key k;
-                memset(&k, 0, sizeof k);
-                k.k[0] = V_DEADLOCK;
-                i64 locs[MAXHOST];
-                for (int q = 0; q < ns; q++)
-                    locs[q] = wloc[seen[q]];
-                for (int p = 1; p < ns; p++)
-                    for (int q = p; q > 0 && locs[q - 1] > locs[q]; q--) {
-                        i64 tmp = locs[q]; locs[q] = locs[q - 1]; locs[q - 1] = tmp;
-                    }
-                k.k[1] = ns;
-                for (int q = 0; q < ns; q++)
-                    k.k[2 + q] = locs[q];
-                note(x, &k);
+                note_deadlock(x, wloc, seen, ns);
                 cycle = 1;
                 break;
             }
@@ -1542,21 +1548,10 @@ static void check_state(Mach *x, const i64 *w)
                 stuck = 0;
         }
         if (stuck) {
-            Key k;
-            memset(&k, 0, sizeof k);
-            k.k[0] = V_DEADLOCK;
-            i64 locs[MAXHOST];
-            int ns = (int)m->nhost;
-            for (int q = 0; q < ns; q++)
-                locs[q] = wloc[q];
-            for (int p = 1; p < ns; p++)
-                for (int q = p; q > 0 && locs[q - 1] > locs[q]; q--) {
-                    i64 tmp = locs[q]; locs[q] = locs[q - 1]; locs[q - 1] = tmp;
-                }
-            k.k[1] = ns;
-            for (int q = 0; q < ns; q++)
-                k.k[2 + q] = locs[q];
-            note(x, &k);
+            int all[MAXHOST];
+            for (int q = 0; q < m->nhost; q++)
+                all[q] = q;
+            note_deadlock(x, wloc, all, (int)m->nhost);
         }
     }
     int quiet = 1;
