@@ -77,7 +77,12 @@ enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
 /* the cell kind of each class of _core.h (kref, mutex, list_head, cpumask, idr-key: native.KINDS) */
 static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY, K_PTR, K_RWSEM, K_RWLOCK,
-                                         K_COMPLETION, K_INT};
+                                         K_COMPLETION, K_INT, K_LOCK};
+/* the cell kinds each class accepts (core.CELL_CLASSES): one kind, or any lock for class 10 */
+#define KB(k) ((i64)1 << (k))
+static const i64 CLASS_KINDS[NCLASS] = {KB(K_SCALAR), KB(K_LOCK), KB(K_LIST), KB(K_CPUMASK), KB(K_IDRKEY), KB(K_PTR),
+                                        KB(K_RWSEM), KB(K_RWLOCK), KB(K_COMPLETION), KB(K_INT),
+                                        KB(K_LOCK) | KB(K_RWSEM) | KB(K_RWLOCK)};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {
@@ -973,7 +978,8 @@ u_cell: {
         NEXT();
     }
     int rg = region(m, addr, &sid, &c);
-    if ((rg == R_GLOBAL || (rg == R_SLOT && w[m->slots[sid].status] == LIVE)) && m->cells[3 * c] != CLASS_KIND[o[3]]) {
+    if ((rg == R_GLOBAL || (rg == R_SLOT && w[m->slots[sid].status] == LIVE)) &&
+        !((CLASS_KINDS[o[3]] >> m->cells[3 * c]) & 1)) {
         if (probe)
             return EV_OK;
         x->err = ERR_KIND;

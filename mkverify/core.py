@@ -88,17 +88,20 @@ CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "re
                 "atomic": ("kref", "refcount", "atomic"), "mutex": ("mutex", "spinlock"),
                 "spinlock": ("mutex", "spinlock"), "list_head": ("list_head",), "cpumask": ("cpumask",),
                 "idr": ("idr-key",), "ptr": ("ptr",), "rwsem": ("rwsem",), "rwlock": ("rwlock",),
-                "completion": ("completion",), "xarray": ("idr-key",), "int_ptr": ("int",)}
+                "completion": ("completion",), "xarray": ("idr-key",), "int_ptr": ("int",),
+                # any lock a CPU can hold (lockdep_assert_held): checked against every kind of the class
+                "anylock": ("mutex", "spinlock", "rwsem", "rwlock")}
 CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
                "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
                "idr": "an idr", "ptr": "a pointer", "rwsem": "a rw_semaphore", "rwlock": "an rwlock_t",
-               "completion": "a completion", "xarray": "an xarray", "int_ptr": "an integer", "int": "an integer"}
+               "completion": "a completion", "xarray": "an xarray", "int_ptr": "an integer", "int": "an integer",
+               "anylock": "a lock"}
 #: the classes, numbered for the micro-programs (a class is named by its first kind)
 CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4, "ptr": 5, "rwsem": 6, "rwlock": 7,
-             "completion": 8, "int": 9}
-CLASS_OF = {kind: CLASS_IDS[classes[0]] for kind, classes in CELL_CLASSES.items()}
+             "completion": 8, "int": 9, "anylock": 10}
+CLASS_OF = {kind: CLASS_IDS["anylock" if kind == "anylock" else classes[0]] for kind, classes in CELL_CLASSES.items()}
 CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr", "ptr", "rwsem",
-                                                "rwlock", "completion", "int_ptr")}
+                                                "rwlock", "completion", "int_ptr", "anylock")}
 
 
 #: what a query (kernel.QUERIES) may not do

@@ -701,23 +701,40 @@ def _might_sleep(k, name):
         held = k.or_(held, h)
         which = k.sel(h, j, which)
     if k.fork(held):
-        k.warn("sleep-in-atomic", lambda n: f"{name} while this CPU holds the spinlock {n.cell(which)}: it may "
+        k.warn("sleep-in-atomic", lambda n: f"{name} while this CPU holds {n.cell(which)}, a spinning lock: it may "
                                             f"sleep, and a spinlock holder must not", key="sleep-under-spinlock")
 
 
-@prim("void lockdep_assert_held(void *lock)", (ANY_PTR,))
-def lockdep_assert_held(k, lock):
-    """WARN unless this CPU holds `lock` (a mutex or a spinlock)."""
-    i = k.cell(lock, "mutex", "lockdep_assert_held of")
-    if k.fork(k.rd(i) != k.me() + 1):
-        k.warn("assertion", lambda n: f"lockdep_assert_held({n.cell(i)}): this CPU does not hold it",
-               key="lockdep-assert-held")
+def _holds(k, v, write=True, read=True):
+    """Does this CPU hold a lock cell of value v: as its owner (a mutex, a spinlock, a writer), or as a reader
+    (bit me of minus the value of a reader-writer cell)?"""
+    me = k.me()
+    return k.or_(v == me + 1 if write else 0, k.and_(v < 0, ((0 - v) >> me) & 1 != 0) if read else 0)
+
+
+def _assert_held(name, write, read):
+    def assert_held(k, lock):
+        """WARN unless this CPU holds `lock` (any lock; for a reader-writer lock, in the mode asked)."""
+        i = k.cell(lock, "anylock", f"{name} of")
+        if k.fork(k.not_(_holds(k, k.rd(i), write, read))):
+            k.warn("assertion", lambda n: f"{name}({n.cell(i)}): this CPU does not hold it"
+                                          + ("" if write and read else " for writing" if write else " for reading"),
+                   key="lockdep-assert-held")
+    return assert_held
+
+
+prim("void lockdep_assert_held(void *lock)", (ANY_PTR,), name="lockdep_assert_held")(
+    _assert_held("lockdep_assert_held", True, True))
+prim("void lockdep_assert_held_write(void *lock)", (ANY_PTR,), name="lockdep_assert_held_write")(
+    _assert_held("lockdep_assert_held_write", True, False))
+prim("void lockdep_assert_held_read(void *lock)", (ANY_PTR,), name="lockdep_assert_held_read")(
+    _assert_held("lockdep_assert_held_read", False, True))
 
 
 @prim("int lockdep_is_held(void *lock)", (ANY_PTR,), INT)
 def lockdep_is_held(k, lock):
-    """Does this CPU hold `lock` (for rcu_dereference_check/_protected conditions)?"""
-    k.result(k.sel(k.rd(k.cell(lock, "mutex", "lockdep_is_held of")) == k.me() + 1, 1, 0))
+    """Does this CPU hold `lock`, in any mode (for rcu_dereference_check/_protected conditions)?"""
+    k.result(k.sel(_holds(k, k.rd(k.cell(lock, "anylock", "lockdep_is_held of"))), 1, 0))
 
 
 # ---------------------------------------------------------------- RCU

@@ -149,7 +149,6 @@ struct rcu_head { int __mkverify_rcu_head; };
 #define kvfree_rcu(...) kfree_rcu(__VA_ARGS__)
 #define kfree_rcu_mightsleep(p) kfree_rcu(p)
 #define lockdep_assert_held_once(l) lockdep_assert_held(l)
-#define lockdep_assert_held_write(l) lockdep_assert_held(l)
 
 /* list walks: entries in the order of their cells (lists model membership, not order) */
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
