@@ -74,7 +74,7 @@ class FuncT:
 
 
 #: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
-OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray")
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray", "waitq")
 
 INT = IntT(32, True)
 UINT = IntT(32, False)
@@ -112,7 +112,8 @@ def type_str(t) -> str:
                 "mutex": "struct mutex", "spinlock": "spinlock_t", "list_head": "struct list_head",
                 "cpumask": "struct cpumask", "idr": "struct idr", "rcu_head": "struct rcu_head",
                 "rwsem": "struct rw_semaphore", "rwlock": "rwlock_t",
-                "completion": "struct completion", "xarray": "struct xarray"}.get(t.kind, f"<opaque {t.kind}>")
+                "completion": "struct completion", "xarray": "struct xarray",
+                "waitq": "wait_queue_head_t"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):

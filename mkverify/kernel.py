@@ -671,6 +671,14 @@ prim("int wait_for_completion_killable(struct completion *x)", ("completion",), 
      name="wait_for_completion_killable")(_wait_may_fail("wait_for_completion_killable", -ERESTARTSYS))
 
 
+@prim("int __wait_event_gives_up(void)", (), INT)
+def wait_event_gives_up(k):
+    """Between two looks at a wait_event condition: 1 where the wait gives up instead (a signal for
+    wait_event_interruptible, the timeout for wait_event_timeout: chosen()), else 0."""
+    _might_sleep(k, "wait_event")
+    k.result(k.sel(k.chosen(), 1, 0))
+
+
 @prim("bool try_wait_for_completion(struct completion *x)", ("completion",), BOOL, private=True)
 def try_wait_for_completion(k, r):
     i = k.cell(r, "completion", "try_wait_for_completion of")

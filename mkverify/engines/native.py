@@ -38,7 +38,7 @@ VERSION = 4
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11,
-         "rcu_head": 0, "rwsem": 12, "rwlock": 13, "completion": 14}
+         "rcu_head": 0, "rwsem": 12, "rwlock": 13, "completion": 14, "waitq": 0}
 #: a C cell kind a primitive's argument must point to -> the kind machine.py's message names
 WANTED_KINDS = {KINDS["kref"]: "kref", KINDS["mutex"]: "mutex", KINDS["list_head"]: "list_head",
                 KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr", KINDS["ptr"]: "ptr", KINDS["rwsem"]: "rwsem",

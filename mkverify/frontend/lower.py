@@ -33,7 +33,8 @@ PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _
                   if kernel.cname(kernel.PRIMS[prim]) in PRIM_SIGS})
 SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "kref_put_mutex", "kref_put_lock", "idr_alloc", "BUG_ON",
                  "WARN_ON", "__mkverify_container_of", "__mkverify_array_size", "synchronize_rcu", "kfree_rcu",
-                 "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry"}
+                 "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry",
+                 "__mkverify_wait_event"}
 QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
 #: C name -> how many parameters its C declaration has (trailing ones past the primitive's are ignored)
 C_ARITY = {kernel.cname(d): len([a for a in d.c.split("(", 1)[1].rsplit(")", 1)[0].split(",") if a.strip()
@@ -41,7 +42,7 @@ C_ARITY = {kernel.cname(d): len([a for a in d.c.split("(", 1)[1].rsplit(")", 1)[
            for d in kernel.PRIMS.values() if "(*" not in d.c}
 #: what a model may not define itself: allocation (the machine's pools), the assertions, the front end's builtins
 UNREPLACEABLE = {"kzalloc", "kmalloc", "BUG_ON", "WARN_ON", "__mkverify_container_of", "__mkverify_array_size",
-                 "__mkverify_list_entry"}
+                 "__mkverify_list_entry", "__mkverify_wait_event"}
 
 
 def _loc(node, display) -> SourceLoc:
@@ -1359,6 +1360,38 @@ class FunctionLowerer:
 
     def call_rcu_dereference_protected(self, node, args, discard):
         return self._rcu_pointer(node, args, "rcu_dereference_protected", 2)
+
+    def call_mkverify_wait_event(self, node, args, discard):
+        """__mkverify_wait_event(kind, cond), behind wait_event (kind 0), wait_event_interruptible (1) and
+        wait_event_timeout (2): look at cond (its reads are steps) until it holds; between two looks, the
+        interruptible and timeout forms may give up (__wait_event_gives_up). The value: 0 when cond held (1
+        for the timeout form), -ERESTARTSYS or 0 when the wait gave up."""
+        if len(args) != 2 or not isinstance(args[0], c_ast.Constant):
+            self.err(node, "wait_event must be used through the prelude macros")
+        if self.invariant:
+            self.err(node, "wait_event cannot be used in an invariant")
+        kind = int(args[0].value)
+        loc = self.loc(node)
+        res = self.temp(INT, node)
+        look, held, gave_up, again, end = (self.new_label() for _ in range(5))
+        self.place(look)
+        c, ct = self.rvalue(args[1])
+        self.emit(Branch(self.truth(c, ct, args[1]), held, again, loc))
+        self.place(again)
+        if kind:
+            g = self.temp(INT, node)
+            self.emit(Prim(g, "wait_event_gives_up", (), None, _src(node), loc))
+            self.emit(Branch(Var(g, INT, loc), gave_up, look, loc))
+            self.place(gave_up)
+            self.emit(Set(res, Const(-512 if kind == 1 else 0, INT, loc), loc))
+            self.emit(Jump(end, loc))
+        else:
+            self.emit(Jump(look, loc))
+        self.place(held)
+        self.emit(Set(res, Const(1 if kind == 2 else 0, INT, loc), loc))
+        self.emit(Jump(end, loc))
+        self.place(end)
+        return Var(res, INT, loc), INT
 
     def call_mkverify_list_entry(self, node, args, discard):
         """__mkverify_list_entry(mode, head, pos, "member"), behind list_for_each_entry and its kin: the entry

@@ -160,6 +160,8 @@ struct rcu_head { int __mkverify_rcu_head; };
 #define list_for_each_entry_safe(pos, n, head, member) \
     for (pos = __mkverify_list_entry(0, head, pos, #member), n = __mkverify_list_entry(1, head, pos, #member); \
          pos; pos = n, n = __mkverify_list_entry(1, head, pos, #member))
+#define list_for_each_entry_continue(pos, head, member) \
+    for (pos = __mkverify_list_entry(1, head, pos, #member); pos; pos = __mkverify_list_entry(1, head, pos, #member))
 #define list_for_each_entry_rcu(pos, head, member, ...) \
     for (pos = __mkverify_list_entry(2, head, pos, #member, ##__VA_ARGS__); pos; \
          pos = __mkverify_list_entry(3, head, pos, #member, ##__VA_ARGS__))
@@ -177,6 +179,22 @@ struct rcu_head { int __mkverify_rcu_head; };
 #define msecs_to_jiffies(m) (m)
 #define HZ 100
 #define ERESTARTSYS 512
+
+/* wait queues: a wait looks at its condition again and again (each look reads memory, steps), so no
+   wake-up is needed; wake_up does nothing */
+struct wait_queue_head { int __mkverify_waitq; };
+typedef struct wait_queue_head wait_queue_head_t;
+#define DECLARE_WAIT_QUEUE_HEAD(name) wait_queue_head_t name = { 0 }
+#define init_waitqueue_head(wq) ((void)(wq))
+#define wake_up(wq) ((void)(wq))
+#define wake_up_all(wq) ((void)(wq))
+#define wake_up_interruptible(wq) ((void)(wq))
+#define wake_up_interruptible_all(wq) ((void)(wq))
+#define wait_event(wq, cond) ((void)__mkverify_wait_event(0, cond))
+#define wait_event_interruptible(wq, cond) __mkverify_wait_event(1, cond)
+#define wait_event_killable(wq, cond) __mkverify_wait_event(1, cond)
+#define wait_event_timeout(wq, cond, timeout) __mkverify_wait_event(2, cond)
+#define wait_event_interruptible_timeout(wq, cond, timeout) __mkverify_wait_event(2, cond)
 
 /* reader-writer locks: zero is unlocked */
 #define DECLARE_RWSEM(name) struct rw_semaphore name = { 0 }
@@ -230,6 +248,7 @@ bool WARN_ON(long cond);
 /* front-end builtins behind the macros above */
 void *__mkverify_container_of(const void *ptr, const char *member);
 void *__mkverify_list_entry();
+int __mkverify_wait_event();
 unsigned long __mkverify_array_size();
 
 #endif /* _MKVERIFY_PRELUDE_H */
