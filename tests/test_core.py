@@ -99,11 +99,17 @@ def test_the_c_enumerators_tables_are_generated_from_the_core():
     assert (root / "_core.h").read_text() == core.c_header(), "run: python -m mkverify.core > mkverify/_core.h"
     src = (root / "_explore.c").read_text()
     assert '#include "_core.h"' in src and "enum { U_END" not in src
-    m = re.search(r"CLASS_KIND\[NCLASS\] = \{([^}]*)\}", src)
     kinds = re.search(r"enum \{ (K_INT,[^}]*)\}", src).group(1).replace("\n", " ")
     c_kind = {name.strip(): k for k, name in enumerate(kinds.split(","))}
-    by_class = sorted(core.CLASS_IDS, key=core.CLASS_IDS.get)
-    assert [c_kind[n.strip()] for n in m.group(1).split(",")] == [native.KINDS[k] for k in by_class]
+    # the kinds each class accepts (CLASS_KINDS) and the one its messages name (CLASS_KIND)
+    masks = re.search(r"CLASS_KINDS\[NCLASS\] = \{([^}]*)\}", src).group(1).replace("\n", " ").split(",")
+    named = re.search(r"CLASS_KIND\[NCLASS\] = \{([^}]*)\}", src).group(1).replace("\n", " ").split(",")
+    assert len(masks) == len(named) == len(core.CLASS_IDS)
+    accepts = [{c_kind[k] for k in re.findall(r"KB\((K_\w+)\)", mask)} for mask in masks]
+    for kind, classes in core.CELL_CLASSES.items():
+        cid = core.CLASS_OF[kind]
+        assert accepts[cid] == {native.KINDS[c] for c in classes}, kind
+        assert c_kind[named[cid].strip()] in accepts[cid], kind
 
 
 def test_registers_are_reused_across_live_ranges():
