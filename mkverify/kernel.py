@@ -450,7 +450,8 @@ prim("int spin_trylock(spinlock_t *lock)", ("spinlock",), INT, private=True, rol
 # of its readers (bit c: CPU c; the bit past the last thread: a reader that returned to user space).
 
 
-def _bit(k, me):
+def _bit(me):
+    """A CPU's bit in a mask of readers."""
     return 1 << me
 
 
@@ -472,7 +473,7 @@ def _down_cell(k, i, name, write, sleeps):
     k.await_(v == 0 if write else v <= 0, i, _rw_owner(k, v))
     if sleeps:
         _might_sleep(k, name)
-    k.wr(i, me + 1 if write else v - _bit(k, me))
+    k.wr(i, me + 1 if write else v - _bit(me))
 
 
 def _up_cell(k, i, name, write):
@@ -482,7 +483,7 @@ def _up_cell(k, i, name, write):
     if k.fork(k.not_(held)):
         k.fail("lock-imbalance", lambda n: f"{name} of {n.cell(i)}, which this CPU does not hold "
                                            f"{'for writing' if write else 'for reading'}")
-    k.wr(i, 0 if write else v + _bit(k, me))
+    k.wr(i, 0 if write else v + _bit(me))
 
 
 def _down(name, kind, write, sleeps):
@@ -503,7 +504,7 @@ def _try(name, kind, write):
         v = k.rd(i)
         me = k.me()
         free = v == 0 if write else k.and_(v <= 0, k.not_(k.and_(v < 0, ((0 - v) >> me) & 1 != 0)))
-        k.wr(i, k.sel(free, me + 1 if write else v - _bit(k, me), v))
+        k.wr(i, k.sel(free, me + 1 if write else v - _bit(me), v))
         k.result(k.sel(free, 1, 0))
     return try_
 
@@ -531,7 +532,7 @@ def downgrade_write(k, r):
     if k.fork(v != me + 1):
         k.fail("lock-imbalance", lambda n: f"downgrade_write of {n.cell(i)}, which this CPU does not hold for "
                                            f"writing")
-    k.wr(i, 0 - _bit(k, me))
+    k.wr(i, 0 - _bit(me))
 
 
 def _hotplug(name, write, lock):
@@ -645,10 +646,9 @@ def wait_for_completion(k, r):
     _consume(k, i, v)
 
 
-def _wait_may_fail(name, failed):
+def _wait_may_fail(name, failed, done):
     """wait_for_completion_timeout/_interruptible/_killable: where they would wait, they may instead give up
     (chosen(): the timeout expired, a signal arrived) and return `failed`; done, they return `done`."""
-    done = 1
     def wait(k, r):
         i = k.cell(r, "completion", f"{name} of")
         v = k.rd(i)
@@ -658,17 +658,17 @@ def _wait_may_fail(name, failed):
         k.await_(v > 0, i, 0)
         _might_sleep(k, name)
         _consume(k, i, v)
-        k.result(done if failed == 0 else 0)
+        k.result(done)
     return wait
 
 
 prim("unsigned long wait_for_completion_timeout(struct completion *x, unsigned long timeout)",
      ("completion", "int"), INT, name="wait_for_completion_timeout")(
-    (lambda f: lambda k, r, timeout: f(k, r))(_wait_may_fail("wait_for_completion_timeout", 0)))
+    (lambda f: lambda k, r, timeout: f(k, r))(_wait_may_fail("wait_for_completion_timeout", 0, 1)))
 prim("int wait_for_completion_interruptible(struct completion *x)", ("completion",), INT,
-     name="wait_for_completion_interruptible")(_wait_may_fail("wait_for_completion_interruptible", -ERESTARTSYS))
+     name="wait_for_completion_interruptible")(_wait_may_fail("wait_for_completion_interruptible", -ERESTARTSYS, 0))
 prim("int wait_for_completion_killable(struct completion *x)", ("completion",), INT,
-     name="wait_for_completion_killable")(_wait_may_fail("wait_for_completion_killable", -ERESTARTSYS))
+     name="wait_for_completion_killable")(_wait_may_fail("wait_for_completion_killable", -ERESTARTSYS, 0))
 
 
 @prim("int __wait_event_gives_up(void)", (), INT)
