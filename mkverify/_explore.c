@@ -1256,7 +1256,7 @@ static void returned(Mach *x, i64 loc)
         if (w[i] == x->t + 1 && cell_live(m, w, i)) {
             note3(x, V_HELD_AT_RETURN, loc, i, 0);
             w[i] = m->leaked;
-        } else if (w[i] < 0 && ((-w[i]) >> x->t & 1) && cell_live(m, w, i)) {
+        } else if (w[i] < 0 && w[i] > INT64_MIN && ((-w[i]) >> x->t & 1) && cell_live(m, w, i)) {
             /* a read lock: this thread's bit becomes the bit of "a task that returned" (machine.py) */
             note3(x, V_HELD_AT_RETURN, loc, i, 0);
             w[i] = -(((-w[i]) & ~((i64)1 << x->t)) | ((i64)1 << m->nhost));

@@ -263,8 +263,9 @@ class Machine:
                 init[len(cells) - 1] = ONLINE
             self.cpu_image.append(len(cells))
             cells.append(Cell(f"cpu{c}.executes", "cpu-image", PtrT(ir.VoidT()), -2))
+        used = {ins.name for f in p.functions for ins in f.body if isinstance(ins, ir.Prim)}
         rcu = {f: [] for f in ("rcu_read", "rcu_depth", "rcu_gp", "rcu_free", "rcu_free_wait")}
-        if any(isinstance(ins, ir.Prim) and ins.name in kernel.RCU_USERS for f in p.functions for ins in f.body):
+        if used & kernel.RCU_USERS:
             # RCU's state of each host CPU (kernel.py): three arrays, indexed by the CPU
             for field, name, kind, t in (("rcu_read", "rcu_read_lock(CPU{})", "mutex", OpaqueT("mutex")),
                                          ("rcu_depth", "rcu_read_depth(CPU{})", "int", ir.INT),
@@ -278,7 +279,7 @@ class Machine:
                 rcu["rcu_free_wait"].append(len(cells))
                 cells.append(Cell(f"kfree_rcu[{q}].waits_for", "int", ir.INT, -2))
         hotplug = []
-        if any(isinstance(ins, ir.Prim) and ins.name in kernel.HOTPLUG_USERS for f in p.functions for ins in f.body):
+        if used & kernel.HOTPLUG_USERS:
             hotplug.append(len(cells))  # the CPU hotplug lock (cpus_read_lock), a rw_semaphore
             cells.append(Cell("cpu_hotplug_lock", "rwsem", OpaqueT("rwsem"), -2))
         self.slots: list[Slot] = []
