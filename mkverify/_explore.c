@@ -38,21 +38,21 @@ static inline u64 mix64(u64 h);
 /* ------------------------------------------------------------------ codes shared with native.py */
 
 #define MAGIC 0x6d6b7665726679LL /* "mkverify" */
-#define VERSION 4
+#define VERSION 5
 #define MAXPARGS 6 /* arguments of a primitive (xa_alloc has 5) */
 enum { INV_ALWAYS = 1, INV_WITNESS = 2 }; /* the flags of an invariant record (native.py) */
 
 enum {
-    H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
+    H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NTHREADS, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS,
     H_NPOOLS, H_POOLS, H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV,
     H_INVS, H_NCTX, H_CTXS, H_ROOTS, H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP,
     H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS, H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS,
-    H_MAXREGS, H_SYMTHREADS, H_RCUDEPTH, H_SIZE
+    H_MAXREGS, H_SYMTHREADS, H_RCUDEPTH, H_NWORKERS, H_HOSTCH, H_NDEFER, H_DEFER, H_WRUNS, H_SIZE
 };
 
 /* cell kinds */
 enum { K_INT, K_PTR, K_STATUS, K_SITE, K_CPUSTATE, K_CPUIMAGE, K_IDRKEY, K_IDRPTR, K_LIST, K_LOCK,
-       K_SCALAR, K_CPUMASK, K_RWSEM, K_RWLOCK, K_COMPLETION, K_NKINDS };
+       K_SCALAR, K_CPUMASK, K_RWSEM, K_RWLOCK, K_COMPLETION, K_WORK, K_TIMER, K_RCUHEAD, K_NKINDS };
 
 /* instructions */
 enum { I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK, I_N };
@@ -75,14 +75,13 @@ enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_SHL, B_SHR, B_AND, B_OR, B_XOR, B_EQ
 enum { UM_STEP, UM_PROBE, UM_QUERY };
 #define MAXREGS (1 << 20)
 #define NBOUNDS 16 /* bound messages a model may have: a bound's key is loc * NBOUNDS + message */
-/* the cell kind of each class of _core.h (kref, mutex, list_head, cpumask, idr-key: native.KINDS) */
-static const i64 CLASS_KIND[NCLASS] = {K_SCALAR, K_LOCK, K_LIST, K_CPUMASK, K_IDRKEY, K_PTR, K_RWSEM, K_RWLOCK,
-                                         K_COMPLETION, K_INT, K_LOCK};
-/* the cell kinds each class accepts (core.CELL_CLASSES): one kind, or any lock for class 10 */
+/* the cell kinds each class of _core.h accepts (core.CELL_CLASSES): one kind, or any lock for class 10, any
+   deferred item for class 14 */
 #define KB(k) ((i64)1 << (k))
 static const i64 CLASS_KINDS[NCLASS] = {KB(K_SCALAR), KB(K_LOCK), KB(K_LIST), KB(K_CPUMASK), KB(K_IDRKEY), KB(K_PTR),
                                         KB(K_RWSEM), KB(K_RWLOCK), KB(K_COMPLETION), KB(K_INT),
-                                        KB(K_LOCK) | KB(K_RWSEM) | KB(K_RWLOCK)};
+                                        KB(K_LOCK) | KB(K_RWSEM) | KB(K_RWLOCK), KB(K_WORK), KB(K_TIMER),
+                                        KB(K_RCUHEAD), KB(K_WORK) | KB(K_TIMER) | KB(K_RCUHEAD)};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {
@@ -91,6 +90,7 @@ enum {
     V_LEAK, V_INVARIANT, V_N
 };
 
+#define DEFERRED_PENDING 1 /* kernel.py: the pending bit of a work item, timer or rcu_head cell */
 #define FREE 0
 #define LIVE 1
 #define FREED 2
@@ -123,7 +123,7 @@ typedef struct {
 typedef struct {
     const i64 *img;
     Py_ssize_t n;
-    i64 ncells, base, nhost, ncpu, nfuncs, nslots, npools, nchoices, nlc, ninv, nctx, nsites;
+    i64 ncells, base, nthreads, ncpu, nfuncs, nslots, npools, nchoices, nlc, ninv, nctx, nsites;
     i64 maxdepth, maxloc, allocfail, idrcap, leaked, nlocs, reduce, nstructs, atomic;
     Func *funcs;
     Slot *slots;
@@ -141,6 +141,12 @@ typedef struct {
     i64 *lock_cells, nlockc;
     int symthreads;      /* host threads are interchangeable (no per-CPU cell, such as RCU's, names them) */
     i64 rcudepth;        /* the first of the per-thread RCU nesting cells (kernel.py), or -1 */
+    i64 nworkers;        /* the last nworkers threads are workers (machine.py), the others host CPUs */
+    i64 nhost;           /* nthreads - nworkers */
+    i64 hostch;          /* host threads start choices 0..hostch-1, workers the rest: one per deferred cell */
+    i64 ndefer;          /* the deferred item cells (work, timer, rcu_head), in the order of their choices */
+    const i64 *defer;
+    const i64 *wruns;    /* per worker: its runs cell (the address of the item it runs, or 0) */
     i64 nslot_total;    /* slots of the working vector: cells + threads */
     i64 tsize;          /* per thread: the depth, then its frames */
     i64 foff[256];      /* per stack level: offset of its frame in the thread's slots */
@@ -290,7 +296,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->n = n;
     NEED(n >= H_SIZE, "image shorter than its header", n, H_SIZE);
     NEED(img[H_MAGIC] == MAGIC && img[H_VERSION] == VERSION, "magic or version", img[H_MAGIC], img[H_VERSION]);
-    m->ncells = img[H_NCELLS]; m->base = img[H_BASE]; m->nhost = img[H_NHOST]; m->ncpu = img[H_NCPU];
+    m->ncells = img[H_NCELLS]; m->base = img[H_BASE]; m->nthreads = img[H_NTHREADS]; m->ncpu = img[H_NCPU];
     m->nfuncs = img[H_NFUNCS]; m->nslots = img[H_NSLOTS]; m->npools = img[H_NPOOLS];
     m->nchoices = img[H_NCHOICES]; m->nlc = img[H_NLC]; m->ninv = img[H_NINV]; m->nctx = img[H_NCTX];
     m->nsites = img[H_NSITES]; m->maxdepth = img[H_MAXDEPTH]; m->maxloc = img[H_MAXLOC];
@@ -300,6 +306,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     m->nprogs = img[H_NPROGS]; m->nkeys = img[H_NKEYS]; m->maxregs = img[H_MAXREGS];
     m->symthreads = img[H_SYMTHREADS] != 0;
     m->rcudepth = img[H_RCUDEPTH];
+    m->nworkers = img[H_NWORKERS]; m->hostch = img[H_HOSTCH]; m->ndefer = img[H_NDEFER];
     NEED(m->nprogs >= 0 && m->nprogs < (1 << 16) && m->nkeys >= 0 && m->nkeys < (1 << 16), "programs", m->nprogs,
          m->nkeys);
     NEED(m->maxregs >= 1 && m->maxregs <= MAXREGS, "registers", m->maxregs, MAXREGS);
@@ -308,14 +315,23 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(m->atomic == 0 || m->atomic == 1, "atomic sections flag", m->atomic, 0);
     NEED(m->ncells > 0 && m->ncells < (1 << 24), "cell count", m->ncells, 0);
     NEED(m->base > 0 && m->base < (1 << 24), "base", m->base, 0);
-    NEED(m->nhost >= 1 && m->nhost <= MAXHOST, "host CPUs (1..16)", m->nhost, MAXHOST);
-    NEED(m->rcudepth == -1 || (m->rcudepth >= 0 && m->rcudepth <= m->ncells - m->nhost), "rcu depth cells",
+    NEED(m->nthreads >= 1 && m->nthreads <= MAXHOST, "threads (1..16)", m->nthreads, MAXHOST);
+    NEED(m->nworkers >= 0 && m->nworkers < m->nthreads, "worker threads", m->nworkers, m->nthreads);
+    m->nhost = m->nthreads - m->nworkers;
+    NEED(m->ndefer >= 0 && m->ndefer < (1 << 16) && in_img(m, img[H_DEFER], m->ndefer), "deferred cells", m->ndefer,
+         img[H_DEFER]);
+    NEED(in_img(m, img[H_WRUNS], m->nworkers), "worker cells", img[H_WRUNS], m->nworkers);
+    m->defer = img + img[H_DEFER];
+    m->wruns = img + img[H_WRUNS];
+    NEED(m->rcudepth == -1 || (m->rcudepth >= 0 && m->rcudepth <= m->ncells - m->nthreads), "rcu depth cells",
          m->rcudepth, 0);
     NEED(m->ncpu >= m->nhost && m->ncpu <= 64, "CPUs", m->ncpu, m->nhost);
     NEED(m->nfuncs > 0 && m->nfuncs < (1 << 16), "functions", m->nfuncs, 0);
     NEED(m->nslots >= 0 && m->nslots < (1 << 16), "pool slots", m->nslots, 0);
     NEED(m->npools >= 0 && m->npools < (1 << 16), "pools", m->npools, 0);
     NEED(m->nchoices >= 0 && m->nchoices < (1 << 16), "entry choices", m->nchoices, 0);
+    NEED(m->hostch >= 0 && m->hostch <= m->nchoices && m->nchoices - m->hostch == (m->nworkers ? m->ndefer : 0),
+         "worker choices", m->hostch, m->nchoices);
     /* table sizes are bounded before they are multiplied by their record sizes (a fuzzed image overflowed) */
     NEED(m->nlc >= 0 && m->nlc < (1 << 24) && m->ninv >= 0 && m->ninv < (1 << 24), "tables", m->nlc, m->ninv);
     NEED(m->nctx >= 0 && m->nctx < (1 << 24) && m->nsites >= 1 && m->nsites < (1 << 24), "tables", m->nctx,
@@ -323,7 +339,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(m->maxdepth >= 1 && m->maxdepth < 256 && m->maxloc >= 0 && m->maxloc < 4096, "frame bounds",
          m->maxdepth, m->maxloc);
     NEED(m->idrcap >= 0 && m->idrcap < 4096, "idr capacity", m->idrcap, 0);
-    NEED(m->leaked == m->nhost + 1, "leaked owner", m->leaked, m->nhost);
+    NEED(m->leaked == m->nthreads + 1, "leaked owner", m->leaked, m->nthreads);
     NEED(m->nlocs >= 1 && m->nlocs < (1 << 24) && m->nstructs >= 0 && m->nstructs < (1 << 24), "locs", m->nlocs,
          m->nstructs);
     NEED(in_img(m, img[H_CELLS], 3 * m->ncells), "cells", img[H_CELLS], m->ncells);
@@ -392,6 +408,13 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         if (k == K_LOCK || k == K_RWSEM || k == K_RWLOCK) /* writers hold rw cells as owners hold locks */
             m->lock_cells[m->nlockc++] = i;
     }
+    for (i64 d = 0; d < m->ndefer; d++)
+        NEED(m->defer[d] >= 0 && m->defer[d] < m->ncells && (m->cells[3 * m->defer[d]] == K_WORK ||
+             m->cells[3 * m->defer[d]] == K_TIMER || m->cells[3 * m->defer[d]] == K_RCUHEAD), "deferred cell", d,
+             m->defer[d]);
+    for (i64 u = 0; u < m->nworkers; u++)
+        NEED(m->wruns[u] >= 0 && m->wruns[u] < m->ncells && m->cells[3 * m->wruns[u]] == K_INT, "worker cell", u,
+             m->wruns[u]);
     NEED(in_img(m, img[H_LEVELS], m->maxdepth), "levels", img[H_LEVELS], m->maxdepth);
     NEED(in_img(m, img[H_SYMPOOLS], m->npools), "symmetric pools", img[H_SYMPOOLS], m->npools);
     m->sympool = img + img[H_SYMPOOLS];
@@ -419,7 +442,7 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         m->foff[l] = m->tsize;
         m->tsize += 3 + n;
     }
-    m->nslot_total = m->ncells + m->nhost * m->tsize;
+    m->nslot_total = m->ncells + m->nthreads * m->tsize;
     NEED(m->nslot_total < (1 << 22), "state too large", m->nslot_total, 0);
 
     if (check_progs(m)) return -1;
@@ -518,6 +541,9 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         NEED(in_img(m, o, 2) && img[o] >= 0 && img[o] < m->nfuncs && img[o + 1] == m->funcs[img[o]].nparams &&
              in_img(m, o + 2, img[o + 1]), "entry choice", c, o);
         NEED(m->roots[img[o]] >= 0 && m->roots[img[o]] < m->nctx, "entry root context", c, img[o]);
+        /* a worker's start step runs the function's first instruction: a primitive (machine.py step) */
+        NEED(c < m->hostch || (m->funcs[img[o]].body_len > 0 &&
+                               img[m->funcs[img[o]].pcoff[0]] == I_PRIM), "worker choice", c, img[o]);
     }
     for (i64 l = 0; l < m->nlc; l++) {
         i64 o = m->lcs[l];
@@ -984,7 +1010,7 @@ u_cell: {
             return EV_OK;
         x->err = ERR_KIND;
         x->err_loc = loc;
-        x->err_aux = c * K_NKINDS + CLASS_KIND[o[3]];
+        x->err_aux = c * NCLASS + o[3]; /* the class: native.py names it as machine.py does */
         return EV_FAULT;
     }
     if (cellof(x, addr, loc, &c))
@@ -1191,6 +1217,12 @@ static int private_slot(Mach *x, i64 addr)
     const Slot *s = &m->slots[sid];
     if (w[s->status] != LIVE)
         return 0;
+    if (m->nworkers)
+        for (i64 k = s->base - m->base; k < s->base - m->base + s->size; k++) {
+            i64 kind = m->cells[3 * k];
+            if ((kind == K_WORK || kind == K_TIMER || kind == K_RCUHEAD) && (w[k] & DEFERRED_PENDING))
+                return 0; /* a worker may start on it */
+        }
     i64 lo = s->base, hi = s->base + (s->size > 1 ? s->size : 1);
     for (i64 k = 0; k < m->nptr; k++) {
         i64 j = m->ptr_cells[k], v = w[j];
@@ -1199,7 +1231,7 @@ static int private_slot(Mach *x, i64 addr)
         if ((lo <= v && v < hi) || (m->cells[3 * j + 1] == sid && m->cells[3 * j] == K_LIST))
             return 0;
     }
-    for (int u = 0; u < m->nhost; u++) {
+    for (int u = 0; u < m->nthreads; u++) {
         if (u == x->t)
             continue;
         i64 depth = w[TB(m, u)];
@@ -1259,7 +1291,7 @@ static void returned(Mach *x, i64 loc)
         } else if (w[i] < 0 && w[i] > INT64_MIN && ((-w[i]) >> x->t & 1) && cell_live(m, w, i)) {
             /* a read lock: this thread's bit becomes the bit of "a task that returned" (machine.py) */
             note3(x, V_HELD_AT_RETURN, loc, i, 0);
-            w[i] = -(((-w[i]) & ~((i64)1 << x->t)) | ((i64)1 << m->nhost));
+            w[i] = -(((-w[i]) & ~((i64)1 << x->t)) | ((i64)1 << m->nthreads));
         }
     }
     if (m->rcudepth >= 0) /* a read-side section left open stays with the task that returned (kernel.py) */
@@ -1378,7 +1410,7 @@ static void finish(Mach *x)
             if (v && lo <= v && v < hi && cell_live(m, w, j))
                 held = 1;
         }
-        for (int u = 0; u < m->nhost && !held; u++) {
+        for (int u = 0; u < m->nthreads && !held; u++) {
             i64 dp = w[TB(m, u)];
             for (i64 l = 0; l < dp && !held; l++) {
                 const i64 *f = FRAME(m, w, u, l);
@@ -1392,6 +1424,28 @@ static void finish(Mach *x)
             w[sl->site] = 0;
         }
     }
+}
+
+/* may idle worker thread t start choice k (machine.py worker_may_start): its item is pending, and no worker
+   runs it */
+static int worker_may_start(const Model *m, const i64 *w, i64 k)
+{
+    i64 j = m->defer[k - m->hostch], addr = m->base + j;
+    if (!(w[j] & DEFERRED_PENDING))
+        return 0;
+    for (i64 u = 0; u < m->nworkers; u++)
+        if (w[m->wruns[u]] == addr)
+            return 0;
+    return 1;
+}
+
+/* is a deferred item of a global or a live object pending (machine.py pending_items)? */
+static int pending_items(const Model *m, const i64 *w)
+{
+    for (i64 d = 0; d < m->ndefer; d++)
+        if ((w[m->defer[d]] & DEFERRED_PENDING) && cell_live(m, w, m->defer[d]))
+            return 1;
+    return 0;
 }
 
 /* label = t * nlab + k: k < nchoices starts entry choice k, else runs with choice k - nchoices */
@@ -1410,6 +1464,11 @@ static int step(Mach *x, const i64 *src, i64 *dst, int t, i64 k)
         i64 *f = top(m, dst, t);
         for (i64 j = 0; j < c[1]; j++)
             f[3 + j] = c[2 + j];
+        if (k >= m->hostch) { /* a worker's start takes its item (__deferred_take) in the same step */
+            int e = execute(x, IMG(m, m->funcs[c[0]].pcoff[0]), 0);
+            if (e == EV_STOP) { note(x, &x->stop); return S_FATAL; }
+            if (e == EV_FAULT) return x->err ? S_ERR : S_BOUND;
+        }
     } else {
         i64 *f = top(m, dst, t);
         const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
@@ -1464,11 +1523,17 @@ static int enabled(Mach *x, const i64 *w, i64 *labels)
     const Model *m = x->m;
     i64 nlab = m->nchoices + 2;
     int n = 0;
-    for (int t = 0; t < m->nhost; t++) {
+    for (int t = 0; t < m->nthreads; t++) {
         i64 depth = w[TB(m, t)];
         if (depth == 0) {
-            for (i64 k = 0; k < m->nchoices; k++)
-                labels[n++] = t * nlab + k;
+            if (t < m->nhost) {
+                for (i64 k = 0; k < m->hostch; k++)
+                    labels[n++] = t * nlab + k;
+            } else {
+                for (i64 k = m->hostch; k < m->nchoices; k++)
+                    if (worker_may_start(m, w, k))
+                        labels[n++] = t * nlab + k;
+            }
             continue;
         }
         i64 c, o, l;
@@ -1519,16 +1584,16 @@ static void check_state(Mach *x, const i64 *w)
         i64 wcell[MAXHOST], wown[MAXHOST], wloc[MAXHOST];
         int waits[MAXHOST];
         int cycle = 0;
-        for (int t = 0; t < m->nhost; t++)
+        for (int t = 0; t < m->nthreads; t++)
             waits[t] = lock_wait(x, w, t, &wcell[t], &wown[t], &wloc[t]);
-        for (int t = 0; t < m->nhost; t++) {
+        for (int t = 0; t < m->nthreads; t++) {
             if (!waits[t])
                 continue;
             int seen[MAXHOST], ns = 0;
             seen[ns++] = t;
             i64 u = wown[t] > 0 ? wown[t] - 1 : -1; /* an owner cell of a hostile image may hold INT64_MIN */
             for (;;) {
-                if (u < 0 || u >= m->nhost || !waits[u])
+                if (u < 0 || u >= m->nthreads || !waits[u])
                     break;
                 int dup = 0;
                 for (int q = 0; q < ns; q++)
@@ -1544,25 +1609,32 @@ static void check_state(Mach *x, const i64 *w)
                 break;
             }
         }
-        /* no cycle, but every thread waits, and none at a primitive that can give up (machine.py) */
-        int stuck = !cycle && m->nhost > 0;
-        for (int t = 0; t < m->nhost && stuck; t++) {
+        /* no cycle, but every thread waits, and none at a primitive that can give up, or is an idle worker
+           with nothing to start (machine.py) */
+        int stuck = !cycle && m->nthreads > 0, nstuck = 0;
+        int who[MAXHOST];
+        for (int t = 0; t < m->nthreads && stuck; t++) {
+            if (!waits[t] && t >= m->nhost && w[TB(m, t)] == 0) {
+                for (i64 k = m->hostch; k < m->nchoices && stuck; k++)
+                    if (worker_may_start(m, w, k))
+                        stuck = 0;
+                continue;
+            }
             if (!waits[t]) { stuck = 0; break; }
             const i64 *f = FRAME(m, w, t, w[TB(m, t)] - 1);
             const i64 *r = IMG(m, m->funcs[f[0]].pcoff[f[1]]);
             if (m->progs[PREC * r[2] + 3] & PF_CHOICE)
                 stuck = 0;
+            who[nstuck++] = t;
         }
-        if (stuck) {
-            int all[MAXHOST];
-            for (int q = 0; q < m->nhost; q++)
-                all[q] = q;
-            note_deadlock(x, wloc, all, (int)m->nhost);
-        }
+        if (stuck && nstuck > 0)
+            note_deadlock(x, wloc, who, nstuck);
     }
     int quiet = 1;
-    for (int t = 0; t < m->nhost; t++)
+    for (int t = 0; t < m->nthreads; t++)
         if (w[TB(m, t)]) quiet = 0;
+    if (quiet && m->nworkers && pending_items(m, w)) /* a worker would still run it */
+        quiet = 0;
     if (quiet) {
         /* dangling: a freed object something other than a CPU still points into */
         for (i64 s = 0; s < m->nslots; s++) {
@@ -1679,7 +1751,7 @@ static int cmp_threads(const Model *m, const i64 *w, int a, int b)
 /* rename threads of w into canonical order; scratch holds nhost * tsize words */
 static void canonical_threads(const Model *m, i64 *w, i64 *scratch)
 {
-    int order[MAXHOST], n = (int)m->nhost, moved = 0;
+    int order[MAXHOST], n = (int)m->nthreads, moved = 0;
     for (int t = 0; t < n; t++)
         order[t] = t;
     for (int p = 1; p < n; p++)
@@ -1769,7 +1841,7 @@ static void apply_slots(const Model *m, const i64 *to, const i64 *w, i64 *v)
             (x) = m->slots[to[_s]].base + (_v - m->slots[_s].base); } while (0)
     for (i64 k = 0; k < m->nptr; k++)
         REN(v[m->ptr_cells[k]]);
-    for (int t = 0; t < m->nhost; t++) {
+    for (int t = 0; t < m->nthreads; t++) {
         i64 depth = v[TB(m, t)];
         for (i64 l = 0; l < depth; l++) {
             i64 *f = FRAME(m, v, t, l);
@@ -2774,7 +2846,7 @@ static int setup_part(Run *R, Part *P, int id)
     P->out = calloc((size_t)R->N, sizeof(Buf));
     P->ws = calloc((size_t)m->nslot_total + 8, sizeof(i64)); /* + 8: read (always zero) by the skip above */
     P->wd = calloc((size_t)m->nslot_total + 8, sizeof(i64));
-    P->labels = calloc((size_t)(m->nhost * (m->nchoices + 2) + 1), sizeof(i64));
+    P->labels = calloc((size_t)(m->nthreads * (m->nchoices + 2) + 1), sizeof(i64));
     P->pbuf = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->pbase = calloc((size_t)R->L.words + 2, sizeof(u64));
     P->scratch = calloc((size_t)m->nslot_total + 1, sizeof(i64));
@@ -2881,7 +2953,7 @@ static int run_setup(Run *R, const Py_buffer *wid, const Py_buffer *los, int fir
         PyErr_SetString(ExploreError, "the biases are an array of int64");
         return -1;
     }
-    if (m->nhost * (m->nchoices + 2) > 65535) {
+    if (m->nthreads * (m->nchoices + 2) > 65535) {
         PyErr_SetString(ExploreError, "too many entry choices for the label encoding");
         return -1;
     }
@@ -3310,7 +3382,7 @@ static PyObject *py_canonical(PyObject *self, PyObject *args)
             goto done;
     }
     /* a vector from outside: its frames must name functions and stay inside their levels */
-    for (int t = 0; t < m.nhost; t++) {
+    for (int t = 0; t < m.nthreads; t++) {
         i64 depth = w[TB(&m, t)];
         if (depth < 0 || depth > m.maxdepth) { PyErr_SetString(ExploreError, "stack depth"); goto done; }
         for (i64 l = 0; l < depth; l++) {

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from . import core, ir, kernel
 
+#: the function worker threads start in (frontend/lower.py builds it)
+WORKER = "__mkverify_worker"
+
 
 def _uses(e, out: set):
     if isinstance(e, ir.Var):
@@ -178,7 +181,14 @@ def atomic_movers(program: ir.Program, gaddr: dict, fidx: dict) -> list[list[int
             return frozenset() if None in rel else held - rel
         return held
 
-    entry_held: dict[int, object] = {fidx[e.function]: frozenset() for e in p.entries}
+    # a thread starts in an entry point or (a worker thread) in the front end's worker function
+    entry_held: dict[int, object] = {fidx[name]: frozenset()
+                                     for name in [e.function for e in p.entries] + [WORKER] if name in fidx}
+    # the worker's item pointer may point at any work item, timer or rcu_head: those classes
+    deferred = [("field", s.name, fd.name) for s in p.structs for fd in s.fields
+                if isinstance(fd.type, ir.OpaqueT) and fd.type.kind in ("work", "timer", "rcu_head")]
+    deferred += [("global", g.name) for g in p.globals
+                 if isinstance(g.type, ir.OpaqueT) and g.type.kind in ("work", "timer", "rcu_head")]
     held_at: dict[int, list] = {}
     # callers before callees: iterate until every function's entry set is final
     changed = True
@@ -233,6 +243,9 @@ def atomic_movers(program: ir.Program, gaddr: dict, fidx: dict) -> list[list[int
                     continue
                 if ins.name in kernel.SCANS:
                     accesses.append((None, frozenset()))
+                    continue
+                if ins.name in ("deferred_take", "deferred_done"):
+                    accesses.extend((k, h) for k in deferred)
                     continue
                 for a in ins.args:
                     if isinstance(a.type, ir.PtrT):

@@ -73,6 +73,12 @@ CHECKS = {c.id: c for c in (
               "while the CPU held a spinlock: the kernel's \"BUG: sleeping function called from invalid context\".",
               "Move the sleeping call out of the section (drop the spinlock or rcu_read_unlock first, holding a "
               "reference), or use the non-sleeping form (kfree_rcu instead of synchronize_rcu + kfree)."),
+    CheckInfo("pending-on-free", "deferred work pending on a freed object",
+              "An object was freed while its work item or timer was still pending, or while its call_rcu callback "
+              "had not run: the callback would run on freed memory (debugobjects' \"ODEBUG: free active object\").",
+              "Cancel before the free and wait for a running callback: cancel_work_sync, cancel_delayed_work_sync or "
+              "timer_delete_sync (timer_shutdown_sync where the timer must not be re-armed); rcu_barrier before "
+              "freeing what call_rcu callbacks use."),
     # the flag checks (mkverify flags, and mkverify check with a [flags] spec): no trace, a counterexample
     CheckInfo("flag-alias", "flag field aliasing",
               "Two distinct values of a field's range (or of its allocator's ids) encode to the same bits.",

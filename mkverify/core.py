@@ -89,19 +89,25 @@ CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "re
                 "spinlock": ("mutex", "spinlock"), "list_head": ("list_head",), "cpumask": ("cpumask",),
                 "idr": ("idr-key",), "ptr": ("ptr",), "rwsem": ("rwsem",), "rwlock": ("rwlock",),
                 "completion": ("completion",), "xarray": ("idr-key",), "int_ptr": ("int",),
+                "work": ("work",), "timer": ("timer",), "rcu_head": ("rcu_head",),
+                # any deferred item (a worker runs each kind alike)
+                "deferred": ("work", "timer", "rcu_head"),
                 # any lock a CPU can hold (lockdep_assert_held): checked against every kind of the class
                 "anylock": ("mutex", "spinlock", "rwsem", "rwlock")}
 CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "atomic": "a reference count",
                "mutex": "a lock", "spinlock": "a lock", "list_head": "a list_head", "cpumask": "a cpumask",
                "idr": "an idr", "ptr": "a pointer", "rwsem": "a rw_semaphore", "rwlock": "an rwlock_t",
                "completion": "a completion", "xarray": "an xarray", "int_ptr": "an integer", "int": "an integer",
-               "anylock": "a lock"}
+               "anylock": "a lock", "work": "a work_struct", "timer": "a timer_list",
+               "rcu_head": "an rcu_head", "deferred": "a work item, timer or rcu_head"}
 #: the classes, numbered for the micro-programs (a class is named by its first kind)
 CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4, "ptr": 5, "rwsem": 6, "rwlock": 7,
-             "completion": 8, "int": 9, "anylock": 10}
-CLASS_OF = {kind: CLASS_IDS["anylock" if kind == "anylock" else classes[0]] for kind, classes in CELL_CLASSES.items()}
+             "completion": 8, "int": 9, "anylock": 10, "work": 11, "timer": 12, "rcu_head": 13, "deferred": 14}
+CLASS_OF = {kind: CLASS_IDS[kind if kind in ("anylock", "deferred") else classes[0]]
+            for kind, classes in CELL_CLASSES.items()}
 CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr", "ptr", "rwsem",
-                                                "rwlock", "completion", "int_ptr", "anylock")}
+                                                "rwlock", "completion", "int_ptr", "anylock", "work", "timer",
+                                                "rcu_head", "deferred")}
 
 
 #: what a query (kernel.QUERIES) may not do
@@ -115,16 +121,20 @@ class Shape:
     ncpu: int
     nhost: int
     idr_capacity: int
-    nthreads: int = 0          # threads that run model code (their numbers are 0..nthreads-1): the host CPUs
+    nthreads: int = 0          # threads that run model code (0..nthreads-1): the host CPUs, then the workers
     list_cells: tuple = ()     # every list_head cell
     spin_cells: tuple = ()     # every spinlock cell (might_sleep looks for one this CPU holds)
     base: int = 0              # the address of cell 0 (a cell's address is base + its index)
-    rcu_read: tuple = ()       # per host CPU: its rcu_read_lock cell (empty: the model uses no RCU)
-    rcu_depth: tuple = ()      # per host CPU: its read-side nesting
-    rcu_gp: tuple = ()         # per host CPU: the CPUs its synchronize_rcu waits for (a bit each)
+    rcu_read: tuple = ()       # per thread: its rcu_read_lock cell (empty: the model uses no RCU)
+    rcu_depth: tuple = ()      # per thread: its read-side nesting
+    rcu_gp: tuple = ()         # per thread: the threads its synchronize_rcu waits for (a bit each)
     rcu_free: tuple = ()       # the kfree_rcu queue: the object of each entry (0: the entry is free)
     rcu_free_wait: tuple = ()  # and the CPUs whose read-side sections the entry waits for
     hotplug: tuple = ()        # the CPU hotplug lock (cpus_read_lock), a rwsem cell (empty: not used)
+    deferred: tuple = ()       # every work item, timer and rcu_head cell (empty: the model defers nothing)
+    deferred_base: tuple = ()  # and the address of the object each is in (0: a global)
+    worker_runs: tuple = ()    # per worker thread (threads nhost..nthreads-1): the item it runs (0: none)
+    softirq: tuple = ()        # per thread: 1 while it runs a timer callback, 2 an RCU callback (else 0)
 
 
 #: the Shape fields _Concrete and the other cores copy
@@ -499,8 +509,9 @@ def c_header() -> str:
 
 _STATIC: dict = {}
 #: a small model with one cell of each scanned kind, where every primitive can do all it ever does
-_SMALL = Shape(2, 2, 2, 2, list_cells=(10,), spin_cells=(11,), base=100, rcu_read=(0, 1), rcu_depth=(2, 3),
-               rcu_gp=(4, 5), rcu_free=(6,), rcu_free_wait=(7,), hotplug=(8,))
+_SMALL = Shape(2, 2, 2, 3, list_cells=(10,), spin_cells=(11,), base=100, rcu_read=(0, 1, 2), rcu_depth=(3, 4, 5),
+               rcu_gp=(6, 7, 8), rcu_free=(9,), rcu_free_wait=(16,), hotplug=(17,), deferred=(12,),
+               deferred_base=(90,), worker_runs=(13,), softirq=(18, 19, 20))
 
 
 def static(name: str) -> MicroProgram:

@@ -74,7 +74,7 @@ class FuncT:
 
 
 #: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
-OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray", "waitq")
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray", "waitq", "work", "timer")
 
 INT = IntT(32, True)
 UINT = IntT(32, False)
@@ -113,7 +113,8 @@ def type_str(t) -> str:
                 "cpumask": "struct cpumask", "idr": "struct idr", "rcu_head": "struct rcu_head",
                 "rwsem": "struct rw_semaphore", "rwlock": "rwlock_t",
                 "completion": "struct completion", "xarray": "struct xarray",
-                "waitq": "wait_queue_head_t"}.get(t.kind, f"<opaque {t.kind}>")
+                "waitq": "wait_queue_head_t", "work": "struct work_struct",
+                "timer": "struct timer_list"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):
@@ -317,7 +318,7 @@ VISIBLE = (Load, Store, Prim)
 
 #: what a spec may ask for (spec.py) and validate() holds every program to: [bounds] keys, pool slots,
 #: array elements and values per argument domain. Beyond them a state no longer fits in memory.
-BOUND_RANGES = {"cpus": (1, 64), "host_cpus": (1, 64), "idr_capacity": (1, 64), "depth": (0, 10**6),
+BOUND_RANGES = {"cpus": (1, 64), "host_cpus": (1, 64), "workers": (1, 8), "idr_capacity": (1, 64), "depth": (0, 10**6),
                 "max_states": (0, 10**10)}
 POOL_RANGE = (0, 64)
 ARRAY_RANGE = (1, 4096)
@@ -344,6 +345,8 @@ def prim_arg_fits(kind: str, t) -> bool:
         return isinstance(t, PtrT)
     if kind == "int_ptr":  # the address of an integer (xa_alloc's id)
         return isinstance(t, PtrT) and isinstance(t.target, (IntT, VoidT))
+    if kind == "deferred":  # a work item, timer or rcu_head (what a worker runs)
+        return isinstance(t, PtrT) and t.target in (OpaqueT("work"), OpaqueT("timer"), OpaqueT("rcu_head"), VoidT())
     if kind == "ptr":  # the address of a pointer (rcu_dereference's)
         return isinstance(t, PtrT) and isinstance(t.target, (PtrT, VoidT))
     return isinstance(t, PtrT) and (t.target == OpaqueT(kind) or isinstance(t.target, VoidT))
@@ -425,6 +428,7 @@ class Bounds:
     depth: int = 0                # 0: unbounded
     max_states: int = 0           # 0: unbounded
     cpus_online: tuple = ()       # initial online CPUs beyond the host ones
+    workers: int = 1              # worker threads that run deferred work (when the model defers any)
 
 
 @dataclass(frozen=True, slots=True)

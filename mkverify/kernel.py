@@ -119,6 +119,20 @@ def kzalloc(k):
 
 @prim("void kfree(const void *p)", (ANY_PTR,))
 def kfree(k, p):
+    _free(k, p)
+
+
+def _free(k, p):
+    """Free p (every free of kernel.py goes through here): an object whose work item or timer is still
+    pending, or whose call_rcu callback has not run, is a `pending-on-free` finding (debugobjects' "free
+    active object"): the callback would run on freed memory."""
+    if k.deferred:
+        base = k.object_of(p)
+        for j, b in zip(k.deferred, k.deferred_base):
+            if b and k.fork(k.and_(base == b, k.live(j), (k.rd(j) & DEFERRED_PENDING) != 0)):
+                k.fail("pending-on-free", lambda n, j=j: f"{n.cell(j)} is still pending when its object is freed: "
+                       f"its callback would run on freed memory (cancel_work_sync, timer_delete_sync or "
+                       f"rcu_barrier before the free)", key="pending-on-free")
     k.free(p)
 
 
@@ -697,6 +711,12 @@ def _might_sleep(k, name):
     spinlock held, is a `sleep-in-atomic` finding (non-fatal: the kernel prints "BUG: sleeping function called
     from invalid context" and goes on). Called after a primitive's await_ (a warning is an effect)."""
     me = k.me()
+    if k.softirq:
+        s = k.rd(k.softirq[0] + me)
+        if k.fork(s != 0):
+            k.warn("sleep-in-atomic", lambda n: f"{name} in a {'timer' if s == 1 else 'call_rcu'} callback: "
+                                                f"callbacks run in softirq context, which must not sleep",
+                   key="sleep-in-softirq")
     if k.rcu_depth:
         d = k.rd(k.rcu_depth[0] + me)
         if k.fork(d != 0):
@@ -746,7 +766,7 @@ def lockdep_is_held(k, lock):
 
 
 # ---------------------------------------------------------------- RCU
-# Per host CPU: rcu_read_lock[c] (a lock cell: c + 1 while CPU c is in a read-side section, so a section
+# Per thread (host CPUs, then workers): rcu_read_lock[c] (a lock cell: c + 1 while CPU c is in a read-side section, so a section
 # left open at return is a lock-imbalance and a synchronize_rcu waiting for it shows in deadlock cycles),
 # rcu_read_depth[c] (the nesting), rcu_gp_wait[c] (the CPUs whose sections CPU c's synchronize_rcu waits
 # for: one bit each). kfree_rcu queue entries: rcu_free[q] (the object) and rcu_free_wait[q] (the CPUs
@@ -754,9 +774,9 @@ def lockdep_is_held(k, lock):
 
 
 def _readers(k, me, others_only):
-    """The bit mask of the host CPUs in a read-side section (without `me`'s own when others_only)."""
+    """The bit mask of the threads in a read-side section (without `me`'s own when others_only)."""
     mask = 0
-    for c in range(k.nhost):
+    for c in range(len(k.rcu_read)):
         inside = k.rd(k.rcu_read[c]) != 0
         if others_only:
             inside = k.and_(inside, me != c)
@@ -799,7 +819,7 @@ def rcu_read_unlock(k):
             done = k.and_(obj != 0, left == 0)
             k.wr(w, left)
             k.wr(p, k.sel(done, 0, obj))
-            k.free(k.sel(done, obj, 0))  # the grace period of a kfree_rcu is over: the object is freed here
+            _free(k, k.sel(done, obj, 0))  # the grace period of a kfree_rcu is over: the object is freed here
 
 
 @prim("void synchronize_rcu(void)", ())
@@ -820,7 +840,7 @@ def synchronize_rcu_wait(k):
     me = k.me()
     g = k.rd(k.rcu_gp[0] + me)
     owner, cell = 0, k.rcu_read[0]
-    for c in reversed(range(k.nhost)):
+    for c in reversed(range(len(k.rcu_read))):
         bit = (g >> c) & 1 != 0
         owner = k.sel(bit, k.rd(k.rcu_read[c]), owner)  # c + 1, or the leaked owner of a section left open
         cell = k.sel(bit, k.rcu_read[c], cell)
@@ -843,7 +863,7 @@ def kfree_rcu(k, p):
         k.fail("double-free", "kfree_rcu of an object already queued by kfree_rcu (it would be freed twice)",
                key="double-kfree-rcu")
     if k.fork(readers == 0):
-        k.free(p)
+        _free(k, p)
         return
     slot = -1
     for q in reversed(range(len(k.rcu_free))):
@@ -884,15 +904,221 @@ def rcu_dereference_protected(k, p, c):
     k.result(k.rd(i))
 
 
+# ---------------------------------------------------------------- deferred execution
+# A struct work_struct, struct timer_list or struct rcu_head cell (an item) holds its callback's number
+# (the front end numbers the functions given to INIT_WORK, timer_setup and call_rcu from 1) << 5, its kind
+# << 3 and two bits: pending, and (a work item) being cancelled. Worker threads, after the host CPUs, run
+# the items: an idle worker may start on any pending item no worker runs (machine.py), and its start step
+# runs __deferred_take, which takes the item (no longer pending, noted in the worker's `runs` cell) and gives
+# the callback's number; the front end's __mkverify_worker calls that callback, and __deferred_done forgets
+# the item (without touching it: a callback may free its own object).
+
+DEFERRED_PENDING, DEFERRED_CANCELING = 1, 2
+DEFERRED_WORK, DEFERRED_TIMER, DEFERRED_RCU = 0, 1, 2
+DEFERRED_KINDS = {"work": DEFERRED_WORK, "timer": DEFERRED_TIMER, "rcu_head": DEFERRED_RCU}
+DEFERRED_INIT = {"work": "INIT_WORK", "timer": "timer_setup", "rcu_head": "call_rcu"}
+
+
+def _item(k, r, kind, name):
+    i = k.cell(r, kind, f"{name} of")
+    v = k.rd(i)
+    if k.fork((v >> 5) == 0):
+        k.fail("assertion", lambda n: f"{name} of {n.cell(i)}, which was never set up with "
+                                      f"{DEFERRED_INIT[kind]}: the kernel would call a NULL function",
+               key="deferred-uninitialized")
+    return i, v
+
+
+def _runs(k, item):
+    """Does a worker run the item at `item` (from its start to __deferred_done)?"""
+    busy = 0
+    for w in k.worker_runs:
+        busy = k.or_(busy, k.rd(w) == item)
+    return busy
+
+
+def _runner(k, item):
+    """The owner a wait for the item waits for: the worker that runs it (its thread number + 1), else 0."""
+    owner = 0
+    for n, w in enumerate(k.worker_runs):
+        owner = k.sel(k.rd(w) == item, k.nhost + n + 1, owner)
+    return owner
+
+
+def _init(kind):
+    def init(k, r, fn):
+        k.wr(k.cell(r, kind, f"{DEFERRED_INIT[kind]} of"), (fn << 5) | (DEFERRED_KINDS[kind] << 3))
+    return init
+
+
+prim("void __init_work(struct work_struct *work, int fn)", ("work", "int"), private=True,
+     name="init_work")(_init("work"))
+prim("void __timer_setup(struct timer_list *timer, int fn)", ("timer", "int"), private=True,
+     name="timer_setup")(_init("timer"))
+
+
+@prim("bool __queue_work(struct work_struct *work)", ("work",), BOOL)
+def queue_work(k, r):
+    """queue_work/schedule_work (and the delayed forms: any delay): false when already pending or being
+    cancelled (cancel_work_sync), else pending for a worker."""
+    i, v = _item(k, r, "work", "queue_work")
+    idle = (v & (DEFERRED_PENDING | DEFERRED_CANCELING)) == 0
+    k.wr(i, k.sel(idle, v | DEFERRED_PENDING, v))
+    k.result(k.sel(idle, 1, 0))
+
+
+@prim("bool __mod_delayed_work(struct work_struct *work)", ("work",), BOOL)
+def mod_delayed_work(k, r):
+    """mod_delayed_work: true when it was pending (its timer is moved), else false and now pending."""
+    i, v = _item(k, r, "work", "mod_delayed_work")
+    pending = (v & DEFERRED_PENDING) != 0
+    k.wr(i, k.sel((v & DEFERRED_CANCELING) != 0, v, v | DEFERRED_PENDING))
+    k.result(k.sel(pending, 1, 0))
+
+
+@prim("bool work_pending(struct work_struct *work)", ("work",), BOOL, private=True)
+def work_pending(k, r):
+    k.result(k.sel((k.rd(k.cell(r, "work", "work_pending of")) & DEFERRED_PENDING) != 0, 1, 0))
+
+
+@prim("int timer_pending(const struct timer_list *timer)", ("timer",), INT, private=True)
+def timer_pending(k, r):
+    k.result(k.sel((k.rd(k.cell(r, "timer", "timer_pending of")) & DEFERRED_PENDING) != 0, 1, 0))
+
+
+@prim("int mod_timer(struct timer_list *timer, unsigned long expires)", ("timer", "int"), INT)
+def mod_timer(k, r, expires):
+    """Arm the timer (it may fire at any later point: time is not modelled); 1 when it was pending."""
+    i, v = _item(k, r, "timer", "mod_timer")
+    k.wr(i, v | DEFERRED_PENDING)
+    k.result(k.sel((v & DEFERRED_PENDING) != 0, 1, 0))
+
+
+@prim("void add_timer(struct timer_list *timer)", ("timer",))
+def add_timer(k, r):
+    i, v = _item(k, r, "timer", "add_timer")
+    if k.fork((v & DEFERRED_PENDING) != 0):
+        k.fail("assertion", lambda n: f"add_timer of {n.cell(i)}, which is already pending (BUG_ON in add_timer; "
+                                      f"use mod_timer)", key="add-timer-pending")
+    k.wr(i, v | DEFERRED_PENDING)
+
+
+def _cancel(kind, name, sync):
+    """cancel_work, timer_delete (del_timer) and the first step of their _sync forms: no longer pending; the
+    result says whether it was. A work item's sync cancel also blocks queueing until its second step."""
+    def cancel(k, r):
+        i = k.cell(r, kind, f"{name} of")
+        v = k.rd(i)
+        mark = DEFERRED_CANCELING if sync and kind == "work" else 0
+        k.wr(i, (v & ~DEFERRED_PENDING) | mark)
+        k.result(k.sel((v & DEFERRED_PENDING) != 0, 1, 0))
+    return cancel
+
+
+prim("bool cancel_work(struct work_struct *work)", ("work",), BOOL, name="cancel_work")(
+    _cancel("work", "cancel_work", False))
+prim("bool __cancel_work_sync(struct work_struct *work)", ("work",), BOOL, name="cancel_work_sync")(
+    _cancel("work", "cancel_work_sync", True))
+prim("int timer_delete(struct timer_list *timer)", ("timer",), INT, name="timer_delete")(
+    _cancel("timer", "timer_delete", False))
+prim("int __timer_delete_sync(struct timer_list *timer)", ("timer",), INT, name="timer_delete_sync")(
+    _cancel("timer", "timer_delete_sync", True))
+
+
+@prim("void __deferred_sync(void *item)", ("deferred",))
+def deferred_sync(k, r):
+    """The second step of cancel_work_sync and timer_delete_sync: wait until no worker runs the item, then
+    make sure it is not pending (a timer its callback re-armed is deleted again)."""
+    i = k.cell(r, "deferred", "cancel of")
+    k.await_(k.not_(_runs(k, r)), i, _runner(k, r))
+    _might_sleep(k, "cancel_work_sync")
+    k.wr(i, k.rd(i) & ~(DEFERRED_PENDING | DEFERRED_CANCELING))
+
+
+@prim("bool __deferred_busy(void *item)", ("deferred",), BOOL)
+def deferred_busy(k, r):
+    """The first step of flush_work: is the item pending or running (the result: flush_work waits)?"""
+    i = k.cell(r, "deferred", "flush_work of")
+    k.result(k.sel(k.or_((k.rd(i) & DEFERRED_PENDING) != 0, _runs(k, r)), 1, 0))
+
+
+@prim("void __deferred_flush(void *item)", ("deferred",))
+def deferred_flush(k, r):
+    """The second step of flush_work: wait until the item is neither pending nor running."""
+    i = k.cell(r, "deferred", "flush_work of")
+    k.await_(k.and_((k.rd(i) & DEFERRED_PENDING) == 0, k.not_(_runs(k, r))), i, _runner(k, r))
+    _might_sleep(k, "flush_work")
+
+
+@prim("void __call_rcu(struct rcu_head *head, int fn)", ("rcu_head", "int"))
+def call_rcu(k, r, fn):
+    """call_rcu(head, fn): fn(head) runs on a worker after a grace period (from the worker's take: every
+    read-side section in progress then has ended). Queueing a head already queued is a double call_rcu."""
+    i = k.cell(r, "rcu_head", "call_rcu of")
+    if k.fork((k.rd(i) & DEFERRED_PENDING) != 0):
+        k.fail("double-free", lambda n: f"call_rcu of {n.cell(i)}, which is already queued (its callback would "
+                                        f"run twice)", key="double-call-rcu")
+    k.wr(i, (fn << 5) | (DEFERRED_RCU << 3) | DEFERRED_PENDING)
+
+
+@prim("void rcu_barrier(void)", ())
+def rcu_barrier(k):
+    """Wait until every call_rcu callback queued so far has run (here: none pending or running)."""
+    busy, cell = 0, 0
+    for j, b in zip(k.deferred, k.deferred_base):
+        v = k.rd(j)
+        q = k.and_(k.live(j), ((v >> 3) & 3) == DEFERRED_RCU, (v & DEFERRED_PENDING) != 0)
+        busy = k.or_(busy, q)
+        cell = k.sel(q, j, cell)
+    owner = 0
+    for n in range(len(k.worker_runs) if k.softirq else 0):
+        running = k.rd(k.softirq[0] + k.nhost + n) == 2
+        busy = k.or_(busy, running)
+        owner = k.sel(running, k.nhost + n + 1, owner)
+    k.await_(k.not_(busy), cell, owner)
+    _might_sleep(k, "rcu_barrier")
+
+
+@prim("int __deferred_take(void *item)", ("deferred",), INT)
+def deferred_take(k, r):
+    """What a worker's start step runs: take the item (no longer pending; the worker's `runs` cell names it
+    until __deferred_done) and give its callback's number (0 if it was not pending). A timer or RCU callback runs in softirq context; an RCU
+    callback first waits for the read-side sections in progress now (the worker's __synchronize_rcu_wait)."""
+    i = k.cell(r, "deferred", "a worker's run of")
+    v = k.rd(i)
+    me = k.me()
+    go = (v & DEFERRED_PENDING) != 0
+    kind = (v >> 3) & 3
+    k.wr(i, k.sel(go, v & ~DEFERRED_PENDING, v))
+    k.wr(k.worker_runs[0] + me - k.nhost, k.sel(go, r, 0))
+    if k.softirq:
+        k.wr(k.softirq[0] + me, k.sel(go, kind, 0))
+    if k.rcu_gp:
+        k.wr(k.rcu_gp[0] + me, k.sel(k.and_(go, kind == DEFERRED_RCU), _readers(k, me, True), 0))
+    k.result(k.sel(go, v >> 5, 0))
+
+
+@prim("void __deferred_done(void *item)", (ANY_PTR,))
+def deferred_done(k, r):
+    """A worker is done with its item: forget it (the item itself is not touched: it may be freed)."""
+    me = k.me()
+    k.wr(k.worker_runs[0] + me - k.nhost, 0)
+    if k.softirq:
+        k.wr(k.softirq[0] + me, 0)
+
+
 #: the primitives that read or free memory their pointer arguments do not point into (every list node, the
 #: objects of the kfree_rcu queue): the atomic-section analysis (analysis.py) counts them as touching anything
 SCANS = frozenset({"list_empty", "list_is_singular", "list_first", "list_next", "list_first_rcu", "list_next_rcu",
-                   "rcu_read_unlock", "kfree_rcu"})
+                   "rcu_read_unlock", "kfree_rcu", "rcu_barrier"})
 #: the primitives that use the CPU hotplug lock: a model that calls one gets it (machine.py's layout)
 HOTPLUG_USERS = frozenset({"cpus_read_lock", "cpus_read_unlock", "cpus_write_lock", "cpus_write_unlock",
                            "lockdep_assert_cpus_held"})
 #: the primitives that use the RCU cells: a model that calls one gets them (machine.py's layout)
+#: the primitives that defer work: a model that calls one gets worker threads and their cells (machine.py)
+DEFERRED_USERS = frozenset({"init_work", "timer_setup", "call_rcu"})
 RCU_USERS = frozenset({"rcu_read_lock", "rcu_read_unlock", "synchronize_rcu", "synchronize_rcu_wait", "kfree_rcu",
+                       "call_rcu",
                        "rcu_dereference_check", "list_first_rcu", "list_next_rcu"})
 
 

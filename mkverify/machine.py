@@ -56,10 +56,13 @@ import itertools
 
 from . import core, ir, kernel
 from .core import CELL_CLASSES, CLASS_NAMES
-from .analysis import atomic_movers, dead_locals
+from .analysis import WORKER, atomic_movers, dead_locals
 from .diag import MkverifyError, SourceLoc, NOWHERE
 from .ir import IntT, PtrT, StructT, ArrayT, OpaqueT
 from .vacuity import Holds
+
+#: the cell kinds worker threads run (WORKER: the function they start in, the front end's __mkverify_worker)
+DEFERRED_KINDS = ("work", "timer", "rcu_head")
 
 FREE, LIVE, FREED = 0, 1, 2
 OFFLINE, ONLINE, RUNNING = kernel.OFFLINE, kernel.ONLINE, kernel.RUNNING
@@ -151,9 +154,13 @@ class Machine:
         b = program.bounds
         self.ncpu = b.cpus
         self.nhost = b.host_cpus
-        self.leaked_owner = self.nhost + 1  # lock owner value: held by a task that returned to user space
         self.funcs = list(program.functions)
         self.fidx = {f.name: k for k, f in enumerate(self.funcs)}
+        #: worker threads (after the host ones) run deferred work: present when the front end made the worker
+        self.worker_fn = self.fidx.get(WORKER)
+        self.nworkers = b.workers if self.worker_fn is not None else 0
+        self.nthreads = self.nhost + self.nworkers
+        self.leaked_owner = self.nthreads + 1  # lock owner value: held by a task that returned to user space
         self.dead = [dead_locals(f) for f in self.funcs]
         self.ptr_locals = [tuple(k for k, v in enumerate(f.locals) if isinstance(v.type, PtrT)) for f in self.funcs]
         self._layout()
@@ -164,6 +171,14 @@ class Machine:
         for ei, e in enumerate(program.entries):
             for args in itertools.product(*e.domains):
                 self.entry_choices.append((ei, self.fidx[e.function], args))
+        #: host threads start choices 0..nhost_choices-1; worker threads the rest, one per deferred item cell
+        #: (ei -1), each only while its item is pending and no worker runs it (worker_may_start)
+        self.nhost_choices = len(self.entry_choices)
+        self.choice_item = {}
+        if self.nworkers:
+            for j in self.shape.deferred:
+                self.choice_item[len(self.entry_choices)] = j
+                self.entry_choices.append((-1, self.worker_fn, (self.base + j,)))
         self.lifecycle_allowed = [set(lc.transitions) for lc in program.lifecycles]
         self.enum_names: dict[str, dict[int, str]] = {}
         for name, value, enum in program.enums:
@@ -186,13 +201,17 @@ class Machine:
                 elif isinstance(ins, ir.Prim) and core.calls_aux(ins.name):
                     walk(self.fidx[ins.aux], here)
 
-        for fname in dict.fromkeys(e.function for e in self.p.entries):
+        for fname in self.roots():
             walk(self.fidx[fname], ())
         key = lambda path: tuple((self.funcs[fi].name, pc) for fi, pc in path)
         self.site_paths: list[tuple] = [()] + sorted(paths, key=key)
         self.site_of = {path: n for n, path in enumerate(self.site_paths)}
         self.sites: list[SourceLoc] = [NOWHERE] + [self.funcs[p[-1][0]].body[p[-1][1]].loc
                                                    for p in self.site_paths[1:]]
+
+    def roots(self) -> list[str]:
+        """The functions a thread starts in: the entry points, and the worker function."""
+        return list(dict.fromkeys([e.function for e in self.p.entries] + ([WORKER] if WORKER in self.fidx else [])))
 
     def site_at(self, frames) -> int:
         """The site of the kzalloc/kfree a thread with these frames is executing (each frame's pc is past
@@ -267,17 +286,25 @@ class Machine:
         rcu = {f: [] for f in ("rcu_read", "rcu_depth", "rcu_gp", "rcu_free", "rcu_free_wait")}
         if used & kernel.RCU_USERS:
             # RCU's state of each host CPU (kernel.py): three arrays, indexed by the CPU
-            for field, name, kind, t in (("rcu_read", "rcu_read_lock(CPU{})", "mutex", OpaqueT("mutex")),
-                                         ("rcu_depth", "rcu_read_depth(CPU{})", "int", ir.INT),
-                                         ("rcu_gp", "synchronize_rcu(CPU{}).waits_for", "int", ir.INT)):
-                for c in range(self.nhost):
+            for field, name, kind, t in (("rcu_read", "rcu_read_lock({})", "mutex", OpaqueT("mutex")),
+                                         ("rcu_depth", "rcu_read_depth({})", "int", ir.INT),
+                                         ("rcu_gp", "synchronize_rcu({}).waits_for", "int", ir.INT)):
+                for c in range(self.nthreads):
                     rcu[field].append(len(cells))
-                    cells.append(Cell(name.format(c), kind, t, -2))
+                    cells.append(Cell(name.format(self.thread_name(c)), kind, t, -2))
             for q in range(sum(n for _, n in p.bounds.pools)):  # kfree_rcu's queue: one entry per object at most
                 rcu["rcu_free"].append(len(cells))
                 cells.append(Cell(f"kfree_rcu[{q}].object", "ptr", PtrT(ir.VoidT()), -2))
                 rcu["rcu_free_wait"].append(len(cells))
                 cells.append(Cell(f"kfree_rcu[{q}].waits_for", "int", ir.INT, -2))
+        workers = {"worker_runs": [], "softirq": []}
+        if self.nworkers:
+            for w in range(self.nworkers):  # the item each worker runs (an address, not a reference)
+                workers["worker_runs"].append(len(cells))
+                cells.append(Cell(f"{self.thread_name(self.nhost + w)}.runs", "int", ir.INT, -2))
+            for c in range(self.nthreads):  # 1 in a timer callback, 2 in an RCU callback
+                workers["softirq"].append(len(cells))
+                cells.append(Cell(f"in_softirq({self.thread_name(c)})", "int", ir.INT, -2))
         hotplug = []
         if used & kernel.HOTPLUG_USERS:
             hotplug.append(len(cells))  # the CPU hotplug lock (cpus_read_lock), a rw_semaphore
@@ -308,15 +335,39 @@ class Machine:
         self.rw_cells = tuple(i for i, c in enumerate(cells) if c.kind in ("rwsem", "rwlock"))
         self.lifecycle_cell = {i: c.lifecycle for i, c in enumerate(cells) if c.lifecycle >= 0}
         #: what kernel.py's definitions know of this model (core.Shape)
-        self.shape = core.Shape(self.ncpu, self.nhost, p.bounds.idr_capacity, self.nhost, self.list_cells,
+        deferred = tuple(i for i, c in enumerate(cells) if c.kind in DEFERRED_KINDS) if self.nworkers else ()
+        self.deferred_of = {}  # slot id -> its deferred item cells
+        for j in deferred:
+            if self.owner[j] >= 0:
+                self.deferred_of.setdefault(self.owner[j], []).append(j)
+        self.shape = core.Shape(self.ncpu, self.nhost, p.bounds.idr_capacity, self.nthreads, self.list_cells,
                                 tuple(i for i, c in enumerate(cells) if c.kind in ("spinlock", "rwlock")), self.base,
-                                **{f: tuple(v) for f, v in rcu.items()}, hotplug=tuple(hotplug))
+                                **{f: tuple(v) for f, v in rcu.items()}, hotplug=tuple(hotplug), deferred=deferred,
+                                deferred_base=tuple(self.slots[self.owner[j]].base if self.owner[j] >= 0 else 0
+                                                    for j in deferred),
+                                **{f: tuple(v) for f, v in workers.items()})
         #: host threads are interchangeable (the C enumerator's symmetry) unless a cell belongs to one thread
         #: (RCU's per-CPU cells) or names threads in a bit mask (readers of an rw cell)
-        self.threads_symmetric = not self.shape.rcu_read and not self.rw_cells
+        #: (and worker threads are not interchangeable with host threads)
+        self.threads_symmetric = not self.shape.rcu_read and not self.rw_cells and not self.nworkers
 
     def initial_state(self):
-        return (self.init_mem, tuple(() for _ in range(self.nhost)))
+        return (self.init_mem, tuple(() for _ in range(self.nthreads)))
+
+    def thread_name(self, t: int) -> str:
+        """CPU<t> for a host thread, kworker<n> for worker thread nhost + n."""
+        return f"CPU{t}" if t < self.nhost else f"kworker{t - self.nhost}"
+
+    def worker_may_start(self, mem, k: int, t: int) -> bool:
+        """May idle worker thread t start entry choice k: its item is pending, and no worker runs it?"""
+        j = self.choice_item[k]
+        addr = self.base + j
+        return bool(mem[j] & kernel.DEFERRED_PENDING) and \
+            all(mem[r] != addr for r in self.shape.worker_runs)
+
+    def pending_items(self, mem) -> bool:
+        """Is some deferred item (of a global or a live object) pending? Then the machine is not quiescent."""
+        return any(mem[j] & kernel.DEFERRED_PENDING and self._cell_live(mem, j) for j in self.shape.deferred)
 
     # ------------------------------------------------------------ naming and rendering
 
@@ -362,14 +413,14 @@ class Machine:
         if k in ("ptr", "idr-ptr", "cpu-image"):
             return self.addr_name(v)
         if k in ("rwsem", "rwlock") and v < 0:
-            who = [f"CPU{c}" for c in range(self.nhost) if (-v) >> c & 1]
-            if (-v) >> self.nhost & 1:
+            who = [self.thread_name(c) for c in range(self.nthreads) if (-v) >> c & 1]
+            if (-v) >> self.nthreads & 1:
                 who.append("a task that returned to user space")
             return "held for reading by " + ", ".join(who)
         if k in ("mutex", "spinlock", "rwsem", "rwlock"):
             if v == self.leaked_owner:
                 return "held by a task that returned to user space"
-            return "unlocked" if v == 0 else f"held by CPU{v - 1}"
+            return "unlocked" if v == 0 else f"held by {self.thread_name(v - 1)}"
         if k == "list_head":
             return "not on a list" if v == 0 else f"on list {self.addr_name(v)}"
         if k == "cpumask":
@@ -580,7 +631,7 @@ class Machine:
     def _rcu_context(self, mem, t: int, site: int) -> str:
         """What a use after free has to do with RCU, for its message: the reader was inside its read-side
         section and the free did not wait for a grace period, or it was past its section."""
-        if not self.shape.rcu_depth or not 0 <= t < self.nhost or site <= 0:
+        if not self.shape.rcu_depth or not 0 <= t < self.nthreads or site <= 0:
             return ""
         fi, pc = self.site_paths[site][-1]
         freed_by = self.funcs[fi].body[pc].name
@@ -619,7 +670,11 @@ class Machine:
         out = []
         for t, th in enumerate(threads):
             if not th:
-                out.extend((t, ("entry", k)) for k in range(len(self.entry_choices)))
+                if t < self.nhost:
+                    out.extend((t, ("entry", k)) for k in range(self.nhost_choices))
+                else:
+                    out.extend((t, ("entry", k)) for k in range(self.nhost_choices, len(self.entry_choices))
+                               if self.worker_may_start(mem, k, t))
                 continue
             blocked = self.lock_wait(mem, t, th) is not None
             fi, pc, lv, _ = th[-1]
@@ -660,6 +715,9 @@ class Machine:
                 for k, a in enumerate(args):
                     lv[k] = self.wrap(a, f.locals[k].type)
                 x.frames.append([fi, 0, lv, -1])
+                if ei < 0:  # a worker's start takes its item (__deferred_take) in the same step
+                    x.visible(0)
+                    x.action = f"{self.thread_name(t)} starts on {self.cells[self.choice_item[choice]].name}"
             else:
                 x.visible(choice)
             x.run_silent()
@@ -676,7 +734,8 @@ class Machine:
     # ------------------------------------------------------------ state checks
 
     def quiescent(self, state) -> bool:
-        return all(not th for th in state[1])
+        """Every thread idle, and no deferred item pending (a worker would still run it)."""
+        return all(not th for th in state[1]) and not (self.nworkers and self.pending_items(state[0]))
 
     def check_state(self, state) -> list[Violation]:
         mem, threads = state
@@ -745,19 +804,22 @@ class Machine:
                 cyc = seen
                 locs = sorted((waits[v][1].loc.file, waits[v][1].loc.line, waits[v][1].loc.col) for v in cyc)
                 first = min(cyc, key=lambda v: (waits[v][1].loc.file, waits[v][1].loc.line, waits[v][1].loc.col))
-                desc = ", ".join(f"CPU{v} waits for {self.cells[waits[v][2]].name} held by CPU{waits[v][0]}"
-                                 for v in cyc)
+                desc = ", ".join(f"{self.thread_name(v)} waits for {self.cells[waits[v][2]].name} held by "
+                                 f"{self.thread_name(waits[v][0])}" for v in cyc)
                 out.append(Violation("deadlock", f"deadlock: {desc}", waits[first][1].loc, False,
                                      ("deadlock", tuple(locs))))
                 break
         stuck = [t for t in sorted(waits) if not core.chooses(waits[t][1].name)]
-        if not out and threads and len(stuck) == len(threads):
+        # an idle worker with no item it may start cannot go on either
+        idle = [t for t in range(self.nhost, self.nthreads) if not threads[t] and
+                not any(self.worker_may_start(mem, k, t) for k in self.choice_item)]
+        if not out and stuck and len(stuck) + len(idle) == len(threads):
             # no cycle, but every thread waits for something nothing can give any more (a completion that
             # is never completed, a read-side section of a thread that waits itself)
             locs = sorted((waits[t][1].loc.file, waits[t][1].loc.line, waits[t][1].loc.col) for t in stuck)
             first = min(stuck, key=lambda v: (waits[v][1].loc.file, waits[v][1].loc.line, waits[v][1].loc.col))
-            desc = ", ".join(f"CPU{t} waits for {self.cells[waits[t][2]].name}" +
-                             (f" held by CPU{waits[t][0]}" if 0 <= waits[t][0] < len(threads) else "")
+            desc = ", ".join(f"{self.thread_name(t)} waits for {self.cells[waits[t][2]].name}" +
+                             (f" held by {self.thread_name(waits[t][0])}" if 0 <= waits[t][0] < len(threads) else "")
                              for t in stuck)
             out.append(Violation("deadlock", f"deadlock: every CPU waits and none can go on: {desc}",
                                  waits[first][1].loc, False, ("deadlock", tuple(locs))))
@@ -928,6 +990,9 @@ class _Exec:
         s = m.slots[sid]
         if mem[s.status] != LIVE:
             return False
+        for j in m.deferred_of.get(sid, ()):
+            if mem[j] & kernel.DEFERRED_PENDING:
+                return False  # a worker may start on it
         lo, hi = s.base, s.base + max(s.size, 1)
         for j, v in m.live_pointers(mem):
             if lo <= v < hi or (m.owner[j] == sid and m.cells[j].kind == "list_head"):
@@ -1072,7 +1137,7 @@ class _Exec:
                 # a read lock (kernel.py's rw cells): this thread's bit becomes that of "a task that returned"
                 self.note("lock-imbalance", f"returns to user space with {m.cells[i].name} held", ins,
                           ("held-at-return", ins.loc, i))
-                self.mem[i] = -(((-v) & ~(1 << self.t)) | (1 << m.nhost))
+                self.mem[i] = -(((-v) & ~(1 << self.t)) | (1 << m.nthreads))
         if m.shape.rcu_depth:  # a read-side section left open stays with the task that returned (kernel.py)
             self.mem[m.shape.rcu_depth[self.t]] = 0
 

@@ -285,6 +285,7 @@ _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 BOUND_HINTS = {
     "cpus": "bugs in object lifecycles show with 2 or 3 CPUs; the native engine runs at most 16 host CPUs",
     "host_cpus": "the CPUs that run entry points: 1 to cpus",
+    "workers": "the worker threads that run work items, timers and call_rcu callbacks: 1 to 8",
     "idr_capacity": "an IDR of a few entries finds what a big one does; raise it when a run says the bound was hit",
     "depth": "0 means no depth bound",
     "max_states": "0 means the default bound (10,000,000); --max-states overrides it",

@@ -167,7 +167,7 @@ class Encoding:
         self.cp_of: dict = {}
         self.maxdepth = 1
         seen = set()
-        stack = [((), m.fidx[name]) for name in dict.fromkeys(e.function for e in self.p.entries)]
+        stack = [((), m.fidx[name]) for name in m.roots()]
         while stack:
             path, fi = stack.pop()
             if (path, fi) in seen:
@@ -218,15 +218,15 @@ class Encoding:
     def state_vars(self, name: str):
         m = self.m
         mem = [z3.BitVec(f"{name}.m{j}", self.W) for j in range(m.ncells)]
-        ctl = [z3.BitVec(f"{name}.c{t}", self.W) for t in range(m.nhost)]
+        ctl = [z3.BitVec(f"{name}.c{t}", self.W) for t in range(m.nthreads)]
         locs = [[[z3.BitVec(f"{name}.l{t}.{lvl}.{j}", self.W) for j in range(n)]
-                 for lvl, n in enumerate(self.level_locs)] for t in range(m.nhost)]
+                 for lvl, n in enumerate(self.level_locs)] for t in range(m.nthreads)]
         return (mem, ctl, locs)
 
     def initial(self):
         m = self.m
-        return ([self.bv(v) for v in m.init_mem], [self.bv(0)] * m.nhost,
-                [[[self.bv(0)] * n for n in self.level_locs] for _ in range(m.nhost)])
+        return ([self.bv(v) for v in m.init_mem], [self.bv(0)] * m.nthreads,
+                [[[self.bv(0)] * n for n in self.level_locs] for _ in range(m.nthreads)])
 
     def well_formed(self, s):
         """What every reachable state satisfies that the encoding itself does not force (for induction)."""
@@ -241,7 +241,7 @@ class Encoding:
         for c in range(m.ncpu):
             out.append(z3.ULE(mem[m.cpu_state[c]], self.bv(2)))
         # locals of frames a thread does not have are zero (the encoding keeps them so)
-        for t in range(m.nhost):
+        for t in range(m.nthreads):
             for lvl, row in enumerate(locs[t]):
                 for j, v in enumerate(row):
                     users = self.local_users.get((lvl, j), [])
@@ -326,7 +326,9 @@ class Encoding:
         """(label, enabled condition) of thread t at control point cp."""
         m = self.m
         if cp == 0:
-            return [(("entry", k), z3.BoolVal(True)) for k in range(len(m.entry_choices))]
+            if t < m.nhost:
+                return [(("entry", k), z3.BoolVal(True)) for k in range(m.nhost_choices)]
+            return [(("entry", k), self.worker_may_start(s[0], k)) for k in m.choice_item]
         _, fi, pc = self.cps[cp]
         ins = m.funcs[fi].body[pc]
         if isinstance(ins, ir.Prim) and core.chooses(ins.name):  # a blocked path of choice 0 has no step
@@ -336,6 +338,13 @@ class Encoding:
             fail = z3.BoolVal(True) if m.p.bounds.alloc_can_fail else z3.Not(free)
             return [(("run", 0), free), (("run", 1), fail)]
         return [(("run", 0), z3.BoolVal(True))]
+
+    def worker_may_start(self, mem, k):
+        """machine.py's worker_may_start: the item of choice k is pending, and no worker runs it."""
+        m = self.m
+        j = m.choice_item[k]
+        return z3.And((mem[j] & kernel.DEFERRED_PENDING) != 0,
+                      *[mem[r] != self.bv(m.base + j) for r in m.shape.worker_runs])
 
     def label_code(self, label) -> int:
         what, k = label
@@ -384,7 +393,7 @@ class Encoding:
         recs = []
         bound = []
         mem_upd = {j: [] for j in range(m.ncells)}
-        for t in range(m.nhost):
+        for t in range(m.nthreads):
             ctl_upd, loc_upd = [], {}
             for cp in range(len(self.cps)):
                 at = ctl[t] == cp
@@ -421,7 +430,7 @@ class Encoding:
         no live pointer cell and no pointer local of any thread points into returns to the free list."""
         m, bv = self.m, self.bv
         held = [(z3.And(mem[j] != 0, self.cell_live(mem, j)), mem[j]) for j in m.ptr_cells]
-        for u in range(m.nhost):
+        for u in range(m.nthreads):
             for (lvl, j), cps in self.ptr_cps.items():
                 at = z3.Or([z3.And(ctl[u] >= lo, ctl[u] <= hi) for lo, hi in _runs(cps)])
                 held.append((z3.And(at, locs[u][lvl][j] != 0), locs[u][lvl][j]))
@@ -453,6 +462,9 @@ class Encoding:
                                 False))
         out.extend(self._deadlocks(s))
         quiet = z3.And([c == 0 for c in ctl])
+        if m.nworkers:  # and no deferred item pending (machine.py quiescent)
+            quiet = z3.And(quiet, *[z3.Not(z3.And((mem[j] & kernel.DEFERRED_PENDING) != 0, self.cell_live(mem, j)))
+                                    for j in m.shape.deferred])
         for sid, sl in enumerate(m.slots):
             refs = [z3.And(mem[j] != 0, self.cell_live(mem, j), self.in_slot(mem[j], sid))
                     for j in m.ptr_cells if m.cells[j].kind != "cpu-image"]
@@ -533,13 +545,13 @@ class Encoding:
         m = self.m
         mem, ctl, locs = s
         waits = {}
-        for t in range(m.nhost):
+        for t in range(m.nthreads):
             for cp in range(1, len(self.cps)):
                 for w in self._lock_wait(s, t, cp):
                     waits.setdefault(t, []).append((cp,) + w)
         out = []
         cycles = []
-        for n in range(2, m.nhost + 1):
+        for n in range(2, m.nthreads + 1):
             for perm in itertools.permutations(sorted(waits), n):
                 if perm[0] != min(perm):
                     continue
@@ -564,15 +576,22 @@ class Encoding:
         # no cycle, but every thread waits at a primitive that cannot give up (machine.py's _deadlocks)
         any_cycle = z3.Or([a for c in cycles for a, _ in conds[c]]) if cycles else z3.BoolVal(False)
         per_thread = []
-        for t in range(m.nhost):
+        for t in range(m.nthreads):
             points = {}
             for cp, blocked, owner, ins in waits.get(t, []):
                 if not core.chooses(ins.name):
                     points.setdefault(cp, (ins, []))[1].append(blocked)
-            per_thread.append([(z3.And(ctl[t] == cp, z3.Or(bs)), ins) for cp, (ins, bs) in points.items()])
+            alts = [(z3.And(ctl[t] == cp, z3.Or(bs)), ins) for cp, (ins, bs) in points.items()]
+            if t >= m.nhost:  # an idle worker with nothing to start
+                alts.append((z3.And(ctl[t] == 0, *[z3.Not(self.worker_may_start(mem, k)) for k in m.choice_item]),
+                             None))
+            per_thread.append(alts)
         if all(per_thread):
             for combo in itertools.product(*per_thread):
-                locs = tuple(sorted((ins.loc.file, ins.loc.line, ins.loc.col) for _, ins in combo))
+                waiting = [ins for _, ins in combo if ins is not None]
+                if not waiting:
+                    continue
+                locs = tuple(sorted((ins.loc.file, ins.loc.line, ins.loc.col) for ins in waiting))
                 out.append(_Rec(z3.And([c for c, _ in combo] + [z3.Not(any_cycle)]), "deadlock", ("deadlock", locs),
                                 (), False))
         return out
@@ -807,6 +826,8 @@ class _SymExec:
         for k, a in enumerate(args):
             lv[k] = self.enc.bv(m.wrap(a, f.locals[k].type))
         self.frames.append([fi, 0, lv, -1])
+        if ei < 0:  # a worker's start takes its item (__deferred_take) in the same step (machine.py step)
+            self.visible(("run", 0))
 
     def visible(self, label):
         fr = self.frames[-1]
@@ -935,7 +956,7 @@ class _SymExec:
                 reading = z3.And(v < 0, ((0 - v) & bit) != 0, enc.cell_live(mem, i))
                 self.note_if(z3.Or(held, reading), "lock-imbalance", ("held-at-return", ins.loc, i))
                 mem[i] = z3.If(held, enc.bv(m.leaked_owner),
-                               z3.If(reading, 0 - (((0 - v) & ~bit) | enc.bv(1 << m.nhost)), v))
+                               z3.If(reading, 0 - (((0 - v) & ~bit) | enc.bv(1 << m.nthreads)), v))
                 continue
             self.note_if(held, "lock-imbalance", ("held-at-return", ins.loc, i))
             mem[i] = z3.If(held, enc.bv(m.leaked_owner), mem[i])

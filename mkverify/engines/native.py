@@ -28,22 +28,17 @@ from .reference import DEFAULT_MAX_STATES, coverage, describe, exhausted_notes, 
 from ..vacuity import Holds, coverage as invariant_coverage, witnesses
 
 MAGIC = 0x6d6b7665726679
-VERSION = 4
-(H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NHOST, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
+VERSION = 5
+(H_MAGIC, H_VERSION, H_NCELLS, H_BASE, H_NTHREADS, H_NCPU, H_NFUNCS, H_FUNCS, H_NSLOTS, H_SLOTS, H_NPOOLS, H_POOLS,
  H_CELLS, H_INIT, H_CPUCELLS, H_NCHOICES, H_CHOICES, H_NLC, H_LCS, H_NINV, H_INVS, H_NCTX, H_CTXS, H_ROOTS,
  H_NSITES, H_MAXDEPTH, H_MAXLOC, H_ALLOCFAIL, H_IDRCAP, H_LEAKED, H_NLOCS, H_REDUCE, H_NSTRUCTS, H_LEVELS,
- H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SYMTHREADS, H_RCUDEPTH,
- H_SIZE) = range(43)
+ H_SYMPOOLS, H_ATOMIC, H_NPROGS, H_PROGS, H_NKEYS, H_MAXREGS, H_SYMTHREADS, H_RCUDEPTH, H_NWORKERS, H_HOSTCH,
+ H_NDEFER, H_DEFER, H_WRUNS, H_SIZE) = range(48)
 
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11,
-         "rcu_head": 0, "rwsem": 12, "rwlock": 13, "completion": 14, "waitq": 0}
-#: a C cell kind a primitive's argument must point to -> the kind machine.py's message names
-WANTED_KINDS = {KINDS["kref"]: "kref", KINDS["mutex"]: "mutex", KINDS["list_head"]: "list_head",
-                KINDS["cpumask"]: "cpumask", KINDS["idr-key"]: "idr", KINDS["ptr"]: "ptr", KINDS["rwsem"]: "rwsem",
-                KINDS["rwlock"]: "rwlock", KINDS["completion"]: "completion",
-                KINDS["int"]: "int"}
+         "rwsem": 12, "rwlock": 13, "completion": 14, "waitq": 0, "work": 15, "timer": 16, "rcu_head": 17}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
  E_QUERY, E_HOLDS) = range(16)
@@ -76,10 +71,10 @@ class Lowered:
         self.symmetry = symmetry
         self.atomic = atomic
         self.m = m = Machine(program, reduce_private=reduce_private, atomic=atomic)
-        if m.nhost > 16:
+        if m.nthreads > 16:
             raise UsageError(program.bounds_loc if hasattr(program, "bounds_loc") else SourceLoc("<spec>"),
-                             f"the native engine runs at most 16 host CPUs, the spec has {m.nhost}",
-                             "use --engine python")
+                             f"the native engine runs at most 16 threads (host CPUs and workers), the spec has "
+                             f"{m.nthreads}", "use --engine python")
         self.locs: list[SourceLoc] = []
         self.loc_id: dict = {}
         self.structs = sorted({s.struct for s in m.slots})
@@ -259,7 +254,7 @@ class Lowered:
         img[H_PROGS] = self.table(progs)
         self.sym_pools = self._symmetric_pools()
         img[H_SYMPOOLS] = self.table(int(name in self.sym_pools) for name in self.pool_names)
-        h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NHOST: m.nhost,
+        h = {H_MAGIC: MAGIC, H_VERSION: VERSION, H_NCELLS: m.ncells, H_BASE: m.base, H_NTHREADS: m.nthreads,
              H_NCPU: m.ncpu, H_NFUNCS: len(funcs), H_NSLOTS: len(m.slots), H_NPOOLS: len(self.pool_names),
              H_NCHOICES: len(m.entry_choices), H_NLC: len(p.lifecycles), H_NINV: len(invs),
              H_NSITES: len(m.site_paths), H_MAXLOC: max((len(f.locals) for f in funcs), default=0),
@@ -269,7 +264,9 @@ class Lowered:
              H_MAXREGS: max([1] + [r[1] for r in self.prog_recs]),
              # RCU's cells belong to one host CPU each: renaming threads would have to move them too
              H_SYMTHREADS: int(m.threads_symmetric),
-             H_RCUDEPTH: m.shape.rcu_depth[0] if m.shape.rcu_depth else -1}
+             H_RCUDEPTH: m.shape.rcu_depth[0] if m.shape.rcu_depth else -1,
+             H_NWORKERS: m.nworkers, H_HOSTCH: m.nhost_choices, H_NDEFER: len(m.shape.deferred),
+             H_DEFER: self.table(m.shape.deferred), H_WRUNS: self.table(m.shape.worker_runs)}
         for k, v in h.items():
             img[k] = v
         if not self.locs:
@@ -279,8 +276,8 @@ class Lowered:
         """The pools whose slots the enumerator may treat as interchangeable.
         Renaming slots keeps every behaviour only if the model never orders addresses (`<` on pointers,
         pointer differences) and never turns a pointer into an integer."""
-        if not self.symmetry:
-            return set()
+        if not self.symmetry or self.m.nworkers:
+            return set()  # (a worker's runs cell and entry choices name item addresses)
         why = []
 
         def walk(e):
@@ -413,7 +410,7 @@ class Lowered:
 
         roots = [-1] * len(m.funcs)
         stack = []
-        for fname in dict.fromkeys(e.function for e in self.p.entries):
+        for fname in m.roots():
             fi = m.fidx[fname]
             roots[fi] = visit((), fi)
             stack.append(((), fi))
@@ -502,7 +499,7 @@ class Lowered:
                         w = join(w, of_type(f.locals[j].type))
                 frame.append(w)
             thread += frame
-        slots += thread * m.nhost
+        slots += thread * m.nthreads
         widths = bytes(w for w, _ in slots)
         los = array("q", [-(1 << (w - 1)) if sg and w else 0 for w, sg in slots])
         return widths, los.tobytes()
@@ -562,7 +559,7 @@ class Lowered:
             offs.append(tsize)
             tsize += 3 + n
         threads = []
-        for t in range(m.nhost):
+        for t in range(m.nthreads):
             tb = m.ncells + t * tsize
             frames = []
             for lvl in range(vec[tb]):
@@ -642,8 +639,8 @@ class NativeExplorer:
                                                       f"touching shared memory: a loop that never ends",
                                         "bound the loop")
             if kind == "kind":
-                cell, want = divmod(aux, max(KINDS.values()) + 1)  # K_NKINDS
-                raise kind_error(low.locs[loc], self.m.cells[cell], WANTED_KINDS[want])
+                cell, cls = divmod(aux, len(core.CLASS_IDS))  # NCLASS
+                raise kind_error(low.locs[loc], self.m.cells[cell], core.CLASS_KIND[cls])
             if kind == "u64":
                 raise UsageError(low.locs[loc], "an unsigned 64-bit value at or above 2^63: the native engine "
                                                 "computes in signed 64 bits", "use --engine python")

@@ -97,6 +97,7 @@ DSTEP_MAX = 2000
 CHECKS = ("use-after-free", "null-dereference", "out-of-bounds", "double-free", "invalid-free",
           "get-after-release", "refcount-underflow", "deadlock", "lock-imbalance", "assertion",
           "dangling-reference", "leak", "invariant", "illegal-transition", "rcu-usage", "sleep-in-atomic",
+          "pending-on-free",
           "bound", "runtime-error", "internal")
 
 
@@ -385,11 +386,11 @@ class _Gen:
             raise UsageError(NOWHERE, f"cannot export {b.cpus} CPUs to Promela: cpumasks are 32-bit ints there",
                              "use at most 31 CPUs in the spec's [bounds]")
         self.m = m = Machine(p, reduce_private)
-        self.NT = m.nhost
+        self.NT = m.nthreads
         self.NE = len(m.entry_choices)
         self.NO = self.NE + 2
         if self.NT * self.NO > MAX_PROCS:
-            raise UsageError(NOWHERE, f"cannot export to Promela: {self.NT} host CPUs x {self.NE} entry choices "
+            raise UsageError(NOWHERE, f"cannot export to Promela: {self.NT} threads x {self.NE} entry choices "
                                       f"need {self.NT * self.NO} SPIN processes (at most {MAX_PROCS})",
                              "narrow the argument domains of the entry points or use fewer host_cpus")
         self.NC = m.ncells
@@ -846,6 +847,19 @@ class _Gen:
         self.maxp = max(self.maxp, len(addrs))
         return out
 
+    def pending_in_slot(self, sid: str, flag: str) -> str:
+        """flag = 1 if a deferred item of slot sid is pending: a worker may start on it (_private_slot)."""
+        opts = [(f"{sid} == {k} && ({' || '.join(f'(mem[{j}] & {kernel.DEFERRED_PENDING}) != 0' for j in js)})",
+                 [f"{flag} = 1"]) for k, js in sorted(self.m.deferred_of.items())]
+        return _if(opts) if opts else "skip"
+
+    def worker_may_start(self, k: int) -> str:
+        """machine.py's worker_may_start of choice k, as a Promela expression."""
+        m = self.m
+        j = m.choice_item[k]
+        return " && ".join([f"(mem[{j}] & {kernel.DEFERRED_PENDING}) != 0"] +
+                           [f"mem[{r}] != {m.base + j}" for r in m.shape.worker_runs])
+
     def private_check(self) -> list:
         """xpriv = every address in xp[0..xpn-1] lies in an object only this thread can reach (_private_slot)."""
         m = self.m
@@ -855,7 +869,7 @@ class _Gen:
                     [self.slot_info("xsid"),
                      _if([(f"mem[xst] != {LIVE}", ["xpriv = 0"])],
                          ["xh = 0", self.scan_mem("xlo", "xhi", "xh", private_sid="xsid"),
-                          self.scan_locals("xlo", "xhi", "xh", skip_thread="xt"),
+                          self.scan_locals("xlo", "xhi", "xh", skip_thread="xt"), self.pending_in_slot("xsid", "xh"),
                           _if([("xh != 0", ["xpriv = 0"])])])])]
         lock = _if([("xlk != 0", ["xpriv = 0"])])
         return ["xpriv = 1", _loop("xj", "xpn", [_if([("xpriv != 0", body)])]), lock]
@@ -1048,7 +1062,12 @@ class _Gen:
             _if([(f"xa >= 0 && xa < {self.NT} && xw[xa] != 0", ["xa = xw[xa] - 1"])], ["xa = -1"]),
             _if([("xa == xu", ["xbad_dl = 1"])])])])])
         # every thread waits, and none can give up (Machine._deadlocks)
-        pieces.append(["xh = 1", _loop("xu", self.NT, [_if([("sp[xu] == 0 || en[xu] != 0", ["xh = 0"])])]),
+        nh = m.nhost
+        startable = " || ".join(f"({self.worker_may_start(k)})" for k in m.choice_item) or "0"
+        pieces.append(["xh = 1", _loop("xu", self.NT, [_if([
+            (f"xu < {nh} && (sp[xu] == 0 || en[xu] != 0)", ["xh = 0"]),
+            (f"xu >= {nh} && sp[xu] != 0 && en[xu] != 0", ["xh = 0"]),
+            (f"xu >= {nh} && sp[xu] == 0 && ({startable})", ["xh = 0"])])]),
                        _if([("xh != 0", ["xbad_dl = 1"])])])
         # a CPU executing freed memory
         for c in range(m.ncpu):
@@ -1057,7 +1076,8 @@ class _Gen:
                     for s in m.slots if s.size]
             if opts:
                 pieces.append([_if([(f"mem[{m.cpu_state[c]}] == {RUNNING}", [_if(opts)])])])
-        quiet = " && ".join(f"sp[{t}] == 0" for t in range(self.NT))
+        quiet = " && ".join([f"sp[{t}] == 0" for t in range(self.NT)] +
+                            [f"!((mem[{j}] & {kernel.DEFERRED_PENDING}) != 0 && {self.live(j)})" for j in m.shape.deferred])
         pieces.append([f"xq = (({quiet}) -> 1 : 0)"])
         if self.NS:
             # dangling pointers, at quiescent states
@@ -1128,6 +1148,8 @@ class _Gen:
             st = ["sp[xt] = 1", f"xf = xt * {D}", f"fr_fn[xf] = {fi}", "fr_pc[xf] = 0", f"fr_lb[xf] = xt * {LS}"]
             for j, a in enumerate(args):
                 st.append(f"lv[xt * {LS} + {j}] = {_lit(m.wrap(a, f.locals[j].type))}")
+            if ei < 0:  # a worker's start takes its item (__deferred_take) in the same step (machine.py step)
+                st += ["xfirst = 1", "xch = 0"]
             desc = f"{f.name}(" + ", ".join(f"{v.name}={a}" for v, a in zip(f.locals, args)) + ")"
             say = _cstr(f"call {desc}")
             starts.append((f"xo == {k}", [_comment(f"entry choice {k}: {desc}"),
@@ -1153,7 +1175,13 @@ class _Gen:
         clear.append("xk = 0")
         clear = self.dstep(clear)
 
-        guard = (f"dead == 0 && (((_pid % {NO}) < {NE} && sp[_pid / {NO}] == 0) || "
+        # host threads start choices 0..nhost_choices-1, worker threads the others (machine.py enabled)
+        hc = m.nhost_choices
+        starts_ok = f"((_pid / {NO}) < {m.nhost} && (_pid % {NO}) < {hc})"
+        if m.choice_item:
+            starts_ok = "(" + " || ".join([starts_ok] + [f"((_pid / {NO}) >= {m.nhost} && (_pid % {NO}) == {k} && "
+                                                         f"{self.worker_may_start(k)})" for k in m.choice_item]) + ")"
+        guard = (f"dead == 0 && (((_pid % {NO}) < {NE} && sp[_pid / {NO}] == 0 && {starts_ok}) || "
                  f"((_pid % {NO}) == {NE} && (en[_pid / {NO}] & 1) != 0) || "
                  f"((_pid % {NO}) == {NE + 1} && (en[_pid / {NO}] & 2) != 0))")
 

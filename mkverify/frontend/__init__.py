@@ -459,7 +459,7 @@ def _resolve(model: Model, b: Builder, functions, domain_names, inv_names, overr
                        idr_capacity=bv.get("idr_capacity", min(max(1, sum(n for _, n in pools)),
                                                               ir.BOUND_RANGES["idr_capacity"][1])),
                        alloc_can_fail=bv.get("alloc_can_fail", True), depth=bv.get("depth", 0),
-                       max_states=bv.get("max_states", 0),
+                       max_states=bv.get("max_states", 0), workers=bv.get("workers", 1),
                        cpus_online=tuple(c for c in bv.get("cpus_online", ()) if c < cpus))
 
     lifecycles = []

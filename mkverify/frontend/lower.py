@@ -12,6 +12,7 @@ from dataclasses import replace
 from pycparser import c_ast, c_generator
 
 from .. import ir, kernel
+from ..analysis import WORKER  # the function worker threads run (Builder.worker)
 from ..diag import FrontendError, SourceLoc, did_you_mean
 from ..ir import (INT, UINT, LONG, BOOL, IntT, PtrT, StructT, ArrayT, OpaqueT, VoidT, FuncT,
                   Const, Var, GlobalAddr, FieldAddr, IndexAddr, ContainerOf, Bin, Un, Cast, Deref, Query,
@@ -26,7 +27,8 @@ ANY_PTR = ir.ANY_PTR
 #: kzalloc, kref_put and idr_alloc are special calls.
 #: the primitives the front end lowers itself (their C form differs from their IR form)
 _SPECIAL_PRIMS = ("kzalloc", "kref_put", "kref_put_mutex", "kref_put_lock", "idr_alloc", "synchronize_rcu",
-                  "kfree_rcu", "rcu_dereference_check", "rcu_dereference_protected")
+                  "kfree_rcu", "rcu_dereference_check", "rcu_dereference_protected", "init_work", "timer_setup",
+                  "call_rcu", "cancel_work_sync", "timer_delete_sync", "deferred_take", "deferred_done")
 PRIM_SIGS = {kernel.cname(d): (name, list(ir.PRIMS[name][0]), ir.PRIMS[name][1]) for name, d in kernel.PRIMS.items()
              if name not in _SPECIAL_PRIMS}
 PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _) in kernel.C_ALIASES.items()
@@ -34,7 +36,8 @@ PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _
 SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "kref_put_mutex", "kref_put_lock", "idr_alloc", "BUG_ON",
                  "WARN_ON", "__mkverify_container_of", "__mkverify_array_size", "synchronize_rcu", "kfree_rcu",
                  "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry",
-                 "__mkverify_wait_event"}
+                 "__mkverify_wait_event", "INIT_WORK", "timer_setup", "call_rcu", "cancel_work_sync",
+                 "timer_delete_sync", "flush_work", "__mkverify_from_timer"}
 QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
 #: C name -> how many parameters its C declaration has (trailing ones past the primitive's are ignored)
 C_ARITY = {kernel.cname(d): len([a for a in d.c.split("(", 1)[1].rsplit(")", 1)[0].split(",") if a.strip()
@@ -95,6 +98,8 @@ class Builder:
         self.fdefs: dict[str, c_ast.FuncDef] = {}
         self.functions: list[ir.Function] = []
         self.special: dict[str, object] = {}   # appendix declarations by name
+        #: the callbacks of INIT_WORK, timer_setup and call_rcu: name -> (number from 1, item kind)
+        self.deferred: dict[str, tuple[int, str]] = {}
         self._anon = 0
 
     def loc(self, node) -> SourceLoc:
@@ -464,7 +469,40 @@ class Builder:
             if self.in_prelude(fdef):
                 continue
             self.functions.append(FunctionLowerer(self, fdef).lower())
+        if self.deferred:
+            self.functions.append(self.worker())
         return self.functions
+
+    def worker(self) -> ir.Function:
+        """`__mkverify_worker(item)`, what a worker thread runs on an item it started (machine.py): take it,
+        call its callback by number (an RCU callback after its grace period), be done."""
+        loc = SourceLoc(kernel.DECLARATIONS_FILE, 1, 1)
+        vp = PtrT(VoidT())
+        item, fn = Var(0, vp, loc), Var(1, INT, loc)
+        body = [Prim(1, "deferred_take", (item,), None, "the worker takes the item", loc)]
+        done = None
+        calls = []
+        for name, (num, kind) in sorted(self.deferred.items(), key=lambda kv: kv[1][0]):
+            at = len(body)
+            body.append(Branch(Bin("==", fn, Const(num, INT, loc), INT, loc), at + 1, None, loc))
+            if kind == "rcu_head":
+                body.append(Prim(-1, "synchronize_rcu_wait", (), None, "the grace period of call_rcu", loc))
+            body.append(Call(-1, name, (Cast(item, PtrT(OpaqueT(kind)), loc),), loc))
+            calls.append(len(body))
+            body.append(None)  # the jump to done
+        done = len(body)
+        body.append(Prim(-1, "deferred_done", (item,), None, "the worker is done with the item", loc))
+        body.append(Ret(None, loc))
+        out = []
+        for k, ins in enumerate(body):
+            if ins is None:
+                ins = Jump(done, loc)
+            elif isinstance(ins, Branch) and ins.other is None:
+                nxt = next(j for j in range(k + 1, len(body)) if isinstance(body[j], Branch) or j == done)
+                ins = Branch(ins.cond, ins.then, nxt, loc)
+            out.append(ins)
+        return ir.Function(WORKER, 1, (ir.LocalVar("item", vp, loc), ir.LocalVar("fn", INT, loc)), VoidT(),
+                           tuple(out), loc)
 
 
 def _wrap(v: int, t: IntT) -> int:
@@ -1309,6 +1347,79 @@ class FunctionLowerer:
         self.emit(Prim(-1, "synchronize_rcu", (), None, _src(node), loc))
         self.emit(Prim(-1, "synchronize_rcu_wait", (), None, _src(node), loc))
         return Const(0, INT, loc), VoidT()
+
+    def _deferred_fn(self, node, arg, kind, what):
+        """The number of the callback `arg` names (a function of the model taking a pointer to `kind`)."""
+        fn = arg.expr if isinstance(arg, c_ast.UnaryOp) and arg.op == "&" else arg
+        want = f"void f({type_str(OpaqueT(kind))} *)"
+        if not isinstance(fn, c_ast.ID) or fn.name not in self.b.fdefs:
+            self.err(arg, f"{what}'s callback must name a function defined in the model, of type {want}",
+                     did_you_mean(fn.name, self.b.fdefs) if isinstance(fn, c_ast.ID) else None)
+        ret, ptypes, dloc, _ = self.b.fdecls[fn.name]
+        if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT(kind)):
+            self.err(arg, f"type error: {what}'s callback {fn.name} must take one {type_str(OpaqueT(kind))} * "
+                          f"argument, not ({', '.join(type_str(t) for t in ptypes) or 'void'})",
+                     f"define it (at {dloc}) as void {fn.name}({type_str(OpaqueT(kind))} *p) and find the object "
+                     f"with container_of" + (" (from_timer)" if kind == "timer" else ""))
+        num, k = self.b.deferred.setdefault(fn.name, (len(self.b.deferred) + 1, kind))
+        if k != kind:
+            self.err(arg, f"{fn.name} is already a {type_str(OpaqueT(k))} callback")
+        return num
+
+    def _deferred_init(self, node, args, prim, kind, what, nargs):
+        if len(args) != nargs:
+            self.err(node, f"{what}() takes {nargs} arguments, {len(args)} given")
+        if self.invariant:
+            self.err(node, f"{what} cannot be used in an invariant")
+        vals = self.prim_args(node, prim, args[:1], [kind])
+        num = self._deferred_fn(node, args[1], kind, what)
+        loc = self.loc(node)
+        self.emit(Prim(-1, prim, (vals[0], Const(num, INT, loc)), None, _src(node), loc))
+        return Const(0, INT, loc), VoidT()
+
+    def call_INIT_WORK(self, node, args, discard):
+        return self._deferred_init(node, args, "init_work", "work", "INIT_WORK", 2)
+
+    def call_timer_setup(self, node, args, discard):
+        """timer_setup(timer, callback, flags): the flags are ignored."""
+        return self._deferred_init(node, args, "timer_setup", "timer", "timer_setup", 3)
+
+    def call_call_rcu(self, node, args, discard):
+        return self._deferred_init(node, args, "call_rcu", "rcu_head", "call_rcu", 2)
+
+    def _two_steps(self, node, args, first, second, kind, what, rt):
+        """A call that is two steps: `first` (its result is the call's), then `second` waits."""
+        if len(args) != 1:
+            self.err(node, f"{what}() takes 1 argument, {len(args)} given")
+        if self.invariant:
+            self.err(node, f"{what} cannot be used in an invariant")
+        vals = self.prim_args(node, first, args, [kind])
+        loc = self.loc(node)
+        dst = self.temp(rt, node)
+        self.emit(Prim(dst, first, tuple(vals), None, _src(node), loc))
+        self.emit(Prim(-1, second, tuple(vals), None, _src(node), loc))
+        return Var(dst, rt, loc), rt
+
+    def call_cancel_work_sync(self, node, args, discard):
+        """Two steps: no longer pending (the result: it was), then wait until no worker runs it (kernel.py)."""
+        return self._two_steps(node, args, "cancel_work_sync", "deferred_sync", "work", "cancel_work_sync", BOOL)
+
+    def call_timer_delete_sync(self, node, args, discard):
+        return self._two_steps(node, args, "timer_delete_sync", "deferred_sync", "timer", "timer_delete_sync", INT)
+
+    def call_flush_work(self, node, args, discard):
+        """Two steps: is it pending or running (the result), then wait until it is neither."""
+        return self._two_steps(node, args, "deferred_busy", "deferred_flush", "work", "flush_work", BOOL)
+
+    def call_mkverify_from_timer(self, node, args, discard):
+        """from_timer(var, timer, member): container_of(timer, the struct var points to, member)."""
+        if len(args) != 3 or not isinstance(args[2], c_ast.Constant):
+            self.err(node, "from_timer takes a variable, a timer pointer and a member name")
+        _, vt = self.rvalue(args[0])
+        if not isinstance(vt, PtrT) or not isinstance(vt.target, StructT):
+            self.err(args[0], f"from_timer: {_src(args[0])} must be a pointer to a struct, not {type_str(vt)}")
+        call = c_ast.FuncCall(c_ast.ID("__mkverify_container_of"), c_ast.ExprList([args[1], args[2]]), node.coord)
+        return self.container_of(call, vt, node)
 
     def call_kfree_rcu(self, node, args, discard):
         """kfree_rcu(ptr, rhf) (rhf: the struct's rcu_head member) and the one-argument kfree_rcu(ptr)."""

@@ -196,6 +196,38 @@ typedef struct wait_queue_head wait_queue_head_t;
 #define wait_event_timeout(wq, cond, timeout) __mkverify_wait_event(2, cond)
 #define wait_event_interruptible_timeout(wq, cond, timeout) __mkverify_wait_event(2, cond)
 
+/* deferred execution (docs/model-language.md#deferred-execution): work items, timers and call_rcu
+   callbacks run on worker threads at any later point (delays are not modelled) */
+struct work_struct { int __mkverify_work; };
+struct delayed_work { struct work_struct work; };
+struct timer_list { int __mkverify_timer; };
+struct workqueue_struct { int __mkverify_unused; };
+#define system_wq ((struct workqueue_struct *)0)
+#define system_unbound_wq system_wq
+#define system_highpri_wq system_wq
+#define system_long_wq system_wq
+#define INIT_DELAYED_WORK(dw, fn) INIT_WORK(&(dw)->work, fn)
+#define INIT_WORK_ONSTACK(w, fn) INIT_WORK(w, fn)
+#define schedule_work(w) __queue_work(w)
+#define queue_work(wq, w) __queue_work(w)
+#define queue_work_on(cpu, wq, w) __queue_work(w)
+#define schedule_delayed_work(dw, delay) __queue_work(&(dw)->work)
+#define queue_delayed_work(wq, dw, delay) __queue_work(&(dw)->work)
+#define mod_delayed_work(wq, dw, delay) __mod_delayed_work(&(dw)->work)
+#define cancel_delayed_work(dw) cancel_work(&(dw)->work)
+#define cancel_delayed_work_sync(dw) cancel_work_sync(&(dw)->work)
+#define flush_delayed_work(dw) flush_work(&(dw)->work)
+#define delayed_work_pending(dw) work_pending(&(dw)->work)
+#define to_delayed_work(w) container_of(w, struct delayed_work, work)
+#define del_timer(t) timer_delete(t)
+#define del_timer_sync(t) timer_delete_sync(t)
+#define timer_shutdown_sync(t) timer_delete_sync(t)
+#define timer_shutdown(t) timer_delete(t)
+#define from_timer(var, t, member) __mkverify_from_timer(var, t, #member)
+#define timer_container_of(var, t, member) __mkverify_from_timer(var, t, #member)
+#define jiffies 0
+#define usecs_to_jiffies(u) (u)
+
 /* reader-writer locks: zero is unlocked */
 #define DECLARE_RWSEM(name) struct rw_semaphore name = { 0 }
 #define DEFINE_RWLOCK(name) rwlock_t name = { 0 }
@@ -250,5 +282,6 @@ void *__mkverify_container_of(const void *ptr, const char *member);
 void *__mkverify_list_entry();
 int __mkverify_wait_event();
 unsigned long __mkverify_array_size();
+void *__mkverify_from_timer();
 
 #endif /* _MKVERIFY_PRELUDE_H */
