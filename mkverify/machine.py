@@ -171,6 +171,15 @@ class Machine:
         for ei, e in enumerate(program.entries):
             for args in itertools.product(*e.domains):
                 self.entry_choices.append((ei, self.fidx[e.function], args))
+        #: the callbacks the worker function calls, by number (its `fn == k` branches, then the call)
+        self.deferred_fns: dict[int, str] = {}
+        if self.worker_fn is not None:
+            num = None
+            for ins in self.funcs[self.worker_fn].body:
+                if isinstance(ins, ir.Branch) and isinstance(ins.cond, ir.Bin) and isinstance(ins.cond.right, ir.Const):
+                    num = ins.cond.right.value
+                elif isinstance(ins, ir.Call) and num is not None:
+                    self.deferred_fns[num] = ins.func
         #: host threads start choices 0..nhost_choices-1; worker threads the rest, one per deferred item cell
         #: (ei -1), each only while its item is pending and no worker runs it (worker_may_start)
         self.nhost_choices = len(self.entry_choices)
@@ -403,6 +412,15 @@ class Machine:
     def value_str(self, i: int, v: int, mem=None) -> str:
         c = self.cells[i]
         k = c.kind
+        if i in self.shape.worker_runs:
+            return "idle" if v == 0 else f"runs {self.addr_name(v)}"
+        if k in DEFERRED_KINDS:
+            if v >> 5 == 0:
+                return "not set up"
+            state = "pending" if v & kernel.DEFERRED_PENDING else "idle"
+            if v & kernel.DEFERRED_CANCELING:
+                state += ", being cancelled"
+            return f"{self.deferred_fns.get(v >> 5, '?')}, {state}"
         if k == "int":
             t = c.type
             if t.enum and v in self.enum_names.get(t.enum, {}):
@@ -717,7 +735,11 @@ class Machine:
                 x.frames.append([fi, 0, lv, -1])
                 if ei < 0:  # a worker's start takes its item (__deferred_take) in the same step
                     x.visible(0)
-                    x.action = f"{self.thread_name(t)} starts on {self.cells[self.choice_item[choice]].name}"
+                    fn = self.deferred_fns.get(x.frames[-1][2][1])
+                    item = self.cells[self.choice_item[choice]].name
+                    if fn is not None:
+                        x.function, x.loc = fn, self.funcs[self.fidx[fn]].loc
+                    x.action = f"{self.thread_name(t)} runs {fn}(&{item})" if fn else f"{item} is no longer pending"
             else:
                 x.visible(choice)
             x.run_silent()

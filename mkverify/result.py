@@ -30,11 +30,17 @@ class Step:
     transitions: list = field(default_factory=list)
     #: after the step, every allocated or freed object and its state ("freed", lifecycle state, "ref N")
     objects: dict = field(default_factory=dict)
+    #: the thread's name: "CPU<cpu>" for a host CPU, "kworker<n>" for a worker thread (deferred work)
+    thread: str = ""
+
+    @property
+    def who(self) -> str:
+        return self.thread or f"CPU{self.cpu}"
 
     def to_json(self) -> dict:
-        return {"step": self.step, "cpu": self.cpu, "function": self.function, "file": self.loc.file,
-                "line": self.loc.line, "column": self.loc.col, "action": self.action, "changes": list(self.changes),
-                "transitions": list(self.transitions), "objects": dict(self.objects)}
+        return {"step": self.step, "cpu": self.cpu, "thread": self.who, "function": self.function,
+                "file": self.loc.file, "line": self.loc.line, "column": self.loc.col, "action": self.action,
+                "changes": list(self.changes), "transitions": list(self.transitions), "objects": dict(self.objects)}
 
 
 @dataclass

@@ -153,11 +153,11 @@ class Explorer:
 def describe(m: Machine, state, lab, n) -> Step:
     """Step n of a trace: `lab` taken in `state`, as the text and JSON reports show it."""
     ns, viols, x = m.step(state, lab)
-    t, (what, _) = lab
-    action = x.action if what == "run" else f"call {x.action}"
+    t, (what, k) = lab
+    action = x.action if what == "run" or m.entry_choices[k][0] < 0 else f"call {x.action}"
     changes = m.changes(state, ns) if ns is not None else []
     return Step(n, t, x.function, x.loc, action, changes, m.lifecycle_moves(x.transitions),
-                m.object_states(ns if ns is not None else state))
+                m.object_states(ns if ns is not None else state), m.thread_name(t))
 
 
 def sort_findings(findings: list) -> None:

@@ -184,18 +184,18 @@ def summary(m: Machine, state) -> str:
     for i in m.lock_cells:
         if mem[i] and m._cell_live(mem, i):
             owner = mem[i]
-            who = "user space" if owner == m.leaked_owner else f"CPU{owner - 1}"
+            who = "user space" if owner == m.leaked_owner else m.thread_name(owner - 1) if owner > 0 else "readers"
             held.append(f"{m.cells[i].name} by {who}")
     if held:
         lines.append("held: " + ", ".join(held))
     cpus = []
     for t, th in enumerate(threads):
         if not th:
-            cpus.append(f"CPU{t} idle")
+            cpus.append(f"{m.thread_name(t)} idle")
             continue
         fi, pc = th[-1][0], th[-1][1]
         f = m.funcs[fi]
-        text = f"CPU{t} {f.name}:{f.body[pc].loc.line}"
+        text = f"{m.thread_name(t)} {f.name}:{f.body[pc].loc.line}"
         if m.lock_wait(mem, t, th) is not None:
             text += " waits"
         cpus.append(text)
@@ -246,7 +246,7 @@ def to_dot(g: nx.DiGraph) -> str:
             attrs.append(f"tooltip={_q(d['messages'])}")
         out.append(f"  {n} [{', '.join(attrs)}];")
     for u, v, d in g.edges(data=True):
-        label = f"CPU{d['cpu']} {d['function']}:{d['line']}\n{d['action']}"
+        label = f"{d.get('thread') or 'CPU' + str(d['cpu'])} {d['function']}:{d['line']}\n{d['action']}"
         if d["steps"] > 1:
             label += f" (x{d['steps']})"
         if d["violations"]:

@@ -68,7 +68,7 @@ def _trace_table(f, root) -> str:
             "<th>objects after</th></tr>"]
     for s in f.trace:
         objs = "<br>".join(f"{escape(o)}: {escape(st)}" for o, st in s.objects.items())
-        rows.append(f"<tr><td>{s.step}</td><td>CPU{s.cpu}</td><td class=\"mono\">{escape(where(s.loc, root))}</td>"
+        rows.append(f"<tr><td>{s.step}</td><td>{s.who}</td><td class=\"mono\">{escape(where(s.loc, root))}</td>"
                     f"<td><b>{escape(s.function)}</b>: {escape(s.action)}</td>"
                     f"<td>{'<br>'.join(escape(c) for c in s.changes)}</td><td>{objs}</td></tr>")
     rows.append("</table>")

@@ -31,15 +31,16 @@ def _short(s: str, n: int = MAX_LABEL) -> str:
 
 def sequence_mermaid(f) -> str:
     cpus, objects = trace_lanes(f.trace)
-    ids = {f"CPU{c}": f"C{c}" for c in cpus}
+    who = {s.cpu: s.who for s in f.trace}
+    ids = {who[c]: f"C{c}" for c in cpus}
     lines = ["sequenceDiagram"]
     for c in cpus:
-        lines.append(f"  participant C{c} as CPU{c}")
+        lines.append(f"  participant C{c} as {who[c]}")
     for k, o in enumerate(objects):
         ids[o] = f"O{k}"
         lines.append(f"  participant O{k} as {mermaid_text(o)}")
     for s, changed in zip(f.trace, state_changes(f.trace)):
-        me = ids[f"CPU{s.cpu}"]
+        me = ids[s.who]
         text = mermaid_text(_short(f"{s.step}. {s.function}: {s.action}"))
         targets = [ids[o] for o in touched_objects(s, objects) if o in ids]
         if not targets:
@@ -48,7 +49,7 @@ def sequence_mermaid(f) -> str:
             lines.append(f"  {me}->>{t}: {text if k == 0 else mermaid_text(f'{s.step}.')}")
         for o, state in changed:
             lines.append(f"  Note over {ids[o]}: {mermaid_text(state)}")
-    span = ids[f"CPU{cpus[0]}"] + ("," + list(ids.values())[-1] if len(ids) > 1 else "")
+    span = ids[who[cpus[0]]] + ("," + list(ids.values())[-1] if len(ids) > 1 else "")
     lines.append(f"  Note over {span}: {mermaid_text(_short(f'[{f.check}] {f.message}', 160))}")
     return "\n".join(lines) + "\n"
 
@@ -90,12 +91,12 @@ def to_markdown(results, root: Path) -> str:
                 if f.trace:
                     cpus, _ = trace_lanes(f.trace)
                     out += [f"<details><summary>Trace: {len(f.trace)} steps on "
-                            f"{', '.join(f'CPU{c}' for c in cpus)}</summary>", "", "```mermaid",
+                            f"{', '.join({s.cpu: s.who for s in f.trace}[c] for c in cpus)}</summary>", "", "```mermaid",
                             sequence_mermaid(f).rstrip(), "```", "", "| step | CPU | where | action | changes |",
                             "|---|---|---|---|---|"]
                     for s in f.trace:
                         changes = "<br>".join(_code(c) for c in s.changes)
-                        out.append(f"| {s.step} | CPU{s.cpu} | `{where(s.loc, root)}` | "
+                        out.append(f"| {s.step} | {s.who} | `{where(s.loc, root)}` | "
                                    f"{_code(s.function + ': ' + s.action)} | {changes} |")
                     out += ["", "</details>", ""]
         lcs = lifecycles(r, numbered)

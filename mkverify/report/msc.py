@@ -36,10 +36,11 @@ def sequence_svg(finding, number: int, short_file, uid: str = "") -> str:
     uid = uid or str(number)
     trace = finding.trace
     cpus, objects = trace_lanes(trace)
+    who = {s.cpu: s.who for s in trace}
     xs: dict = {}
     x = LEFT
     for c in cpus:
-        xs[f"CPU{c}"] = x + CPU_W / 2
+        xs[who[c]] = x + CPU_W / 2
         x += CPU_W
     for o in objects:
         xs[o] = x + OBJ_W / 2
@@ -57,7 +58,7 @@ def sequence_svg(finding, number: int, short_file, uid: str = "") -> str:
         for o in list(s.objects) + touched_objects(s, objects):
             first_seen.setdefault(o, k)
     for name, cx in xs.items():
-        is_cpu = name.startswith("CPU") and name[3:].isdigit()
+        is_cpu = name in who.values()
         w = (CPU_W if is_cpu else OBJ_W) - 20
         out.append(f'<rect class="{"lane-cpu" if is_cpu else "lane-obj"}" x="{cx - w / 2:.0f}" y="6" '
                    f'width="{w}" height="26" rx="4"/>')
@@ -71,9 +72,9 @@ def sequence_svg(finding, number: int, short_file, uid: str = "") -> str:
     changes = state_changes(trace)
     for k, s in enumerate(trace):
         y = HEAD + ROW * k + 26  # the row's arrow; its text above it; the states between rows above that
-        cx = xs[f"CPU{s.cpu}"]
+        cx = xs[s.who]
         loc = short_file(s.loc)
-        full = f"step {s.step}: CPU{s.cpu} {s.function}: {s.action}"
+        full = f"step {s.step}: {s.who} {s.function}: {s.action}"
         if s.changes:
             full += "\n" + "\n".join(s.changes)
         out.append(f'<g class="step" data-step="{s.step}"><title>{escape(full)}</title>')

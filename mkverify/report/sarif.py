@@ -53,7 +53,7 @@ def _physical(loc, root: Path) -> dict:
 
 
 def _step_text(s) -> str:
-    text = f"step {s.step}: CPU{s.cpu} {s.function}: {s.action}"
+    text = f"step {s.step}: {s.who} {s.function}: {s.action}"
     if s.changes:
         text += " [" + "; ".join(s.changes) + "]"
     return text
@@ -61,6 +61,7 @@ def _step_text(s) -> str:
 
 def _code_flow(f, root: Path) -> dict:
     cpus, _ = trace_lanes(f.trace)
+    who = {s.cpu: s.who for s in f.trace}
     flows = []
     for cpu in cpus:
         locations = []
@@ -72,8 +73,10 @@ def _code_flow(f, root: Path) -> dict:
             if s.objects:
                 tfl["state"] = {name: _text(state) for name, state in s.objects.items()}
             locations.append(tfl)
-        flows.append({"id": f"CPU{cpu}", "message": _text(f"CPU{cpu}"), "locations": locations})
-    return {"message": _text(f"{len(f.trace)} steps on {len(cpus)} CPU{'s' if len(cpus) != 1 else ''}"),
+        flows.append({"id": who[cpu], "message": _text(who[cpu]), "locations": locations})
+    n = len(cpus)
+    return {"message": _text(f"{len(f.trace)} steps on {n} CPU{'s' if n != 1 else ''}" if all(
+        w.startswith("CPU") for w in who.values()) else f"{len(f.trace)} steps on {n} thread{'s' if n != 1 else ''}"),
             "threadFlows": flows}
 
 

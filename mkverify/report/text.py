@@ -9,7 +9,7 @@ def render_finding(f, verbose_changes: bool = True) -> list[str]:
     lines.extend(f"{loc}: note: {text}" for loc, text in f.notes)
     for s in f.trace:
         where = f"{s.loc.file}:{s.loc.line}:{s.loc.col}" if s.loc.line else s.loc.file
-        text = f"{where}: note: step {s.step}: CPU{s.cpu} {s.function}: {s.action}"
+        text = f"{where}: note: step {s.step}: {s.who} {s.function}: {s.action}"
         if verbose_changes and s.changes:
             text += "  [" + "; ".join(s.changes) + "]"
         lines.append(text)
