@@ -64,7 +64,7 @@ enum {
 };
 
 /* the cell classes of U_CELL (core.CLASS_IDS), by the first cell kind of each */
-#define NCLASS 15
-/* 0 kref, 1 mutex, 2 list_head, 3 cpumask, 4 idr-key, 5 ptr, 6 rwsem, 7 rwlock, 8 completion, 9 int, 10 anylock, 11 work, 12 timer, 13 rcu_head, 14 deferred */
+#define NCLASS 17
+/* 0 kref, 1 mutex, 2 list_head, 3 cpumask, 4 idr-key, 5 ptr, 6 rwsem, 7 rwlock, 8 completion, 9 int, 10 anylock, 11 work, 12 timer, 13 rcu_head, 14 deferred, 15 kobject, 16 ktype */
 
 #endif

@@ -52,7 +52,8 @@ enum {
 
 /* cell kinds */
 enum { K_INT, K_PTR, K_STATUS, K_SITE, K_CPUSTATE, K_CPUIMAGE, K_IDRKEY, K_IDRPTR, K_LIST, K_LOCK,
-       K_SCALAR, K_CPUMASK, K_RWSEM, K_RWLOCK, K_COMPLETION, K_WORK, K_TIMER, K_RCUHEAD, K_NKINDS };
+       K_SCALAR, K_CPUMASK, K_RWSEM, K_RWLOCK, K_COMPLETION, K_WORK, K_TIMER, K_RCUHEAD, K_KOBJECT,
+       K_KTYPE, K_NKINDS };
 
 /* instructions */
 enum { I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK, I_N };
@@ -81,7 +82,8 @@ enum { UM_STEP, UM_PROBE, UM_QUERY };
 static const i64 CLASS_KINDS[NCLASS] = {KB(K_SCALAR), KB(K_LOCK), KB(K_LIST), KB(K_CPUMASK), KB(K_IDRKEY), KB(K_PTR),
                                         KB(K_RWSEM), KB(K_RWLOCK), KB(K_COMPLETION), KB(K_INT),
                                         KB(K_LOCK) | KB(K_RWSEM) | KB(K_RWLOCK), KB(K_WORK), KB(K_TIMER),
-                                        KB(K_RCUHEAD), KB(K_WORK) | KB(K_TIMER) | KB(K_RCUHEAD)};
+                                        KB(K_RCUHEAD), KB(K_WORK) | KB(K_TIMER) | KB(K_RCUHEAD), KB(K_KOBJECT),
+                                        KB(K_KTYPE)};
 
 /* violation keys: what makes two violations the same finding (machine.py's Violation.key) */
 enum {

@@ -89,7 +89,8 @@ CELL_CLASSES = {"kref": ("kref", "refcount", "atomic"), "refcount": ("kref", "re
                 "spinlock": ("mutex", "spinlock"), "list_head": ("list_head",), "cpumask": ("cpumask",),
                 "idr": ("idr-key",), "ptr": ("ptr",), "rwsem": ("rwsem",), "rwlock": ("rwlock",),
                 "completion": ("completion",), "xarray": ("idr-key",), "int_ptr": ("int",),
-                "work": ("work",), "timer": ("timer",), "rcu_head": ("rcu_head",),
+                "work": ("work",), "timer": ("timer",), "rcu_head": ("rcu_head",), "kobject": ("kobject",),
+                "ktype": ("ktype",),
                 # any deferred item (a worker runs each kind alike)
                 "deferred": ("work", "timer", "rcu_head"),
                 # any lock a CPU can hold (lockdep_assert_held): checked against every kind of the class
@@ -99,15 +100,17 @@ CLASS_NAMES = {"kref": "a reference count", "refcount": "a reference count", "at
                "idr": "an idr", "ptr": "a pointer", "rwsem": "a rw_semaphore", "rwlock": "an rwlock_t",
                "completion": "a completion", "xarray": "an xarray", "int_ptr": "an integer", "int": "an integer",
                "anylock": "a lock", "work": "a work_struct", "timer": "a timer_list",
-               "rcu_head": "an rcu_head", "deferred": "a work item, timer or rcu_head"}
+               "rcu_head": "an rcu_head", "deferred": "a work item, timer or rcu_head", "kobject": "a kobject",
+               "ktype": "a kobj_type"}
 #: the classes, numbered for the micro-programs (a class is named by its first kind)
 CLASS_IDS = {"kref": 0, "mutex": 1, "list_head": 2, "cpumask": 3, "idr-key": 4, "ptr": 5, "rwsem": 6, "rwlock": 7,
-             "completion": 8, "int": 9, "anylock": 10, "work": 11, "timer": 12, "rcu_head": 13, "deferred": 14}
+             "completion": 8, "int": 9, "anylock": 10, "work": 11, "timer": 12, "rcu_head": 13, "deferred": 14,
+             "kobject": 15, "ktype": 16}
 CLASS_OF = {kind: CLASS_IDS[kind if kind in ("anylock", "deferred") else classes[0]]
             for kind, classes in CELL_CLASSES.items()}
 CLASS_KIND = {CLASS_OF[kind]: kind for kind in ("kref", "mutex", "list_head", "cpumask", "idr", "ptr", "rwsem",
                                                 "rwlock", "completion", "int_ptr", "anylock", "work", "timer",
-                                                "rcu_head", "deferred")}
+                                                "rcu_head", "deferred", "kobject", "ktype")}
 
 
 #: what a query (kernel.QUERIES) may not do

@@ -74,7 +74,7 @@ class FuncT:
 
 
 #: Kernel primitives, each one cell wide except the IDR (2 cells per entry).
-OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray", "waitq", "work", "timer")
+OPAQUE_KINDS = ("kref", "refcount", "atomic", "mutex", "spinlock", "list_head", "cpumask", "idr", "rcu_head", "rwsem", "rwlock", "completion", "xarray", "waitq", "work", "timer", "kobject", "ktype")
 
 INT = IntT(32, True)
 UINT = IntT(32, False)
@@ -114,7 +114,7 @@ def type_str(t) -> str:
                 "rwsem": "struct rw_semaphore", "rwlock": "rwlock_t",
                 "completion": "struct completion", "xarray": "struct xarray",
                 "waitq": "wait_queue_head_t", "work": "struct work_struct",
-                "timer": "struct timer_list"}.get(t.kind, f"<opaque {t.kind}>")
+                "timer": "struct timer_list", "kobject": "struct kobject", "ktype": "struct kobj_type"}.get(t.kind, f"<opaque {t.kind}>")
     if isinstance(t, VoidT):
         return "void"
     if isinstance(t, FuncT):

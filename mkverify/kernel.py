@@ -904,6 +904,65 @@ def rcu_dereference_protected(k, p, c):
     k.result(k.rd(i))
 
 
+# ---------------------------------------------------------------- kobjects
+# A struct kobject cell holds its release's number (the front end numbers the release functions of the
+# model's struct kobj_type initializers, `.release = fn`, from 1) << 16 and its count; a struct kobj_type
+# cell holds its release's number. kobject_put gives the number of the release to call (0: none), and the
+# front end calls it in the same step, as kref_put calls its release.
+
+KOBJ_SHIFT = 16
+
+
+@prim("void kobject_init(struct kobject *kobj, struct kobj_type *ktype)", ("kobject", "ktype"), private=True)
+def kobject_init(k, r, t):
+    i = k.cell(r, "kobject", "kobject_init of")
+    rel = k.rd(k.cell(t, "ktype", "kobject_init's ktype"))
+    if k.fork((k.rd(i) & ((1 << KOBJ_SHIFT) - 1)) != 0):
+        k.warn("assertion", lambda n: f"kobject_init of {n.cell(i)}, which is already initialized (its count is "
+                                      f"not zero)", key="kobject-reinit")
+    k.wr(i, (rel << KOBJ_SHIFT) | 1)
+
+
+@prim("struct kobject *kobject_get(struct kobject *kobj)", ("kobject",), _VOIDP, private=True)
+def kobject_get(k, r):
+    """Take a reference (kobject_get(NULL) is NULL); on a count of zero, a get-after-release."""
+    if k.fork(r == 0):
+        k.result(0)
+        return
+    i = k.cell(r, "kobject", "kobject_get of")
+    v = k.rd(i)
+    if k.fork((v & ((1 << KOBJ_SHIFT) - 1)) == 0):
+        k.fail("get-after-release", lambda n: f"kobject_get on {n.cell(i)}, whose count is already zero (the "
+                                              f"object is being released)")
+    k.wr(i, v + 1)
+    k.result(r)
+
+
+@prim("int __kobject_put(struct kobject *kobj)", ("kobject",), INT, private=True)
+def kobject_put(k, r):
+    """Drop a reference (kobject_put(NULL) does nothing); the result is the number of the release to call
+    now (the last reference went), else 0."""
+    if k.fork(r == 0):
+        k.result(0)
+        return
+    i = k.cell(r, "kobject", "kobject_put of")
+    v = k.rd(i)
+    count, rel = v & ((1 << KOBJ_SHIFT) - 1), v >> KOBJ_SHIFT
+    if k.fork(count == 0):
+        k.fail("refcount-underflow", lambda n: f"kobject_put on {n.cell(i)}, whose count is already zero (a "
+                                               f"reference was dropped twice)")
+    k.wr(i, v - 1)
+    if k.fork(k.and_(count == 1, rel == 0)):
+        k.warn("assertion", lambda n: f"kobject_put drops the last reference of {n.cell(i)}, whose kobj_type has "
+                                      f"no release function: the object is never freed", key="kobject-no-release")
+    k.result(k.sel(count == 1, rel, 0))
+
+
+@prim("unsigned int kobject_read(const struct kobject *kobj)", ("kobject",), UINT, query=True)
+def kobject_read(k, r):
+    k.result(k.rd(k.cell(r, "kobject", "kobject_read of")) & ((1 << KOBJ_SHIFT) - 1))
+
+
 # ---------------------------------------------------------------- deferred execution
 # A struct work_struct, struct timer_list or struct rcu_head cell (an item) holds its callback's number
 # (the front end numbers the functions given to INIT_WORK, timer_setup and call_rcu from 1) << 5, its kind

@@ -38,7 +38,8 @@ VERSION = 5
 INV_ALWAYS, INV_WITNESS = 1, 2  # the flags of an invariant record (_explore.c)
 KINDS = {"int": 0, "ptr": 1, "status": 2, "site": 3, "cpu-state": 4, "cpu-image": 5, "idr-key": 6, "idr-ptr": 7,
          "list_head": 8, "mutex": 9, "spinlock": 9, "kref": 10, "refcount": 10, "atomic": 10, "cpumask": 11,
-         "rwsem": 12, "rwlock": 13, "completion": 14, "waitq": 0, "work": 15, "timer": 16, "rcu_head": 17}
+         "rwsem": 12, "rwlock": 13, "completion": 14, "waitq": 0, "work": 15, "timer": 16, "rcu_head": 17,
+         "kobject": 18, "ktype": 19}
 I_SET, I_LOAD, I_STORE, I_PRIM, I_BRANCH, I_JUMP, I_CALL, I_RET, I_CHECK = range(9)
 (E_END, E_CONST, E_VAR, E_ADDC, E_INDEX, E_BIN, E_NOT, E_NEG, E_BNOT, E_CAST, E_JZ, E_JNZ, E_BOOL, E_DEREF,
  E_QUERY, E_HOLDS) = range(16)

@@ -28,7 +28,8 @@ ANY_PTR = ir.ANY_PTR
 #: the primitives the front end lowers itself (their C form differs from their IR form)
 _SPECIAL_PRIMS = ("kzalloc", "kref_put", "kref_put_mutex", "kref_put_lock", "idr_alloc", "synchronize_rcu",
                   "kfree_rcu", "rcu_dereference_check", "rcu_dereference_protected", "init_work", "timer_setup",
-                  "call_rcu", "cancel_work_sync", "timer_delete_sync", "deferred_take", "deferred_done")
+                  "call_rcu", "cancel_work_sync", "timer_delete_sync", "deferred_take", "deferred_done",
+                  "kobject_put")
 PRIM_SIGS = {kernel.cname(d): (name, list(ir.PRIMS[name][0]), ir.PRIMS[name][1]) for name, d in kernel.PRIMS.items()
              if name not in _SPECIAL_PRIMS}
 PRIM_SIGS.update({c: PRIM_SIGS[kernel.cname(kernel.PRIMS[prim])] for c, (prim, _) in kernel.C_ALIASES.items()
@@ -37,7 +38,7 @@ SPECIAL_CALLS = {"kzalloc", "kmalloc", "kref_put", "kref_put_mutex", "kref_put_l
                  "WARN_ON", "__mkverify_container_of", "__mkverify_array_size", "synchronize_rcu", "kfree_rcu",
                  "rcu_dereference_check", "rcu_dereference_protected", "__mkverify_list_entry",
                  "__mkverify_wait_event", "INIT_WORK", "timer_setup", "call_rcu", "cancel_work_sync",
-                 "timer_delete_sync", "flush_work", "__mkverify_from_timer"}
+                 "timer_delete_sync", "flush_work", "__mkverify_from_timer", "kobject_put"}
 QUERY_ONLY = {kernel.cname(d) for name, d in kernel.QUERIES.items() if name not in kernel.PRIMS}
 #: C name -> how many parameters its C declaration has (trailing ones past the primitive's are ignored)
 C_ARITY = {kernel.cname(d): len([a for a in d.c.split("(", 1)[1].rsplit(")", 1)[0].split(",") if a.strip()
@@ -100,6 +101,9 @@ class Builder:
         self.special: dict[str, object] = {}   # appendix declarations by name
         #: the callbacks of INIT_WORK, timer_setup and call_rcu: name -> (number from 1, item kind)
         self.deferred: dict[str, tuple[int, str]] = {}
+        #: the release functions of struct kobj_type initializers: name -> number from 1
+        self.kobj_releases: dict[str, int] = {}
+        self.release_locs: dict[str, object] = {}
         self._anon = 0
 
     def loc(self, node) -> SourceLoc:
@@ -356,10 +360,34 @@ class Builder:
         if d.name not in self.globals or init:
             self.globals[d.name] = ir.GlobalVar(d.name, t, init, self.loc(d))
 
+    def ktype_init(self, node, base) -> tuple:
+        """A struct kobj_type initializer: its `.release = fn` is the release kobject_put calls (the cell
+        holds fn's number); the other members (sysfs_ops, default_groups, ...) mean nothing here."""
+        for e in node.exprs:
+            if isinstance(e, c_ast.NamedInitializer) and len(e.name) == 1 and \
+                    isinstance(e.name[0], c_ast.ID) and e.name[0].name == "release":
+                fn = e.expr.expr if isinstance(e.expr, c_ast.UnaryOp) and e.expr.op == "&" else e.expr
+                if not isinstance(fn, c_ast.ID) or fn.name not in self.fdecls or self.fdecls[fn.name][3]:
+                    self.err(e.expr, "a kobj_type's release must name a function of the model, of type "
+                                     "void f(struct kobject *)",
+                             did_you_mean(fn.name, self.fdecls) if isinstance(fn, c_ast.ID) else None)
+                ret, ptypes, dloc, _ = self.fdecls[fn.name]
+                if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT("kobject")):
+                    self.err(e.expr, f"type error: release function {fn.name} must take one struct kobject * "
+                                     f"argument, not ({', '.join(type_str(t) for t in ptypes) or 'void'})",
+                             f"define it (at {dloc}) as void {fn.name}(struct kobject *kobj) and find the object "
+                             f"with container_of(kobj, struct ..., <member>)")
+                num = self.kobj_releases.setdefault(fn.name, len(self.kobj_releases) + 1)
+                self.release_locs.setdefault(fn.name, e.expr)
+                return ((base, num),)
+        return ()
+
     def global_init(self, t, node, base=0) -> tuple:
         """(cell offset, value) pairs of a constant initializer."""
         out = []
         if isinstance(node, c_ast.InitList):
+            if t == OpaqueT("ktype"):
+                return self.ktype_init(node, base)
             if isinstance(t, OpaqueT):
                 if node.exprs:
                     v = self.consteval(node.exprs[0])
@@ -1410,6 +1438,32 @@ class FunctionLowerer:
     def call_flush_work(self, node, args, discard):
         """Two steps: is it pending or running (the result), then wait until it is neither."""
         return self._two_steps(node, args, "deferred_busy", "deferred_flush", "work", "flush_work", BOOL)
+
+    def call_kobject_put(self, node, args, discard):
+        """One step: drop the reference; where it was the last, call its kobj_type's release (by number)
+        in the same step, as kref_put calls its release."""
+        if len(args) != 1:
+            self.err(node, f"kobject_put() takes 1 argument, {len(args)} given")
+        if self.invariant:
+            self.err(node, "kobject_put cannot be used in an invariant")
+        vals = self.prim_args(node, "kobject_put", args, ["kobject"])
+        loc = self.loc(node)
+        rel = self.temp(INT, node)
+        self.emit(Prim(rel, "kobject_put", tuple(vals), None, _src(node), loc))
+        obj = self.temp(PtrT(OpaqueT("kobject")), node)
+        self.emit(Set(obj, vals[0], loc))
+        end = self.new_label()
+        for name, num in sorted(self.b.kobj_releases.items(), key=lambda kv: kv[1]):
+            if name not in self.b.fdefs:
+                self.err(self.b.release_locs[name], f"release function {name} is declared but not defined")
+            call, nxt = self.new_label(), self.new_label()
+            self.emit(Branch(Bin("==", Var(rel, INT, loc), Const(num, INT, loc), INT, loc), call, nxt, loc))
+            self.place(call)
+            self.emit(Call(-1, name, (Var(obj, PtrT(OpaqueT("kobject")), loc),), loc))
+            self.emit(Jump(end, loc))
+            self.place(nxt)
+        self.place(end)
+        return Const(0, INT, loc), VoidT()
 
     def call_mkverify_from_timer(self, node, args, discard):
         """from_timer(var, timer, member): container_of(timer, the struct var points to, member)."""

@@ -228,6 +228,14 @@ struct workqueue_struct { int __mkverify_unused; };
 #define jiffies 0
 #define usecs_to_jiffies(u) (u)
 
+/* kobjects (docs/model-language.md#kobjects): a reference count whose release is the kobj_type's */
+struct kobject { int __mkverify_kobject; };
+struct kobj_type { int __mkverify_ktype; };
+#define kobject_init_and_add(kobj, ktype, parent, ...) (kobject_init(kobj, ktype), 0)
+#define kobject_add(kobj, parent, ...) (0)
+#define kobject_del(kobj) ((void)(kobj))
+#define kobject_uevent(kobj, action) (0)
+
 /* reader-writer locks: zero is unlocked */
 #define DECLARE_RWSEM(name) struct rw_semaphore name = { 0 }
 #define DEFINE_RWLOCK(name) rwlock_t name = { 0 }

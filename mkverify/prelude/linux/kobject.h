@@ -1,0 +1,1 @@
+/* empty: the mkverify prelude (mkverify.h) is included before every model file */
