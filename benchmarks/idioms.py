@@ -10,7 +10,8 @@ Runs, with the native engine (defaults: atomic sections, symmetry, private foldi
   are kept safe from the free: `rcu` as written (rcu_read_lock, list_for_each_entry_rcu,
   kfree_rcu), `synchronize` (the release waits with synchronize_rcu() and then kfree()s) and
   `mutex` (readers take the updaters' mutex instead of rcu_read_lock, plain list calls, kfree),
-  each with 1, 2 and 3 host CPUs.
+  each with 1, 2 and 3 host CPUs;
+- the teardown of docs/examples/cancel-work.c with 1 and 2 host CPUs and 1 and 2 worker threads.
 A model's time is the fastest of --repeat runs; the state counts do not vary between runs.
 """
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "idioms-data.json")
     a = ap.parse_args()
     engines = ["native"] + (["python"] if a.python else [])
-    data: dict = {"examples": {}, "rcu": {}}
+    data: dict = {"examples": {}, "rcu": {}, "deferred": {}}
     for p in sorted((ROOT / "docs" / "examples").glob("*.c")):
         for e in engines:
             data["examples"][f"{p.name} {e}"] = row = run(p, e, a.repeat)
@@ -84,6 +85,15 @@ def main() -> int:
                     print(f"rcu-lookup {name:12} host_cpus={host} {e:7} {row['verdict']:10} "
                           f"{row['states']:>9,} states {row['transitions']:>10,} transitions "
                           f"{row['seconds']:8.3f} s", flush=True)
+    for host in (1, 2):
+        for workers in (1, 2):
+            for e in engines:
+                row = run(ROOT / "docs" / "examples" / "cancel-work.c", e, a.repeat,
+                          {"cpus": host, "host_cpus": host, "workers": workers})
+                data["deferred"][f"host_cpus={host} workers={workers} {e}"] = row
+                print(f"cancel-work host_cpus={host} workers={workers} {e:7} {row['verdict']:10} "
+                      f"{row['states']:>9,} states {row['transitions']:>10,} transitions "
+                      f"{row['seconds']:8.3f} s", flush=True)
     a.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return 0
 

@@ -342,7 +342,7 @@ def test_validator_rejects_kref_put_with_a_release_callback_that_is_not_a_functi
 
 
 def test_validator_rejects_a_struct_defined_twice(small):
-    e = rejected(dataclasses.replace(small, structs=small.structs + small.structs[:1]))
+    e = rejected(dataclasses.replace(small, structs=small.structs + (small.struct("item"),)))
     assert e.message == "struct item is defined twice"
 
 
