@@ -129,10 +129,11 @@ def _free(k, p):
     if k.deferred:
         base = k.object_of(p)
         for j, b in zip(k.deferred, k.deferred_base):
-            if b and k.fork(k.and_(base == b, k.live(j), (k.rd(j) & DEFERRED_PENDING) != 0)):
-                k.fail("pending-on-free", lambda n, j=j: f"{n.cell(j)} is still pending when its object is freed: "
-                       f"its callback would run on freed memory (cancel_work_sync, timer_delete_sync or "
-                       f"rcu_barrier before the free)", key="pending-on-free")
+            v = k.rd(j)
+            if b and k.fork(k.and_(base == b, k.live(j), (v & DEFERRED_PENDING) != 0)):
+                k.fail("pending-on-free", lambda n, j=j, v=v: f"{n.cell(j)} is still pending when its object is "
+                       f"freed: {n.value(j, v).split(',')[0]} would run on freed memory ({_CANCEL[n.kind(j)]})",
+                       key="pending-on-free")
     k.free(p)
 
 
@@ -973,6 +974,10 @@ def kobject_read(k, r):
 # the item (without touching it: a callback may free its own object).
 
 DEFERRED_PENDING, DEFERRED_CANCELING = 1, 2
+#: what a pending-on-free message advises, by the kind of the item
+_CANCEL = {"work": "cancel_work_sync or cancel_delayed_work_sync before the free",
+           "timer": "timer_delete_sync, or timer_shutdown_sync, before the free",
+           "rcu_head": "let the call_rcu callback free the object, or rcu_barrier before the free"}
 DEFERRED_WORK, DEFERRED_TIMER, DEFERRED_RCU = 0, 1, 2
 DEFERRED_KINDS = {"work": DEFERRED_WORK, "timer": DEFERRED_TIMER, "rcu_head": DEFERRED_RCU}
 DEFERRED_INIT = {"work": "INIT_WORK", "timer": "timer_setup", "rcu_head": "call_rcu"}

@@ -1220,6 +1220,10 @@ class _Namer:
     def int(self, v) -> str:
         return str(v)
 
+    def kind(self, i) -> str:
+        """The kind of cell i (kernel.py's messages word their advice by it)."""
+        return self.m.cells[i].kind
+
 
 class _Concrete:
     """The core (core.py) over integers: what kernel.py's definitions run on in the reference. With

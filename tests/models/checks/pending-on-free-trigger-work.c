@@ -1,22 +1,24 @@
 // mkverify: expect = "violations"
-// mkverify: checks = ["pending-on-free"]
+// mkverify: checks = ["pending-on-free", "use-after-free"]
+// mkverify: trace = { pending-on-free = 13, use-after-free = 15 }
 /*
  * A remove path that frees a device whose work item may still be queued.
- * The interrupt handler, port_irq(), defers the event handling to process
- * context with schedule_work(); the work function finds the port with
- * container_of() and counts the event. port_remove() unpublishes the port
- * under port_lock, so no new interrupt can queue the work, but it frees
- * the port without cancel_work_sync(): a work item queued before the
- * unpublish is still pending, and the worker would run it on freed memory
- * (debugobjects: "ODEBUG: free active object").
+ * port_probe() publishes the port and schedules its event work to bring
+ * the link up; the interrupt handler, port_irq(), schedules it again for
+ * every event. The work function finds the port with container_of().
+ * port_remove() unpublishes the port under port_lock, so no new event can
+ * queue the work, but it frees the port without cancel_work_sync(): a work
+ * item queued before the unpublish is still pending (debugobjects: "free
+ * active object"), or the worker already runs it and writes to the freed
+ * port.
  */
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
 struct port {
-	int events;
-	struct work_struct event_work;	/* handles the events port_irq() saw */
+	bool serviced;
+	struct work_struct event_work;	/* services the device's events */
 };
 
 static DEFINE_SPINLOCK(port_lock);	/* protects the_port */
@@ -26,7 +28,7 @@ static void port_event_work(struct work_struct *work)
 {
 	struct port *p = container_of(work, struct port, event_work);
 
-	p->events++;
+	p->serviced = true;	/* stands for reading the event registers */
 }
 
 int port_probe(void)
@@ -43,15 +45,19 @@ int port_probe(void)
 		return -EBUSY;
 	}
 	the_port = p;
+	schedule_work(&p->event_work);	/* bring the link up */
 	spin_unlock(&port_lock);
 	return 0;
 }
 
 void port_irq(void)
 {
+	struct port *p;
+
 	spin_lock(&port_lock);
-	if (the_port)
-		schedule_work(&the_port->event_work);
+	p = the_port;
+	if (p)
+		schedule_work(&p->event_work);
 	spin_unlock(&port_lock);
 }
 
@@ -65,5 +71,5 @@ void port_remove(void)
 	spin_unlock(&port_lock);
 	if (!p)
 		return;
-	kfree(p);	/* BUG: event_work may still be queued */
+	kfree(p);	/* BUG: event_work may still be queued or running */
 }
