@@ -1441,15 +1441,6 @@ static int worker_may_start(const Model *m, const i64 *w, i64 k)
     return 1;
 }
 
-/* is a deferred item of a global or a live object pending (machine.py pending_items)? */
-static int pending_items(const Model *m, const i64 *w)
-{
-    for (i64 d = 0; d < m->ndefer; d++)
-        if ((w[m->defer[d]] & DEFERRED_PENDING) && cell_live(m, w, m->defer[d]))
-            return 1;
-    return 0;
-}
-
 /* label = t * nlab + k: k < nchoices starts entry choice k, else runs with choice k - nchoices */
 static int step(Mach *x, const i64 *src, i64 *dst, int t, i64 k)
 {
@@ -1635,8 +1626,6 @@ static void check_state(Mach *x, const i64 *w)
     int quiet = 1;
     for (int t = 0; t < m->nthreads; t++)
         if (w[TB(m, t)]) quiet = 0;
-    if (quiet && m->nworkers && pending_items(m, w)) /* a worker would still run it */
-        quiet = 0;
     if (quiet) {
         /* dangling: a freed object something other than a CPU still points into */
         for (i64 s = 0; s < m->nslots; s++) {
@@ -1658,6 +1647,12 @@ static void check_state(Mach *x, const i64 *w)
         for (i64 s = 0; s < m->nslots; s++) {
             reached[s] = 0;
             if (w[m->slots[s].status] == LIVE) anylive = 1;
+        }
+        /* a live object with a pending deferred item is reached (machine.py pending_slots) */
+        for (i64 d = 0; d < m->ndefer; d++) {
+            i64 j = m->defer[d], o = m->cells[3 * j + 1];
+            if (o >= 0 && (w[j] & DEFERRED_PENDING) && w[m->slots[o].status] == LIVE)
+                reached[o] = 1;
         }
         if (anylive) {
             int changed = 1;

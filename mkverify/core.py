@@ -136,6 +136,7 @@ class Shape:
     hotplug: tuple = ()        # the CPU hotplug lock (cpus_read_lock), a rwsem cell (empty: not used)
     deferred: tuple = ()       # every work item, timer and rcu_head cell (empty: the model defers nothing)
     deferred_base: tuple = ()  # and the address of the object each is in (0: a global)
+    deferred_wait: tuple = ()  # and, for an rcu_head, the threads whose sections its call_rcu waits for (else -1)
     worker_runs: tuple = ()    # per worker thread (threads nhost..nthreads-1): the item it runs (0: none)
     softirq: tuple = ()        # per thread: 1 while it runs a timer callback, 2 an RCU callback (else 0)
 
@@ -514,7 +515,7 @@ _STATIC: dict = {}
 #: a small model with one cell of each scanned kind, where every primitive can do all it ever does
 _SMALL = Shape(2, 2, 2, 3, list_cells=(10,), spin_cells=(11,), base=100, rcu_read=(0, 1, 2), rcu_depth=(3, 4, 5),
                rcu_gp=(6, 7, 8), rcu_free=(9,), rcu_free_wait=(16,), hotplug=(17,), deferred=(12,),
-               deferred_base=(90,), worker_runs=(13,), softirq=(18, 19, 20))
+               deferred_base=(90,), deferred_wait=(21,), worker_runs=(13,), softirq=(18, 19, 20))
 
 
 def static(name: str) -> MicroProgram:

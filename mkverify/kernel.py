@@ -813,7 +813,7 @@ def rcu_read_unlock(k):
     if k.fork(k.and_(d == 1, cur != _leaked(k))):  # the end of the section: grace periods waiting for it move on
         k.wr(k.rcu_read[0] + me, 0)
         bit = ~(1 << me)
-        for g in k.rcu_gp:
+        for g in k.rcu_gp + tuple(w for w in k.deferred_wait if w >= 0):
             k.wr(g, k.rd(g) & bit)
         for p, w in zip(k.rcu_free, k.rcu_free_wait):
             obj, left = k.rd(p), k.rd(w) & bit
@@ -1011,7 +1011,13 @@ def _runner(k, item):
 
 def _init(kind):
     def init(k, r, fn):
-        k.wr(k.cell(r, kind, f"{DEFERRED_INIT[kind]} of"), (fn << 5) | (DEFERRED_KINDS[kind] << 3))
+        """Set the callback; not pending. Initializing an item that is pending (debugobjects' "init active
+        object") unqueues it: an assertion finding."""
+        i = k.cell(r, kind, f"{DEFERRED_INIT[kind]} of")
+        if k.fork((k.rd(i) & DEFERRED_PENDING) != 0):
+            k.warn("assertion", lambda n: f"{DEFERRED_INIT[kind]} of {n.cell(i)}, which is pending: it is unqueued "
+                                          f"(debugobjects: init active object)", key="init-active")
+        k.wr(i, (fn << 5) | (DEFERRED_KINDS[kind] << 3))
     return init
 
 
@@ -1089,13 +1095,14 @@ prim("int __timer_delete_sync(struct timer_list *timer)", ("timer",), INT, name=
     _cancel("timer", "timer_delete_sync", True))
 
 
-@prim("void __deferred_sync(void *item)", ("deferred",))
-def deferred_sync(k, r):
-    """The second step of cancel_work_sync and timer_delete_sync: wait until no worker runs the item, then
-    make sure it is not pending (a timer its callback re-armed is deleted again)."""
+@prim("void __deferred_sync(void *item, int sleeps)", ("deferred", "int"))
+def deferred_sync(k, r, sleeps):
+    """The second step of cancel_work_sync (sleeps: 1) and timer_delete_sync (0: it spins): wait until no
+    worker runs the item, then make sure it is not pending (a timer its callback re-armed is deleted again)."""
     i = k.cell(r, "deferred", "cancel of")
     k.await_(k.not_(_runs(k, r)), i, _runner(k, r))
-    _might_sleep(k, "cancel_work_sync")
+    if k.fork(sleeps != 0):
+        _might_sleep(k, "cancel_work_sync")
     k.wr(i, k.rd(i) & ~(DEFERRED_PENDING | DEFERRED_CANCELING))
 
 
@@ -1116,12 +1123,17 @@ def deferred_flush(k, r):
 
 @prim("void __call_rcu(struct rcu_head *head, int fn)", ("rcu_head", "int"))
 def call_rcu(k, r, fn):
-    """call_rcu(head, fn): fn(head) runs on a worker after a grace period (from the worker's take: every
-    read-side section in progress then has ended). Queueing a head already queued is a double call_rcu."""
+    """call_rcu(head, fn): fn(head) runs on a worker after a grace period: once every read-side section in
+    progress now has ended (the worker waits for the rest of them). Queueing a head already queued is a double
+    call_rcu."""
     i = k.cell(r, "rcu_head", "call_rcu of")
     if k.fork((k.rd(i) & DEFERRED_PENDING) != 0):
         k.fail("double-free", lambda n: f"call_rcu of {n.cell(i)}, which is already queued (its callback would "
                                         f"run twice)", key="double-call-rcu")
+    readers = _readers(k, k.me(), False)  # the grace period waits for the sections in progress now
+    for j, w in zip(k.deferred, k.deferred_wait):
+        if w >= 0:
+            k.wr(w, k.sel(i == j, readers, k.rd(w)))
     k.wr(i, (fn << 5) | (DEFERRED_RCU << 3) | DEFERRED_PENDING)
 
 
@@ -1146,8 +1158,9 @@ def rcu_barrier(k):
 @prim("int __deferred_take(void *item)", ("deferred",), INT)
 def deferred_take(k, r):
     """What a worker's start step runs: take the item (no longer pending; the worker's `runs` cell names it
-    until __deferred_done) and give its callback's number (0 if it was not pending). A timer or RCU callback runs in softirq context; an RCU
-    callback first waits for the read-side sections in progress now (the worker's __synchronize_rcu_wait)."""
+    until __deferred_done) and give its callback's number (0 if it was not pending). A timer or RCU callback
+    runs in softirq context; an RCU callback first waits (the worker's __synchronize_rcu_wait) for the sections
+    in progress at its call_rcu that are still going on."""
     i = k.cell(r, "deferred", "a worker's run of")
     v = k.rd(i)
     me = k.me()
@@ -1157,8 +1170,13 @@ def deferred_take(k, r):
     k.wr(k.worker_runs[0] + me - k.nhost, k.sel(go, r, 0))
     if k.softirq:
         k.wr(k.softirq[0] + me, k.sel(go, kind, 0))
-    if k.rcu_gp:
-        k.wr(k.rcu_gp[0] + me, k.sel(k.and_(go, kind == DEFERRED_RCU), _readers(k, me, True), 0))
+    if k.rcu_gp:  # an RCU callback's worker waits for what is left of its call_rcu's grace period
+        gp = 0
+        for j, w in zip(k.deferred, k.deferred_wait):
+            if w >= 0:
+                gp = k.sel(i == j, k.rd(w), gp)
+                k.wr(w, k.sel(k.and_(go, i == j), 0, k.rd(w)))
+        k.wr(k.rcu_gp[0] + me, k.sel(k.and_(go, kind == DEFERRED_RCU), gp, 0))
     k.result(k.sel(go, v >> 5, 0))
 
 

@@ -332,6 +332,12 @@ class Machine:
                 add(f"{sname}[{k}]", StructT(sname), sid)
                 self.slots.append(Slot(sname, k, base, st, st + 1, size))
                 self.pool_slots[sname].append(sid)
+        deferred_wait = {}
+        if self.nworkers and rcu["rcu_read"]:  # per rcu_head: the sections its call_rcu's grace period waits for
+            for j, c in list(enumerate(cells)):
+                if c.kind == "rcu_head":
+                    deferred_wait[j] = len(cells)
+                    cells.append(Cell(f"call_rcu({c.name}).waits_for", "int", ir.INT, -2))
         self.global_at = {a: n for n, a in self.gaddr.items()}
         self.cells = cells
         self.ncells = len(cells)
@@ -354,6 +360,7 @@ class Machine:
                                 **{f: tuple(v) for f, v in rcu.items()}, hotplug=tuple(hotplug), deferred=deferred,
                                 deferred_base=tuple(self.slots[self.owner[j]].base if self.owner[j] >= 0 else 0
                                                     for j in deferred),
+                                deferred_wait=tuple(deferred_wait.get(j, -1) for j in deferred) if deferred_wait else (),
                                 **{f: tuple(v) for f, v in workers.items()})
         #: host threads are interchangeable (the C enumerator's symmetry) unless a cell belongs to one thread
         #: (RCU's per-CPU cells) or names threads in a bit mask (readers of an rw cell)
@@ -374,9 +381,10 @@ class Machine:
         return bool(mem[j] & kernel.DEFERRED_PENDING) and \
             all(mem[r] != addr for r in self.shape.worker_runs)
 
-    def pending_items(self, mem) -> bool:
-        """Is some deferred item (of a global or a live object) pending? Then the machine is not quiescent."""
-        return any(mem[j] & kernel.DEFERRED_PENDING and self._cell_live(mem, j) for j in self.shape.deferred)
+    def pending_slots(self, mem) -> set:
+        """The live objects with a pending deferred item: the workqueue, timer base or RCU reaches them."""
+        return {sid for sid, js in self.deferred_of.items()
+                if mem[self.slots[sid].status] == LIVE and any(mem[j] & kernel.DEFERRED_PENDING for j in js)}
 
     # ------------------------------------------------------------ naming and rendering
 
@@ -653,6 +661,10 @@ class Machine:
             return ""
         fi, pc = self.site_paths[site][-1]
         freed_by = self.funcs[fi].body[pc].name
+        if self.site_paths[site][0][0] == self.worker_fn:
+            return (" (freed by a call_rcu or deferred callback while this reader could still reach it: unpublish "
+                    "the object, rcu_assign_pointer or list_del_rcu, before call_rcu)"
+                    if mem[self.shape.rcu_depth[t]] else "")
         if mem[self.shape.rcu_depth[t]] and freed_by == "kfree":
             return (" (this CPU is inside an RCU read-side section: the object was freed with kfree, without "
                     "waiting for a grace period; use kfree_rcu, or synchronize_rcu before the kfree)")
@@ -756,8 +768,8 @@ class Machine:
     # ------------------------------------------------------------ state checks
 
     def quiescent(self, state) -> bool:
-        """Every thread idle, and no deferred item pending (a worker would still run it)."""
-        return all(not th for th in state[1]) and not (self.nworkers and self.pending_items(state[0]))
+        """Every thread idle (host CPUs and workers; a deferred item may still be pending)."""
+        return all(not th for th in state[1])
 
     def check_state(self, state) -> list[Violation]:
         mem, threads = state
@@ -843,7 +855,8 @@ class Machine:
             desc = ", ".join(f"{self.thread_name(t)} waits for {self.cells[waits[t][2]].name}" +
                              (f" held by {self.thread_name(waits[t][0])}" if 0 <= waits[t][0] < len(threads) else "")
                              for t in stuck)
-            out.append(Violation("deadlock", f"deadlock: every CPU waits and none can go on: {desc}",
+            out.append(Violation("deadlock", f"deadlock: every {'thread' if self.nworkers else 'CPU'} waits and none can go "
+                                 f"on: {desc}",
                                  waits[first][1].loc, False, ("deadlock", tuple(locs))))
         return out
 
@@ -867,11 +880,12 @@ class Machine:
         return out
 
     def _leaks(self, mem):
-        """Live objects not reachable from globals, running CPUs, or through lists (both ways)."""
+        """Live objects not reachable from globals, running CPUs, pending deferred items, or through lists
+        (both ways)."""
         live = [sid for sid, s in enumerate(self.slots) if mem[s.status] == LIVE]
         if not live:
             return []
-        reached: set = set()
+        reached: set = self.pending_slots(mem)
 
         def source_reached(j):
             o = self.owner[j]

@@ -462,9 +462,6 @@ class Encoding:
                                 False))
         out.extend(self._deadlocks(s))
         quiet = z3.And([c == 0 for c in ctl])
-        if m.nworkers:  # and no deferred item pending (machine.py quiescent)
-            quiet = z3.And(quiet, *[z3.Not(z3.And((mem[j] & kernel.DEFERRED_PENDING) != 0, self.cell_live(mem, j)))
-                                    for j in m.shape.deferred])
         for sid, sl in enumerate(m.slots):
             refs = [z3.And(mem[j] != 0, self.cell_live(mem, j), self.in_slot(mem[j], sid))
                     for j in m.ptr_cells if m.cells[j].kind != "cpu-image"]
@@ -489,7 +486,10 @@ class Encoding:
     def _reached(self, mem):
         """Per slot: reachable from globals, running CPUs and lists (machine.py _leaks), as a fixpoint."""
         m = self.m
-        reached = [z3.BoolVal(False)] * len(m.slots)
+        # a live object with a pending deferred item is reached (machine.py pending_slots)
+        reached = [z3.Or([z3.And(mem[m.slots[sid].status] == LIVE, (mem[j] & kernel.DEFERRED_PENDING) != 0)
+                          for j in m.deferred_of.get(sid, ())] or [z3.BoolVal(False)])
+                   for sid in range(len(m.slots))]
         target = {}
         for j in m.ptr_cells:
             v = mem[j]

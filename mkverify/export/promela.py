@@ -626,7 +626,7 @@ class _Gen:
                     rcond = f"mem[{i}] < 0 && (((0 - mem[{i}]) >> xt) & 1) != 0" + ("" if live == "1" else f" && {live}")
                     arms.append((rcond, self.report("lock-imbalance", ins.loc,
                                                     f"returns to user space with {m.cells[i].name} held")
-                                 + [f"mem[{i}] = 0 - (((0 - mem[{i}]) & ~(1 << xt)) | {1 << m.nhost})"]))
+                                 + [f"mem[{i}] = 0 - (((0 - mem[{i}]) & ~(1 << xt)) | {1 << m.nthreads})"]))
                 returned.append(_if(arms))
             if m.shape.rcu_depth:  # a read-side section left open stays with the task that returned
                 returned.append(_if([(f"xt == {t}", [f"mem[{c}] = 0"]) for t, c in enumerate(m.shape.rcu_depth)]))
@@ -1076,8 +1076,7 @@ class _Gen:
                     for s in m.slots if s.size]
             if opts:
                 pieces.append([_if([(f"mem[{m.cpu_state[c]}] == {RUNNING}", [_if(opts)])])])
-        quiet = " && ".join([f"sp[{t}] == 0" for t in range(self.NT)] +
-                            [f"!((mem[{j}] & {kernel.DEFERRED_PENDING}) != 0 && {self.live(j)})" for j in m.shape.deferred])
+        quiet = " && ".join(f"sp[{t}] == 0" for t in range(self.NT))
         pieces.append([f"xq = (({quiet}) -> 1 : 0)"])
         if self.NS:
             # dangling pointers, at quiescent states
@@ -1107,6 +1106,9 @@ class _Gen:
     def leak_check(self) -> list:
         """machine._leaks: reachability from globals, running CPUs, and through lists."""
         m = self.m
+        # a live object with a pending deferred item is reached (machine.py pending_slots)
+        roots = [_if([(f"mem[{m.slots[sid].status}] == {LIVE} && ({' || '.join(f'(mem[{j}] & {kernel.DEFERRED_PENDING}) != 0' for j in js)})",
+                       [f"xreach[{sid}] = 1"])]) for sid, js in sorted(m.deferred_of.items())]
         body = ["xh = 0"]
         for j in m.ptr_cells:
             o = m.owner[j]
@@ -1121,7 +1123,7 @@ class _Gen:
             body.append(_if([(f"mem[{j}] != 0", [f"xa = mem[{j}]", "xm = -1", tgt, _if(opts)])]))
         loop = "\n".join(["xh = 1", "do", ":: xh == 0 -> break", ":: else ->", _ind(_seq(body)), "od"])
         leak = " || ".join(f"(mem[{s.status}] == {LIVE} && xreach[{k}] == 0)" for k, s in enumerate(m.slots))
-        return [loop, _if([(leak, ["xbad_leak = 1"])])]
+        return roots + [loop, _if([(leak, ["xbad_leak = 1"])])]
 
     def reset(self) -> list:
         """Back to the initial state (after a fatal violation: a state already stored)."""

@@ -363,7 +363,9 @@ class Builder:
     def ktype_init(self, node, base) -> tuple:
         """A struct kobj_type initializer: its `.release = fn` is the release kobject_put calls (the cell
         holds fn's number); the other members (sysfs_ops, default_groups, ...) mean nothing here."""
-        for e in node.exprs:
+        for pos, e in enumerate(node.exprs):
+            if not isinstance(e, c_ast.NamedInitializer) and pos == 0:  # release is the first member
+                e = c_ast.NamedInitializer([c_ast.ID("release")], e, e.coord)
             if isinstance(e, c_ast.NamedInitializer) and len(e.name) == 1 and \
                     isinstance(e.name[0], c_ast.ID) and e.name[0].name == "release":
                 fn = e.expr.expr if isinstance(e.expr, c_ast.UnaryOp) and e.expr.op == "&" else e.expr
@@ -372,8 +374,9 @@ class Builder:
                                      "void f(struct kobject *)",
                              did_you_mean(fn.name, self.fdecls) if isinstance(fn, c_ast.ID) else None)
                 ret, ptypes, dloc, _ = self.fdecls[fn.name]
-                if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT("kobject")):
-                    self.err(e.expr, f"type error: release function {fn.name} must take one struct kobject * "
+                if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT("kobject")) or not isinstance(ret, VoidT):
+                    self.err(e.expr, f"type error: release function {fn.name} must return void and take one "
+                                     f"struct kobject * "
                                      f"argument, not ({', '.join(type_str(t) for t in ptypes) or 'void'})",
                              f"define it (at {dloc}) as void {fn.name}(struct kobject *kobj) and find the object "
                              f"with container_of(kobj, struct ..., <member>)")
@@ -1384,8 +1387,9 @@ class FunctionLowerer:
             self.err(arg, f"{what}'s callback must name a function defined in the model, of type {want}",
                      did_you_mean(fn.name, self.b.fdefs) if isinstance(fn, c_ast.ID) else None)
         ret, ptypes, dloc, _ = self.b.fdecls[fn.name]
-        if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT(kind)):
-            self.err(arg, f"type error: {what}'s callback {fn.name} must take one {type_str(OpaqueT(kind))} * "
+        if len(ptypes) != 1 or ptypes[0] != PtrT(OpaqueT(kind)) or not isinstance(ret, VoidT):
+            self.err(arg, f"type error: {what}'s callback {fn.name} must return void and take one "
+                          f"{type_str(OpaqueT(kind))} * "
                           f"argument, not ({', '.join(type_str(t) for t in ptypes) or 'void'})",
                      f"define it (at {dloc}) as void {fn.name}({type_str(OpaqueT(kind))} *p) and find the object "
                      f"with container_of" + (" (from_timer)" if kind == "timer" else ""))
@@ -1415,8 +1419,9 @@ class FunctionLowerer:
     def call_call_rcu(self, node, args, discard):
         return self._deferred_init(node, args, "call_rcu", "rcu_head", "call_rcu", 2)
 
-    def _two_steps(self, node, args, first, second, kind, what, rt):
-        """A call that is two steps: `first` (its result is the call's), then `second` waits."""
+    def _two_steps(self, node, args, first, second, kind, what, rt, extra=()):
+        """A call that is two steps: `first` (its result is the call's), then `second` waits (given the
+        constants `extra` after the item)."""
         if len(args) != 1:
             self.err(node, f"{what}() takes 1 argument, {len(args)} given")
         if self.invariant:
@@ -1425,15 +1430,16 @@ class FunctionLowerer:
         loc = self.loc(node)
         dst = self.temp(rt, node)
         self.emit(Prim(dst, first, tuple(vals), None, _src(node), loc))
-        self.emit(Prim(-1, second, tuple(vals), None, _src(node), loc))
+        self.emit(Prim(-1, second, tuple(vals) + tuple(Const(c, INT, loc) for c in extra), None, _src(node), loc))
         return Var(dst, rt, loc), rt
 
     def call_cancel_work_sync(self, node, args, discard):
         """Two steps: no longer pending (the result: it was), then wait until no worker runs it (kernel.py)."""
-        return self._two_steps(node, args, "cancel_work_sync", "deferred_sync", "work", "cancel_work_sync", BOOL)
+        return self._two_steps(node, args, "cancel_work_sync", "deferred_sync", "work", "cancel_work_sync", BOOL, (1,))
 
     def call_timer_delete_sync(self, node, args, discard):
-        return self._two_steps(node, args, "timer_delete_sync", "deferred_sync", "timer", "timer_delete_sync", INT)
+        return self._two_steps(node, args, "timer_delete_sync", "deferred_sync", "timer", "timer_delete_sync", INT,
+                               (0,))
 
     def call_flush_work(self, node, args, discard):
         """Two steps: is it pending or running (the result), then wait until it is neither."""
@@ -1469,7 +1475,9 @@ class FunctionLowerer:
         """from_timer(var, timer, member): container_of(timer, the struct var points to, member)."""
         if len(args) != 3 or not isinstance(args[2], c_ast.Constant):
             self.err(node, "from_timer takes a variable, a timer pointer and a member name")
+        start = len(self.code)
         _, vt = self.rvalue(args[0])
+        del self.code[start:]  # only its type matters (typeof(*var)): var is not read
         if not isinstance(vt, PtrT) or not isinstance(vt.target, StructT):
             self.err(args[0], f"from_timer: {_src(args[0])} must be a pointer to a struct, not {type_str(vt)}")
         call = c_ast.FuncCall(c_ast.ID("__mkverify_container_of"), c_ast.ExprList([args[1], args[2]]), node.coord)

@@ -1,4 +1,4 @@
-// mkverify: error = "type error: INIT_WORK's callback dev_work must take one struct work_struct * argument, not (struct dev *)"
+// mkverify: error = "type error: INIT_WORK's callback dev_work must return void and take one struct work_struct * argument, not (struct dev *)"
 // mkverify: where = "type-work-callback.c:25:22"
 // mkverify: hint = "define it (at type-work-callback.c:14:13) as void dev_work(struct work_struct *p)"
 /*
