@@ -420,6 +420,10 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
     NEED(in_img(m, img[H_LEVELS], m->maxdepth), "levels", img[H_LEVELS], m->maxdepth);
     NEED(in_img(m, img[H_SYMPOOLS], m->npools), "symmetric pools", img[H_SYMPOOLS], m->npools);
     m->sympool = img + img[H_SYMPOOLS];
+    /* renaming threads or slots would move a worker's runs cell and its choices' items (native.py) */
+    NEED(m->nworkers == 0 || !m->symthreads, "thread symmetry with workers", m->nworkers, m->symthreads);
+    for (i64 p = 0; p < m->npools && m->nworkers; p++)
+        NEED(m->sympool[p] == 0, "pool symmetry with workers", p, m->sympool[p]);
     m->slot_pool = PyMem_Calloc((size_t)m->nslots + 1, sizeof(i64));
     if (!m->slot_pool) {
         PyErr_NoMemory();
@@ -546,6 +550,9 @@ static int load_model(Model *m, const i64 *img, Py_ssize_t n)
         /* a worker's start step runs the function's first instruction: a primitive (machine.py step) */
         NEED(c < m->hostch || (m->funcs[img[o]].body_len > 0 &&
                                img[m->funcs[img[o]].pcoff[0]] == I_PRIM), "worker choice", c, img[o]);
+        /* and its one argument is the address of its item (machine.py entry_choices) */
+        NEED(c < m->hostch || (img[o + 1] == 1 && img[o + 2] == m->base + m->defer[c - m->hostch]),
+             "worker choice item", c, img[o + 1]);
     }
     for (i64 l = 0; l < m->nlc; l++) {
         i64 o = m->lcs[l];
@@ -1428,6 +1435,15 @@ static void finish(Mach *x)
     }
 }
 
+/* is a deferred item of a global or a live object pending (machine.py quiescent)? */
+static int pending_items(const Model *m, const i64 *w)
+{
+    for (i64 d = 0; d < m->ndefer; d++)
+        if ((w[m->defer[d]] & DEFERRED_PENDING) && cell_live(m, w, m->defer[d]))
+            return 1;
+    return 0;
+}
+
 /* may idle worker thread t start choice k (machine.py worker_may_start): its item is pending, and no worker
    runs it */
 static int worker_may_start(const Model *m, const i64 *w, i64 k)
@@ -1681,9 +1697,11 @@ static void check_state(Mach *x, const i64 *w)
                     note3(x, V_LEAK, m->slots[s].struct_id, w[m->slots[s].site], 0);
         }
     }
+    /* quiescent invariants hold at rest: every thread idle and no deferred item pending (machine.py) */
+    int rest = quiet && !(m->nworkers && pending_items(m, w));
     for (i64 v = 0; v < m->ninv; v++) {
         i64 flags = m->invs[3 * v + 2];
-        if (!((flags & INV_ALWAYS) || quiet))
+        if (!((flags & INV_ALWAYS) || rest))
             continue;
         i64 pool = m->invs[3 * v];
         if (pool < 0 || ((flags & INV_WITNESS) && x->witnessed[v]))

@@ -381,8 +381,11 @@ class Machine:
         return bool(mem[j] & kernel.DEFERRED_PENDING) and \
             all(mem[r] != addr for r in self.shape.worker_runs)
 
-    def pending_slots(self, mem) -> set:
-        """The live objects with a pending deferred item: the workqueue, timer base or RCU reaches them."""
+    def pending_slots(self, mem, any_item: bool = False):
+        """The live objects with a pending deferred item: the workqueue, timer base or RCU reaches them.
+        With any_item: is any item pending, of a live object or a global?"""
+        if any_item:
+            return any(mem[j] & kernel.DEFERRED_PENDING and self._cell_live(mem, j) for j in self.shape.deferred)
         return {sid for sid, js in self.deferred_of.items()
                 if mem[self.slots[sid].status] == LIVE and any(mem[j] & kernel.DEFERRED_PENDING for j in js)}
 
@@ -767,9 +770,14 @@ class Machine:
 
     # ------------------------------------------------------------ state checks
 
-    def quiescent(self, state) -> bool:
-        """Every thread idle (host CPUs and workers; a deferred item may still be pending)."""
+    def idle(self, state) -> bool:
+        """Every thread idle (host CPUs and workers; a deferred item may still be pending): where dangling
+        pointers and leaks are checked (a pending item keeps its object reachable)."""
         return all(not th for th in state[1])
+
+    def quiescent(self, state) -> bool:
+        """At rest: every thread idle and no deferred item pending; where quiescent invariants hold."""
+        return self.idle(state) and not (self.nworkers and self.pending_slots(state[0], any_item=True))
 
     def check_state(self, state) -> list[Violation]:
         mem, threads = state
@@ -785,7 +793,7 @@ class Machine:
                                          f"{self.site_text(site)}",
                                          self.sites[site], False, ("cpu-executes-freed", s.struct, site)))
         out.extend(self._deadlocks(state))
-        if self.quiescent(state):
+        if self.idle(state):
             out.extend(self._dangling(mem))
             out.extend(self._leaks(mem))
         for inv in self.p.invariants:

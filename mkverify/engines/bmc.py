@@ -475,8 +475,9 @@ class Encoding:
             fails = [z3.And(mem[m.slots[sid].status] == LIVE, self.inv_fails(inv, m.slots[sid].base, mem))
                      for sid in m.pool_slots.get(inv.struct, ())]
             cond = z3.Or(fails) if fails else z3.BoolVal(False)
-            if not inv.always:
-                cond = z3.And(quiet, cond)
+            if not inv.always:  # at rest: every thread idle and no deferred item pending (machine.py quiescent)
+                cond = z3.And(quiet, *[z3.Not(z3.And((mem[j] & kernel.DEFERRED_PENDING) != 0, self.cell_live(mem, j)))
+                                       for j in m.shape.deferred], cond)
             out.append(_Rec(cond, "invariant", ("invariant", inv.name), (), False))
         return out
 

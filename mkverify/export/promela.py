@@ -1084,13 +1084,16 @@ class _Gen:
                 "xh = 0", self.scan_mem("xlo", "xhi", "xh", skip_executes=True),
                 _if([("xh != 0", ["xbad_dang = 1"])])])])])])])])
             pieces.append([_if([("xq != 0", self.leak_check())])])
+        # quiescent invariants hold at rest: every thread idle and no deferred item pending (machine.py)
+        rest = "".join(f" && !((mem[{j}] & {kernel.DEFERRED_PENDING}) != 0 && {self.live(j)})"
+                       for j in m.shape.deferred)
         for inv in m.p.invariants:
             for sid in m.pool_slots.get(inv.struct, ()):
                 s = m.slots[sid]
                 done = self.label("inv")
                 ctx = _Ctx(self, "0", lambda check, l, done=done: [f"goto {done}"], self_addr=s.base)
                 pre, v, _ = ctx.ex(inv.expr)
-                cond = f"mem[{s.status}] == {LIVE}" + ("" if inv.always else " && xq != 0")
+                cond = f"mem[{s.status}] == {LIVE}" + ("" if inv.always else f" && xq != 0{rest}")
                 pieces.append([_if([(cond, ["xok = 0"] + pre + [f"xok = (({v}) != 0 -> 1 : 0)", f"{done}: skip",
                                                                 _if([("xok == 0", ["xbad_inv = 1"])])])])])
         reports = [("xbad_cpu", "dangling-reference", "a CPU executes freed memory"),
