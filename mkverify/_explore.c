@@ -1435,7 +1435,7 @@ static void finish(Mach *x)
     }
 }
 
-/* is a deferred item of a global or a live object pending (machine.py quiescent)? */
+/* is a deferred item of a global or a live object pending (machine.py any_pending)? */
 static int pending_items(const Model *m, const i64 *w)
 {
     for (i64 d = 0; d < m->ndefer; d++)

@@ -381,11 +381,12 @@ class Machine:
         return bool(mem[j] & kernel.DEFERRED_PENDING) and \
             all(mem[r] != addr for r in self.shape.worker_runs)
 
-    def pending_slots(self, mem, any_item: bool = False):
-        """The live objects with a pending deferred item: the workqueue, timer base or RCU reaches them.
-        With any_item: is any item pending, of a live object or a global?"""
-        if any_item:
-            return any(mem[j] & kernel.DEFERRED_PENDING and self._cell_live(mem, j) for j in self.shape.deferred)
+    def any_pending(self, mem) -> bool:
+        """Is a deferred item pending, of a live object or a global (then the machine is not at rest)?"""
+        return any(mem[j] & kernel.DEFERRED_PENDING and self._cell_live(mem, j) for j in self.shape.deferred)
+
+    def pending_slots(self, mem) -> set:
+        """The live objects with a pending deferred item: the workqueue, timer base or RCU reaches them."""
         return {sid for sid, js in self.deferred_of.items()
                 if mem[self.slots[sid].status] == LIVE and any(mem[j] & kernel.DEFERRED_PENDING for j in js)}
 
@@ -777,7 +778,7 @@ class Machine:
 
     def quiescent(self, state) -> bool:
         """At rest: every thread idle and no deferred item pending; where quiescent invariants hold."""
-        return self.idle(state) and not (self.nworkers and self.pending_slots(state[0], any_item=True))
+        return self.idle(state) and not (self.nworkers and self.any_pending(state[0]))
 
     def check_state(self, state) -> list[Violation]:
         mem, threads = state
