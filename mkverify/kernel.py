@@ -1141,7 +1141,7 @@ def call_rcu(k, r, fn):
 def rcu_barrier(k):
     """Wait until every call_rcu callback queued so far has run (here: none pending or running)."""
     busy, cell = 0, 0
-    for j, b in zip(k.deferred, k.deferred_base):
+    for j in k.deferred:
         v = k.rd(j)
         q = k.and_(k.live(j), ((v >> 3) & 3) == DEFERRED_RCU, (v & DEFERRED_PENDING) != 0)
         busy = k.or_(busy, q)

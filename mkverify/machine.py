@@ -374,8 +374,8 @@ class Machine:
         """CPU<t> for a host thread, kworker<n> for worker thread nhost + n."""
         return f"CPU{t}" if t < self.nhost else f"kworker{t - self.nhost}"
 
-    def worker_may_start(self, mem, k: int, t: int) -> bool:
-        """May idle worker thread t start entry choice k: its item is pending, and no worker runs it?"""
+    def worker_may_start(self, mem, k: int) -> bool:
+        """May an idle worker start entry choice k: its item is pending, and no worker runs it?"""
         j = self.choice_item[k]
         addr = self.base + j
         return bool(mem[j] & kernel.DEFERRED_PENDING) and \
@@ -708,7 +708,7 @@ class Machine:
                     out.extend((t, ("entry", k)) for k in range(self.nhost_choices))
                 else:
                     out.extend((t, ("entry", k)) for k in range(self.nhost_choices, len(self.entry_choices))
-                               if self.worker_may_start(mem, k, t))
+                               if self.worker_may_start(mem, k))
                 continue
             blocked = self.lock_wait(mem, t, th) is not None
             fi, pc, lv, _ = th[-1]
@@ -855,7 +855,7 @@ class Machine:
         stuck = [t for t in sorted(waits) if not core.chooses(waits[t][1].name)]
         # an idle worker with no item it may start cannot go on either
         idle = [t for t in range(self.nhost, self.nthreads) if not threads[t] and
-                not any(self.worker_may_start(mem, k, t) for k in self.choice_item)]
+                not any(self.worker_may_start(mem, k) for k in self.choice_item)]
         if not out and stuck and len(stuck) + len(idle) == len(threads):
             # no cycle, but every thread waits for something nothing can give any more (a completion that
             # is never completed, a read-side section of a thread that waits itself)
